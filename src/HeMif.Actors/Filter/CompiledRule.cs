@@ -1,0 +1,355 @@
+using System.Text;
+using HeMif.Interfaces;
+using HeMif.Planning;
+
+namespace HeMif.Filter;
+
+/// <summary>The interface conditions a rule can test, in the order they are tested.</summary>
+internal enum InterfaceCondition
+{
+    None,
+    Kind,
+    Name,
+    PvdId,
+    Metered,
+    Roaming,
+    Constrained,
+    AddressFamily,
+}
+
+/// <summary>Facts about the host as a whole that §4.1.1 validity conditions read ("where and when").</summary>
+/// <param name="Interfaces">The interfaces, overrides applied.</param>
+/// <param name="Roaming">Some up interface is roaming.</param>
+/// <param name="Now">The decision time.</param>
+internal readonly record struct HostEnvironment(IReadOnlyList<InterfaceFacts> Interfaces, bool Roaming, DateTimeOffset Now)
+{
+    public static HostEnvironment Of(IReadOnlyList<InterfaceFacts> interfaces, DateTimeOffset now)
+    {
+        var roaming = false;
+        foreach (var i in interfaces)
+        {
+            roaming |= i.IsUp && i.Roaming;
+        }
+
+        return new HostEnvironment(interfaces, roaming, now);
+    }
+}
+
+/// <summary>
+/// A policy rule prepared for evaluation: lists turned into masks where that is cheaper, the reference that reasons
+/// and conflicts share. Matching allocates nothing; only descriptions (for excluded interfaces) build strings.
+/// </summary>
+internal sealed class CompiledRule
+{
+    private readonly int _kindMask;
+
+    public CompiledRule(PolicyRule rule, RuleSource source, int order)
+    {
+        Rule = rule;
+        Source = source;
+        Order = order;
+        Reference = new RuleReference(rule.Name, source, rule.Level);
+        if (rule.Interface.Kinds is { } kinds)
+        {
+            foreach (var k in kinds)
+            {
+                _kindMask |= 1 << (int)k;
+            }
+        }
+    }
+
+    public PolicyRule Rule { get; }
+
+    public RuleSource Source { get; }
+
+    /// <summary>Position in the operator's (or user's) ordered list.</summary>
+    public int Order { get; }
+
+    public RuleReference Reference { get; }
+
+    public PreferenceLevel Level => Rule.Level;
+
+    public bool IsHard => Rule.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit;
+
+    /// <summary>The rule is in force (§4.1.1 validity conditions) and concerns this request.</summary>
+    public bool AppliesTo(ConnectionRequest request, in HostEnvironment env) => MatchesRequest(request) && IsValid(env);
+
+    private bool MatchesRequest(ConnectionRequest request)
+    {
+        var m = Rule.Request;
+        if (m.Hosts is { Count: > 0 } hosts && !AnyHost(hosts, request.Host))
+        {
+            return false;
+        }
+
+        if (m.DomainSuffixes is { Count: > 0 } suffixes)
+        {
+            var any = false;
+            foreach (var s in suffixes)
+            {
+                any |= DomainNames.IsInZone(request.Host, s);
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        if (m.Ports is { Count: > 0 } ports)
+        {
+            var any = false;
+            foreach (var p in ports)
+            {
+                any |= p == request.Port;
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        if (m.Transport is { } t && t != request.Transport)
+        {
+            return false;
+        }
+
+        // An unknown size matches neither bound: "Only download applications larger than 20Mb over WiFi" says
+        // nothing about a request of unknown size.
+        if (m.MinExpectedBytes is { } min && !(request.ExpectedBytes >= min))
+        {
+            return false;
+        }
+
+        if (m.MaxExpectedBytes is { } max && !(request.ExpectedBytes <= max))
+        {
+            return false;
+        }
+
+        if (m.TrafficClasses is { Count: > 0 } classes)
+        {
+            var any = false;
+            foreach (var c in classes)
+            {
+                any |= string.Equals(c, request.TrafficClass, StringComparison.OrdinalIgnoreCase);
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AnyHost(IReadOnlyList<string> hosts, string host)
+    {
+        var h = host.AsSpan().TrimEnd('.');
+        foreach (var x in hosts)
+        {
+            if (h.Equals(x.AsSpan().TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsValid(in HostEnvironment env)
+    {
+        var v = Rule.Validity;
+        if (v.TimeOfDay is { Count: > 0 } windows)
+        {
+            var t = TimeOnly.FromTimeSpan(env.Now.TimeOfDay);
+            var any = false;
+            foreach (var w in windows)
+            {
+                any |= w.Contains(t);
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        if (v.Roaming is { } r && r != env.Roaming)
+        {
+            return false;
+        }
+
+        if (v.WifiNetworks is { Count: > 0 } ssids)
+        {
+            var any = false;
+            foreach (var i in env.Interfaces)
+            {
+                if (i.IsUp && i.Kind == InterfaceKind.Wifi && i.WifiNetwork is { } ssid)
+                {
+                    foreach (var s in ssids)
+                    {
+                        // SSIDs are octet strings: compared exactly.
+                        any |= string.Equals(s, ssid, StringComparison.Ordinal);
+                    }
+                }
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        if (v.PvdIds is { Count: > 0 } pvds)
+        {
+            var any = false;
+            foreach (var i in env.Interfaces)
+            {
+                if (i.IsUp && i.PvdId is { } id)
+                {
+                    any |= ContainsIgnoreCase(pvds, id);
+                }
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first interface condition that does not hold, or <see cref="InterfaceCondition.None"/> when the rule selects the interface.</summary>
+    public InterfaceCondition FirstMismatch(InterfaceFacts f, DateTimeOffset now)
+    {
+        var m = Rule.Interface;
+        if (_kindMask != 0 && (_kindMask & (1 << (int)f.Kind)) == 0)
+        {
+            return InterfaceCondition.Kind;
+        }
+
+        if (m.Names is { Count: > 0 } names)
+        {
+            var any = false;
+            foreach (var n in names)
+            {
+                any |= string.Equals(n, f.Name, StringComparison.Ordinal);
+            }
+
+            if (!any)
+            {
+                return InterfaceCondition.Name;
+            }
+        }
+
+        if (m.PvdIds is { Count: > 0 } pvds && (f.PvdId is null || !ContainsIgnoreCase(pvds, f.PvdId)))
+        {
+            return InterfaceCondition.PvdId;
+        }
+
+        if (m.Metered is { } metered && metered != f.IsMetered(now))
+        {
+            return InterfaceCondition.Metered;
+        }
+
+        if (m.Roaming is { } roaming && roaming != f.Roaming)
+        {
+            return InterfaceCondition.Roaming;
+        }
+
+        if (m.Constrained is { } constrained && constrained != f.Constrained)
+        {
+            return InterfaceCondition.Constrained;
+        }
+
+        if (m.AddressFamily is { } family && !f.Supports(family))
+        {
+            return InterfaceCondition.AddressFamily;
+        }
+
+        return InterfaceCondition.None;
+    }
+
+    private static bool ContainsIgnoreCase(IReadOnlyList<string> list, string value)
+    {
+        foreach (var s in list)
+        {
+            if (string.Equals(s.TrimEnd('.'), value.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>"prohibits kind Cellular, roaming; rmnet1 is Cellular, roaming" — the facts a Prohibit matched.</summary>
+    public string DescribeMatch(InterfaceFacts f, DateTimeOffset now)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Rule.Level == PreferenceLevel.Prohibit ? "prohibits " : "selects ").Append(Conditions()).Append("; ").Append(f.Name).Append(" matches");
+        return sb.ToString();
+
+        string Conditions()
+        {
+            var m = Rule.Interface;
+            var parts = new List<string>();
+            if (m.Kinds is { Count: > 0 })
+            {
+                parts.Add($"kind {f.Kind}");
+            }
+
+            if (m.Names is { Count: > 0 })
+            {
+                parts.Add($"name {f.Name}");
+            }
+
+            if (m.PvdIds is { Count: > 0 })
+            {
+                parts.Add($"PvD {f.PvdId}");
+            }
+
+            if (m.Metered is { } me)
+            {
+                parts.Add(me ? "metered" : "not metered");
+            }
+
+            if (m.Roaming is { } ro)
+            {
+                parts.Add(ro ? "roaming" : "not roaming");
+            }
+
+            if (m.Constrained is { } co)
+            {
+                parts.Add(co ? "constrained" : "not constrained");
+            }
+
+            if (m.AddressFamily is { } af)
+            {
+                parts.Add($"{af} capable");
+            }
+
+            return parts.Count == 0 ? "every interface" : string.Join(", ", parts);
+        }
+    }
+
+    /// <summary>"requires kind Wifi; rmnet0 is Cellular" — the fact that failed a Require.</summary>
+    public string DescribeMismatch(InterfaceCondition c, InterfaceFacts f, DateTimeOffset now)
+    {
+        var m = Rule.Interface;
+        return c switch
+        {
+            InterfaceCondition.Kind => $"requires kind {string.Join(" or ", m.Kinds!)}; {f.Name} is {f.Kind}",
+            InterfaceCondition.Name => $"requires interface {string.Join(" or ", m.Names!)}; this is {f.Name}",
+            InterfaceCondition.PvdId => $"requires PvD {string.Join(" or ", m.PvdIds!)}; {f.Name} has {(f.PvdId is null ? "no PvD ID" : "PvD " + f.PvdId)}",
+            InterfaceCondition.Metered => $"requires {(m.Metered == true ? "metered" : "not metered")}; {f.Name} is {(f.IsMetered(now) ? "metered" : "not metered")}",
+            InterfaceCondition.Roaming => $"requires {(m.Roaming == true ? "roaming" : "not roaming")}; {f.Name} is {(f.Roaming ? "roaming" : "not roaming")}",
+            InterfaceCondition.Constrained => $"requires {(m.Constrained == true ? "constrained" : "not constrained")}; {f.Name} is {(f.Constrained ? "constrained" : "not constrained")}",
+            InterfaceCondition.AddressFamily => $"requires {m.AddressFamily} capability; {f.Name} has none",
+            _ => "matches",
+        };
+    }
+}

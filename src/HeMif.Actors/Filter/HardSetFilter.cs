@@ -1,0 +1,313 @@
+using System.Net;
+using HeMif.Interfaces;
+using HeMif.Planning;
+using HeMif.Sort;
+
+namespace HeMif.Filter;
+
+/// <summary>Per-interface working state shared by the filter and the sort for one decision.</summary>
+internal struct InterfaceState
+{
+    public InterfaceFacts Facts;
+    public List<ExclusionReason>? Reasons;
+    public int Score;
+
+    /// <summary>A Require rule in force selected the interface (§4.2.5 "Vpn last unless required").</summary>
+    public bool Required;
+
+    public readonly bool Excluded => Reasons is not null;
+}
+
+/// <summary>
+/// §5.1 "First Step, Filter": "The merged policies serve as a filter which is iterated across the list of available
+/// interfaces. Qualified interfaces are selected and the proceed to the second step."
+/// <para>
+/// Merging (§5.1: "a demand from users should be normally considered higher priority than from other actors"; §4.1:
+/// "When several parameters in the hard set are in conflict, the user's preference should be prioritized"): on each
+/// interface every rule in force has a direction — for it (Require that selects it, Prefer) or against it (Require
+/// that does not select it, Prohibit, Avoid). When a user rule and an operator rule point in opposite directions on
+/// one interface, the operator rule's verdict on that interface is set aside and the conflict is recorded with both
+/// rules. Rules of one source are all honoured together (RFC 9622 §6.2: the outcome must be "consistent with all
+/// application requirements expressed using Require and Prohibit").
+/// </para>
+/// Prefer and Avoid verdicts that survive the merge become score components for the sort.
+/// </summary>
+internal static class HardSetFilter
+{
+    /// <summary>Points of one Prefer (Avoid: the negative) per source; user rules weigh more (§4.1.2 over §4.1.1).</summary>
+    internal const int UserPreferencePoints = 10_000;
+
+    /// <inheritdoc cref="UserPreferencePoints"/>
+    internal const int OperatorPreferencePoints = 5_000;
+
+    private static readonly RuleReference InterfaceDown = new("builtin:interface-down", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
+    private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+
+    private enum Direction
+    {
+        None,
+        For,
+        Against,
+    }
+
+    /// <summary>
+    /// Filters <paramref name="states"/> in place: excluded interfaces get their reasons, candidates get the
+    /// surviving Prefer/Avoid components appended to <paramref name="components"/>.
+    /// </summary>
+    public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
+        ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
+        ComponentSink components, List<PolicyConflict> conflicts)
+    {
+        var now = env.Now;
+        Span<bool> opApplies = operatorRules.Length <= 256 ? stackalloc bool[operatorRules.Length] : new bool[operatorRules.Length];
+        Span<bool> userApplies = userRules.Length <= 256 ? stackalloc bool[userRules.Length] : new bool[userRules.Length];
+        for (var r = 0; r < operatorRules.Length; r++)
+        {
+            opApplies[r] = operatorRules[r].AppliesTo(request, env);
+        }
+
+        for (var r = 0; r < userRules.Length; r++)
+        {
+            userApplies[r] = userRules[r].AppliesTo(request, env);
+        }
+
+        var wantsLoopback = WantsLoopback(request.Host, destinations);
+        for (var i = 0; i < states.Length; i++)
+        {
+            ref var s = ref states[i];
+            var f = s.Facts;
+            components.Owner = i;
+            var componentStart = components.Count;
+            BuiltInChecks(ref s, destinations, wantsLoopback);
+
+            // Which way do the user's rules point on this interface?
+            bool userFor = false, userAgainst = false;
+            for (var r = 0; r < userRules.Length; r++)
+            {
+                if (userApplies[r])
+                {
+                    var d = Verdict(userRules[r], f, now, out _);
+                    userFor |= d == Direction.For;
+                    userAgainst |= d == Direction.Against;
+                }
+            }
+
+            for (var r = 0; r < operatorRules.Length; r++)
+            {
+                if (!opApplies[r])
+                {
+                    continue;
+                }
+
+                var rule = operatorRules[r];
+                var d = Verdict(rule, f, now, out var mismatch);
+                if (d == Direction.None)
+                {
+                    continue;
+                }
+
+                if ((d == Direction.For && userAgainst) || (d == Direction.Against && userFor))
+                {
+                    RecordConflicts(rule, d, f, userRules, userApplies, now, conflicts);
+                    continue;
+                }
+
+                Apply(ref s, rule, d, mismatch, now, components, OperatorPreferencePoints, SoftFactor.OperatorPreference);
+            }
+
+            for (var r = 0; r < userRules.Length; r++)
+            {
+                if (!userApplies[r])
+                {
+                    continue;
+                }
+
+                var rule = userRules[r];
+                var d = Verdict(rule, f, now, out var mismatch);
+                if (d != Direction.None)
+                {
+                    Apply(ref s, rule, d, mismatch, now, components, UserPreferencePoints, SoftFactor.UserPreference);
+                }
+            }
+
+            if (s.Excluded)
+            {
+                // Soft components of an excluded interface mean nothing; drop them.
+                components.Truncate(componentStart);
+            }
+        }
+    }
+
+    private static Direction Verdict(CompiledRule rule, InterfaceFacts f, DateTimeOffset now, out InterfaceCondition mismatch)
+    {
+        mismatch = rule.FirstMismatch(f, now);
+        var selected = mismatch == InterfaceCondition.None;
+        return rule.Level switch
+        {
+            PreferenceLevel.Require => selected ? Direction.For : Direction.Against,
+            PreferenceLevel.Prefer => selected ? Direction.For : Direction.None,
+            PreferenceLevel.Avoid or PreferenceLevel.Prohibit => selected ? Direction.Against : Direction.None,
+            _ => Direction.None,
+        };
+    }
+
+    private static void Apply(ref InterfaceState s, CompiledRule rule, Direction d, InterfaceCondition mismatch, DateTimeOffset now,
+        ComponentSink components, int points, SoftFactor factor)
+    {
+        switch (rule.Level)
+        {
+            case PreferenceLevel.Require when d == Direction.Against:
+                Exclude(ref s, rule.Reference, rule.DescribeMismatch(mismatch, s.Facts, now));
+                break;
+            case PreferenceLevel.Require:
+                s.Required = true;
+                break;
+            case PreferenceLevel.Prohibit:
+                Exclude(ref s, rule.Reference, rule.DescribeMatch(s.Facts, now));
+                break;
+            case PreferenceLevel.Prefer:
+                components.Add(new ScoreComponent(factor, points, rule.Rule.Name));
+                break;
+            case PreferenceLevel.Avoid:
+                components.Add(new ScoreComponent(factor, -points, rule.Rule.Name));
+                break;
+        }
+    }
+
+    private static void RecordConflicts(CompiledRule op, Direction opDirection, InterfaceFacts f, CompiledRule[] userRules,
+        ReadOnlySpan<bool> userApplies, DateTimeOffset now, List<PolicyConflict> conflicts)
+    {
+        for (var r = 0; r < userRules.Length; r++)
+        {
+            if (!userApplies[r])
+            {
+                continue;
+            }
+
+            var user = userRules[r];
+            var d = Verdict(user, f, now, out _);
+            if (d == Direction.None || d == opDirection)
+            {
+                continue;
+            }
+
+            var outcome = d == Direction.For
+                ? user.IsHard ? $"{f.Name} stays a candidate" : $"{f.Name} is not penalised by the operator rule"
+                : user.IsHard ? $"{f.Name} is excluded" : $"{f.Name} gets no bonus from the operator rule";
+            conflicts.Add(new PolicyConflict(f.Name, user.Reference, op.Reference,
+                $"user rule '{user.Rule.Name}' ({user.Level}) wins over operator rule '{op.Rule.Name}' ({op.Level}) on {f.Name} " +
+                $"(§4.1: \"the user's preference should be prioritized\"): {outcome}"));
+        }
+    }
+
+    private static void BuiltInChecks(ref InterfaceState s, ReadOnlySpan<UInt128> destinations, bool wantsLoopback)
+    {
+        var f = s.Facts;
+        if (!f.IsUp)
+        {
+            Exclude(ref s, InterfaceDown, $"{f.Name} is down");
+        }
+
+        if (f.Kind == InterfaceKind.Loopback && !wantsLoopback)
+        {
+            Exclude(ref s, LoopbackOnly, $"{f.Name} is a loopback interface and the destination is not this host");
+        }
+
+        bool v4 = f.Supports(IpVersion.IPv4), v6 = f.Supports(IpVersion.IPv6);
+        if (!v4 && !v6)
+        {
+            Exclude(ref s, NoAddressFamily, $"{f.Name} has neither IPv4 nor IPv6");
+            return;
+        }
+
+        // §4.1 names "support for IPv4 or IPv6" among the hard-set parameters: with the destination's addresses
+        // known, an interface that cannot carry any of their families cannot be used.
+        if (destinations.Length > 0)
+        {
+            bool needV4 = false, needV6 = false;
+            foreach (var d in destinations)
+            {
+                needV4 |= Rfc6724.IsIPv4(d);
+                needV6 |= !Rfc6724.IsIPv4(d);
+            }
+
+            if (!((needV4 && v4) || (needV6 && v6)))
+            {
+                var families = needV4 && needV6 ? "IPv4 and IPv6" : needV4 ? "IPv4" : "IPv6";
+                Exclude(ref s, NoAddressFamily, $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
+            }
+        }
+    }
+
+    private static bool WantsLoopback(string host, ReadOnlySpan<UInt128> destinations)
+    {
+        if (string.Equals(host.TrimEnd('.'), "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var d in destinations)
+        {
+            var a = d;
+            if (a == UInt128.One || (Rfc6724.IsIPv4(a) && ((uint)(a & 0xFFFF_FFFF) >> 24) == 127))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Exclude(ref InterfaceState s, RuleReference rule, string fact) =>
+        (s.Reasons ??= []).Add(new ExclusionReason(rule, fact));
+
+    /// <summary>
+    /// The failure text when nothing qualifies: every interface with the rules that excluded it. §5.1 gives no
+    /// fallback, and neither does this: the caller gets a failure, not a prohibited interface.
+    /// </summary>
+    public static string DescribeFailure(ConnectionRequest request, IReadOnlyList<ExcludedInterface> excluded)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("No interface qualifies for ").Append(request.Host).Append(':').Append(request.Port);
+        if (excluded.Count == 0)
+        {
+            sb.Append(": the host has no interfaces.");
+            return sb.ToString();
+        }
+
+        sb.Append(". ");
+        for (var i = 0; i < excluded.Count; i++)
+        {
+            var e = excluded[i];
+            sb.Append(i == 0 ? "" : "; ").Append(e.Interface).Append(" was excluded by ");
+            for (var j = 0; j < e.Reasons.Count; j++)
+            {
+                sb.Append(j == 0 ? "" : " and by ").Append(e.Reasons[j]);
+            }
+        }
+
+        sb.Append('.');
+        return sb.ToString();
+    }
+
+    /// <summary>The 128-bit forms of the request's destination addresses (or of the host when it is an IP literal).</summary>
+    public static int Destinations(ConnectionRequest request, Span<UInt128> buffer)
+    {
+        var n = 0;
+        foreach (var a in request.DestinationAddresses)
+        {
+            if (n < buffer.Length)
+            {
+                buffer[n++] = Rfc6724.ToUInt128(a);
+            }
+        }
+
+        if (n == 0 && IPAddress.TryParse(request.Host.AsSpan().TrimStart('[').TrimEnd(']'), out var literal) && buffer.Length > 0)
+        {
+            buffer[n++] = Rfc6724.ToUInt128(literal);
+        }
+
+        return n;
+    }
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace HeMif.Interfaces;
+
+/// <summary>
+/// RFC 8801 §4.3 "Provisioning Domain Additional Information": the JSON object a host fetches from
+/// <c>https://&lt;PvD-ID&gt;/.well-known/pvd</c>. Only the keys HE-MIF uses are kept.
+/// </summary>
+/// <param name="Identifier">The PvD ID FQDN; it must equal the PvD ID the router advertised.</param>
+/// <param name="Expires">After this instant the information must no longer be used.</param>
+/// <param name="Prefixes">The IPv6 prefixes that belong to this PvD.</param>
+public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset Expires, IReadOnlyList<IPNetwork> Prefixes)
+{
+    /// <summary>A human-readable name of the service, when given.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>"noInternet": the PvD gives no access to the Internet, only to its own services.</summary>
+    public bool NoInternet { get; init; }
+
+    /// <summary>"metered": traffic through this PvD is charged.</summary>
+    public bool Metered { get; init; }
+
+    /// <summary>"dnsZones": DNS zones that are searchable and reachable through this PvD (§4.2.1 matches against them).</summary>
+    public IReadOnlyList<string> DnsZones { get; init; } = [];
+
+    /// <summary>The information may be used at <paramref name="now"/> (strictly before <see cref="Expires"/>).</summary>
+    public bool IsValidAt(DateTimeOffset now) => now < Expires;
+
+    /// <summary>
+    /// Parses and validates an RFC 8801 §4.3 JSON object. Required keys: <c>identifier</c> (FQDN), <c>expires</c>
+    /// (RFC 3339 date-time with an offset), <c>prefixes</c> (array of IPv6 prefixes). Optional: <c>name</c>,
+    /// <c>noInternet</c>, <c>metered</c> (booleans), <c>dnsZones</c> (array of FQDNs). Keys this library does not know
+    /// are ignored, because RFC 8801 lets networks add their own (e.g. vendor-specific) keys.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="expectedIdentifier">When given, the PvD ID the information must describe.</param>
+    /// <exception cref="FormatException">The text is not valid JSON or a key has the wrong type or form; the message
+    /// names the JSON path and what was expected.</exception>
+    public static PvdAdditionalInformation Parse(string json, string? expectedIdentifier = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return FromJson(doc.RootElement, "$", expectedIdentifier);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"$: expected a JSON object (RFC 8801 §4.3); the text is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Validates an already parsed element; <paramref name="path"/> prefixes every error.</summary>
+    internal static PvdAdditionalInformation FromJson(JsonElement e, string path, string? expectedIdentifier)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw Error(path, "a JSON object (RFC 8801 §4.3)", e);
+        }
+
+        string? identifier = null, name = null;
+        DateTimeOffset? expires = null;
+        List<IPNetwork>? prefixes = null;
+        bool noInternet = false, metered = false;
+        List<string> zones = [];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in e.EnumerateObject())
+        {
+            var at = path + "." + p.Name;
+            if (!seen.Add(p.Name))
+            {
+                throw new FormatException($"{at}: expected each key once; \"{p.Name}\" appears twice");
+            }
+
+            switch (p.Name)
+            {
+                case "identifier":
+                    identifier = Fqdn(p.Value, at);
+                    break;
+                case "name":
+                    name = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : throw Error(at, "a string", p.Value);
+                    break;
+                case "expires":
+                    if (p.Value.ValueKind != JsonValueKind.String ||
+                        !DateTimeOffset.TryParseExact(p.Value.GetString(), ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"],
+                            CultureInfo.InvariantCulture, DateTimeStyles.None, out var exp) ||
+                        !HasOffset(p.Value.GetString()!))
+                    {
+                        throw Error(at, "an RFC 3339 date-time with a time zone, e.g. \"2026-05-23T06:00:00Z\"", p.Value);
+                    }
+
+                    expires = exp;
+                    break;
+                case "prefixes":
+                    if (p.Value.ValueKind != JsonValueKind.Array)
+                    {
+                        throw Error(at, "an array of IPv6 prefixes", p.Value);
+                    }
+
+                    prefixes = [];
+                    var i = 0;
+                    foreach (var item in p.Value.EnumerateArray())
+                    {
+                        var itemPath = $"{at}[{i++}]";
+                        if (item.ValueKind != JsonValueKind.String || !IPNetwork.TryParse(item.GetString(), out var net) ||
+                            net.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6)
+                        {
+                            throw Error(itemPath, "an IPv6 prefix such as \"2001:db8:1::/48\" with no bits set after the prefix length", item);
+                        }
+
+                        prefixes.Add(net);
+                    }
+
+                    break;
+                case "noInternet":
+                    noInternet = Bool(p.Value, at);
+                    break;
+                case "metered":
+                    metered = Bool(p.Value, at);
+                    break;
+                case "dnsZones":
+                    if (p.Value.ValueKind != JsonValueKind.Array)
+                    {
+                        throw Error(at, "an array of DNS zone names", p.Value);
+                    }
+
+                    var j = 0;
+                    foreach (var item in p.Value.EnumerateArray())
+                    {
+                        zones.Add(Fqdn(item, $"{at}[{j++}]"));
+                    }
+
+                    break;
+                default:
+                    // RFC 8801 §4.3 allows keys beyond the ones defined there; they carry nothing HE-MIF uses.
+                    break;
+            }
+        }
+
+        if (identifier is null)
+        {
+            throw new FormatException($"{path}.identifier: expected the PvD ID (an FQDN), required by RFC 8801 §4.3; the key is missing");
+        }
+
+        if (expires is null)
+        {
+            throw new FormatException($"{path}.expires: expected an RFC 3339 date-time, required by RFC 8801 §4.3; the key is missing");
+        }
+
+        if (prefixes is null)
+        {
+            throw new FormatException($"{path}.prefixes: expected an array of IPv6 prefixes, required by RFC 8801 §4.3; the key is missing");
+        }
+
+        if (expectedIdentifier is not null && !string.Equals(identifier.TrimEnd('.'), expectedIdentifier.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException($"{path}.identifier: expected \"{expectedIdentifier}\" (the interface's PvD ID); found \"{identifier}\"");
+        }
+
+        return new PvdAdditionalInformation(identifier, expires.Value, prefixes)
+        {
+            Name = name,
+            NoInternet = noInternet,
+            Metered = metered,
+            DnsZones = zones,
+        };
+    }
+
+    private static bool HasOffset(string s) => s.EndsWith('Z') || s.EndsWith('z') || (s.Length > 6 && (s[^6] == '+' || s[^6] == '-'));
+
+    private static bool Bool(JsonElement v, string at) => v.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw Error(at, "true or false", v),
+    };
+
+    private static string Fqdn(JsonElement v, string at)
+    {
+        var s = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (s is null || !DomainNames.IsValid(s))
+        {
+            throw Error(at, "a fully qualified domain name such as \"pvd.example.com\"", v);
+        }
+
+        return s;
+    }
+
+    private static FormatException Error(string path, string expected, JsonElement found) =>
+        new($"{path}: expected {expected}; found {Describe(found)}");
+
+    internal static string Describe(JsonElement found) => found.ValueKind switch
+    {
+        JsonValueKind.String => "\"" + found.GetString() + "\"",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        _ => found.GetRawText(),
+    };
+}
+
+/// <summary>Domain-name helpers shared by PvD matching (§4.2.1), RFC 6731 selection (§4.2.2) and rule matching.</summary>
+internal static class DomainNames
+{
+    /// <summary>Letters, digits, hyphens and underscores in labels of 1–63 characters, 253 in all; a trailing dot is allowed.</summary>
+    public static bool IsValid(string name)
+    {
+        var s = name.AsSpan().TrimEnd('.');
+        if (s.Length is 0 or > 253)
+        {
+            return false;
+        }
+
+        var label = 0;
+        foreach (var c in s)
+        {
+            if (c == '.')
+            {
+                if (label == 0)
+                {
+                    return false;
+                }
+
+                label = 0;
+                continue;
+            }
+
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || ++label > 63)
+            {
+                return false;
+            }
+        }
+
+        return label > 0;
+    }
+
+    /// <summary>
+    /// <paramref name="host"/> equals <paramref name="zone"/> or lies below it (label-aligned, case-insensitive,
+    /// trailing dots ignored). Allocation-free: the planner calls it for every rule and interface.
+    /// </summary>
+    public static bool IsInZone(string host, string zone)
+    {
+        var h = host.AsSpan().TrimEnd('.');
+        var z = zone.AsSpan().TrimEnd('.').TrimStart('.');
+        if (z.Length == 0 || h.Length < z.Length || !h.EndsWith(z, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return h.Length == z.Length || h[h.Length - z.Length - 1] == '.';
+    }
+}

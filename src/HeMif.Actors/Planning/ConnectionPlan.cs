@@ -1,0 +1,122 @@
+using System.Globalization;
+using HeMif.Filter;
+
+namespace HeMif.Planning;
+
+/// <summary>A reference to the rule (or built-in check, or common practice) behind a reason or a conflict.</summary>
+/// <param name="Name">The rule's name; built-in checks are named <c>builtin:…</c>, common practice <c>common-practice:kind-order</c>.</param>
+/// <param name="Source">Who stated it.</param>
+/// <param name="Level">Its level.</param>
+public sealed record RuleReference(string Name, RuleSource Source, PreferenceLevel Level)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Source.ToString().ToLowerInvariant()} rule '{Name}' ({Level})";
+}
+
+/// <summary>Why an interface was excluded by the filter: the rule, its level, and the fact that decided.</summary>
+/// <param name="Rule">The rule.</param>
+/// <param name="Fact">The interface fact that matched a Prohibit, or that failed a Require.</param>
+public sealed record ExclusionReason(RuleReference Rule, string Fact)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Rule}: {Fact}";
+}
+
+/// <summary>An interface the filter removed, with every reason (never just the first).</summary>
+/// <param name="Interface">The interface name.</param>
+/// <param name="Reasons">All reasons, in rule order.</param>
+public sealed record ExcludedInterface(string Interface, IReadOnlyList<ExclusionReason> Reasons);
+
+/// <summary>The soft-set factors of §4.2, in the draft's order, plus the two rule sources and history.</summary>
+public enum SoftFactor
+{
+    /// <summary>A §4.1.2 user Prefer/Avoid rule.</summary>
+    UserPreference,
+
+    /// <summary>A §4.1.1 operator Prefer/Avoid rule.</summary>
+    OperatorPreference,
+
+    /// <summary>§4.2.1 Provisioning Domain identity (RFC 8801 dnsZones, noInternet).</summary>
+    PvdIdentity,
+
+    /// <summary>§4.2.2 DNS selection (RFC 6731).</summary>
+    DnsSelection,
+
+    /// <summary>§4.2.3 next hop (RFC 4191 route information and preference).</summary>
+    NextHop,
+
+    /// <summary>§4.2.4 source address selection (RFC 6724).</summary>
+    SourceAddressSelection,
+
+    /// <summary>§4.2.5 common practice (kind order).</summary>
+    CommonPractice,
+
+    /// <summary>Recent failures to this destination.</summary>
+    RecentFailures,
+
+    /// <summary>Smoothed RTT to this destination.</summary>
+    RoundTripTime,
+}
+
+/// <summary>One line of a candidate's score breakdown ("why is wlan0 first?").</summary>
+/// <param name="Factor">The soft-set factor.</param>
+/// <param name="Points">What it added (negative: took away).</param>
+/// <param name="Subject">What it was about: a rule name, a DNS zone, a route, an address, a kind.</param>
+public sealed record ScoreComponent(SoftFactor Factor, int Points, string Subject)
+{
+    /// <summary>The line as a person reads it, e.g. <c>+3000 §4.2.1 PvD dnsZones match: corp.example.com</c>.</summary>
+    public string Reason => string.Create(CultureInfo.InvariantCulture, $"{Points:+0;-0;0} {Label(Factor)}: {Subject}");
+
+    private static string Label(SoftFactor f) => f switch
+    {
+        SoftFactor.UserPreference => "§4.1.2 user rule",
+        SoftFactor.OperatorPreference => "§4.1.1 operator rule",
+        SoftFactor.PvdIdentity => "§4.2.1 PvD",
+        SoftFactor.DnsSelection => "§4.2.2 RFC 6731 DNS selection",
+        SoftFactor.NextHop => "§4.2.3 RFC 4191 route",
+        SoftFactor.SourceAddressSelection => "§4.2.4 RFC 6724",
+        SoftFactor.CommonPractice => "§4.2.5 common practice",
+        SoftFactor.RecentFailures => "history: recent failures",
+        _ => "history: smoothed RTT",
+    };
+
+    /// <inheritdoc/>
+    public override string ToString() => Reason;
+}
+
+/// <summary>An interface that passed the filter, in sort order.</summary>
+/// <param name="Interface">The interface name.</param>
+/// <param name="Rank">1 for the best; candidates with equal scores share a rank and start together (§5.2.3).</param>
+/// <param name="Score">The sum of <paramref name="Breakdown"/>.</param>
+/// <param name="Breakdown">Every soft-set contribution.</param>
+public sealed record PlanCandidate(string Interface, int Rank, int Score, IReadOnlyList<ScoreComponent> Breakdown);
+
+/// <summary>Two rules that disagreed about an interface, and which one won.</summary>
+/// <param name="Interface">The interface they disagreed about.</param>
+/// <param name="Winner">The rule that was applied.</param>
+/// <param name="Overridden">The rule whose verdict on this interface was set aside.</param>
+/// <param name="Resolution">What happened, in words.</param>
+public sealed record PolicyConflict(string Interface, RuleReference Winner, RuleReference Overridden, string Resolution);
+
+/// <summary>
+/// The result of filter (§5.1) and sort (§5.2) for one request: the candidates best first, the excluded interfaces
+/// with every reason, the conflicts and how they were resolved.
+/// </summary>
+/// <param name="Candidates">Best first; a total order (ties broken by interface name so the order never depends on input order).</param>
+/// <param name="Excluded">Excluded interfaces, by name.</param>
+/// <param name="Conflicts">Conflicts, in the order found.</param>
+public sealed record ConnectionPlan(IReadOnlyList<PlanCandidate> Candidates, IReadOnlyList<ExcludedInterface> Excluded,
+    IReadOnlyList<PolicyConflict> Conflicts)
+{
+    /// <summary>
+    /// True when every candidate has rank 1: §5.2.3 "If there is no specific Soft Set provided, all selected
+    /// interfaces should be treated equally", so the race starts them together.
+    /// </summary>
+    public bool AllEqual => Candidates.Count > 0 && Candidates[^1].Rank == 1;
+
+    /// <summary>
+    /// When no interface qualifies: a message naming, for each interface, the rules that excluded it. Null when
+    /// there is a candidate. Never a silent fallback onto an excluded interface.
+    /// </summary>
+    public string? Failure { get; init; }
+}

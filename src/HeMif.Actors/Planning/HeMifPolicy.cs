@@ -1,0 +1,59 @@
+using HeMif.Filter;
+using HeMif.Interfaces;
+using HeMif.Sort;
+
+namespace HeMif.Planning;
+
+/// <summary>
+/// Everything configured that the filter (§5.1) and the sort (§5.2) read: the two rule sources of §4.1, the kind order
+/// of §4.2.5, the RFC 6724 policy table of §4.2.4 and corrections to interface facts. Bound from the <c>HeMif</c>
+/// configuration section or loaded from a JSON file by <see cref="Configuration.HeMifConfiguration"/>.
+/// </summary>
+public sealed record HeMifPolicy
+{
+    /// <summary>The §4.2.5 default: "Prefer WiFi over a 3GPP interface", wired Ethernet above both, VPN last.</summary>
+    public static IReadOnlyList<InterfaceKind> DefaultKindOrder { get; } =
+        [InterfaceKind.Ethernet, InterfaceKind.Wifi, InterfaceKind.Cellular, InterfaceKind.Vpn];
+
+    /// <summary>§4.1.1 operator policy, in the operator's order.</summary>
+    public IReadOnlyList<PolicyRule> OperatorRules { get; init; } = [];
+
+    /// <summary>§4.1.2 user preferences; they win every conflict with an operator rule.</summary>
+    public IReadOnlyList<PolicyRule> UserRules { get; init; } = [];
+
+    /// <summary>
+    /// §4.2.5 common practice: kinds earlier in the list rank higher; kinds not listed get nothing from it. An empty
+    /// list switches common practice off.
+    /// </summary>
+    public IReadOnlyList<InterfaceKind> KindOrder { get; init; } = DefaultKindOrder;
+
+    /// <summary>The RFC 6724 §2.1 policy table used by §4.2.4.</summary>
+    public AddressSelectionPolicyTable AddressSelectionTable { get; init; } = AddressSelectionPolicyTable.Default;
+
+    /// <summary>Corrections applied to interface facts before anything else reads them.</summary>
+    public IReadOnlyList<InterfaceOverride> InterfaceOverrides { get; init; } = [];
+
+    /// <summary>An empty policy: no rules, the default kind order and table.</summary>
+    public static HeMifPolicy Empty { get; } = new();
+}
+
+/// <summary>What the application asks for: one connection to a destination.</summary>
+/// <param name="Host">The destination host name or IP literal.</param>
+/// <param name="Port">The destination port.</param>
+public sealed record ConnectionRequest(string Host, int Port)
+{
+    /// <summary>The transport.</summary>
+    public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
+
+    /// <summary>How many bytes the application expects to transfer, when it knows (§4.1.2 "larger than 20Mb").</summary>
+    public long? ExpectedBytes { get; init; }
+
+    /// <summary>A traffic class the application names (e.g. "background"), matched by rules.</summary>
+    public string? TrafficClass { get; init; }
+
+    /// <summary>
+    /// Destination addresses already known (resolved, or the host itself when it is an IP literal). They enable
+    /// §4.2.3 (routes) and §4.2.4 (RFC 6724) and the address-family check of the filter.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPAddress> DestinationAddresses { get; init; } = [];
+}
