@@ -185,8 +185,8 @@ internal sealed class StrictJsonReader(string origin, bool configurationMode, st
             AddressFamily.InterNetworkV6 => "an IPv6 prefix such as \"2001:db8::/32\" with no bits set after the prefix length",
             _ => "a prefix such as \"2001:db8::/32\" or \"198.51.100.0/24\" with no bits set after the prefix length",
         };
-        if (e.ValueKind == JsonValueKind.String && e.GetString() is { } s && s.Contains('/', StringComparison.Ordinal) &&
-            IPNetwork.TryParse(s, out var net) && (family is null || net.BaseAddress.AddressFamily == family))
+        if (e.ValueKind == JsonValueKind.String && HeMif.Interfaces.DomainNames.TryParseCanonicalPrefix(e.GetString(), out var net) &&
+            (family is null || net.BaseAddress.AddressFamily == family))
         {
             return net;
         }

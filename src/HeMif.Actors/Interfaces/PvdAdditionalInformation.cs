@@ -105,7 +105,7 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
                     foreach (var item in p.Value.EnumerateArray())
                     {
                         var itemPath = $"{at}[{i++}]";
-                        if (item.ValueKind != JsonValueKind.String || !IPNetwork.TryParse(item.GetString(), out var net) ||
+                        if (item.ValueKind != JsonValueKind.String || !DomainNames.TryParseCanonicalPrefix(item.GetString(), out var net) ||
                             net.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6)
                         {
                             throw Error(itemPath, "an IPv6 prefix such as \"2001:db8:1::/48\" with no bits set after the prefix length", item);
@@ -234,6 +234,38 @@ internal static class DomainNames
         }
 
         return label > 0;
+    }
+
+    /// <summary>
+    /// Parses "address/length" and insists the address has no bits set after the length: "2001:db8::1/48" is a typo
+    /// for an address, not a prefix, and silently masking it would hide the mistake.
+    /// </summary>
+    public static bool TryParseCanonicalPrefix(string? text, out IPNetwork network)
+    {
+        network = default;
+        var slash = text?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (text is null || slash <= 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) ||
+            !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+        {
+            return false;
+        }
+
+        var max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        if (length > max || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
+        {
+            return false;
+        }
+
+        var bits = HeMif.Sort.Rfc6724.ToUInt128(address);
+        var hostBits = max - length;
+        var mask = hostBits == 0 ? UInt128.Zero : (UInt128.One << hostBits) - UInt128.One;
+        if ((bits & mask) != UInt128.Zero)
+        {
+            return false;
+        }
+
+        network = new IPNetwork(address, length);
+        return true;
     }
 
     /// <summary>

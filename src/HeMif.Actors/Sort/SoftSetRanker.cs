@@ -306,19 +306,6 @@ internal static class SoftSetRanker
         }
     }
 
-    internal static string Format(UInt128 a)
-    {
-        if (Rfc6724.IsIPv4(a))
-        {
-            var v = (uint)(a & 0xFFFF_FFFF);
-            return new System.Net.IPAddress([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]).ToString();
-        }
-
-        Span<byte> b = stackalloc byte[16];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(b, a);
-        return new System.Net.IPAddress(b).ToString();
-    }
-
     /// <summary>History: "recent attempts to this destination failed ranks lower; lower smoothed RTT ranks higher".</summary>
     private static void History(string name, IReadOnlyList<PathHistory>? history, ComponentSink components)
     {
