@@ -10,7 +10,13 @@ namespace HeMif.Planning;
 public sealed record RuleReference(string Name, RuleSource Source, PreferenceLevel Level)
 {
     /// <inheritdoc/>
-    public override string ToString() => $"{Source.ToString().ToLowerInvariant()} rule '{Name}' ({Level})";
+    public override string ToString() => Source switch
+    {
+        RuleSource.Operator => $"operator rule '{Name}' ({Level})",
+        RuleSource.User => $"user rule '{Name}' ({Level})",
+        RuleSource.BuiltIn => $"built-in check '{Name}' ({Level})",
+        _ => $"common practice '{Name}'",
+    };
 }
 
 /// <summary>Why an interface was excluded by the filter: the rule, its level, and the fact that decided.</summary>

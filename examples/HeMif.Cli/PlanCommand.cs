@@ -1,0 +1,274 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using HeMif.Configuration;
+using HeMif.Filter;
+using HeMif.Planning;
+
+namespace HeMif.Cli;
+
+/// <summary>
+/// <c>hemif plan --interfaces FILE --policy FILE --host HOST --port PORT [--expected-bytes N] [--transport tcp|quic]
+/// [--json] [--now TIME]</c>: the filter (§5.1) and the sort (§5.2) for one request, explained. Uses only the
+/// library's public API.
+/// </summary>
+public static class PlanCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var interfaces = new Option<FileInfo>("--interfaces") { Description = "JSON file with the host's interfaces (see docs/policy.md)", Required = true };
+        var policy = new Option<FileInfo>("--policy") { Description = "JSON policy file (see docs/policy.md)", Required = true };
+        var host = new Option<string>("--host") { Description = "Destination host name or IP literal", Required = true };
+        var port = new Option<int>("--port")
+        {
+            Description = "Destination port (1-65535)",
+            Required = true,
+            CustomParser = r => Parse(r, "--port", "a port between 1 and 65535", 1, 65535, t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null),
+        };
+        var expectedBytes = new Option<long?>("--expected-bytes")
+        {
+            Description = "Expected transfer size in bytes",
+            CustomParser = r => Parse(r, "--expected-bytes", "a size in bytes, not negative", 0, long.MaxValue, t => long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null),
+        };
+        var transport = new Option<string>("--transport") { Description = "Transport", DefaultValueFactory = _ => "tcp" };
+        transport.AcceptOnlyFromAmong("tcp", "quic");
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
+        var now = new Option<DateTimeOffset?>("--now")
+        {
+            Description = "Decision time (ISO 8601 with offset); default: the local time now",
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
+                {
+                    return t;
+                }
+
+                r.AddError($"--now: '{text}' is not a date and time such as 2026-03-02T12:00:00+01:00.");
+                return null;
+            },
+        };
+
+        var command = new Command("plan", "Show which interfaces a request may use, in which order, and why.")
+        {
+            interfaces, policy, host, port, expectedBytes, transport, json, now,
+        };
+
+        command.SetAction(parse =>
+        {
+            InterfaceSnapshot snapshot;
+            HeMifPolicy loaded;
+            try
+            {
+                snapshot = HeMifConfiguration.LoadInterfacesFile(parse.GetRequiredValue(interfaces).FullName);
+                loaded = HeMifConfiguration.LoadPolicyFile(parse.GetRequiredValue(policy).FullName);
+            }
+            catch (HeMifConfigurationException e)
+            {
+                error.WriteLine($"hemif: {e.Message}");
+                return Program.BadInput;
+            }
+
+            var hostName = parse.GetRequiredValue(host);
+            var request = new ConnectionRequest(hostName, parse.GetValue(port))
+            {
+                ExpectedBytes = parse.GetValue(expectedBytes),
+                Transport = parse.GetValue(transport) == "quic" ? TransportProtocol.Quic : TransportProtocol.Tcp,
+                DestinationAddresses = IPAddress.TryParse(hostName.Trim('[', ']'), out var literal) ? [literal] : [],
+            };
+            var at = parse.GetValue(now) ?? TimeProvider.System.GetLocalNow();
+
+            ConnectionPlan plan;
+            try
+            {
+                plan = new ConnectionPlanner(loaded).Plan(snapshot.Interfaces, request, at, snapshot.HistoryFor(hostName));
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"hemif: {e.Message}");
+                return Program.BadInput;
+            }
+
+            if (parse.GetValue(json))
+            {
+                WriteJson(output, request, plan);
+            }
+            else
+            {
+                WriteText(output, request, plan);
+            }
+
+            if (plan.Failure is { } failure)
+            {
+                error.WriteLine($"hemif: {failure}");
+                return Program.NoCandidate;
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Parses one numeric token; a bad or out-of-range value is a parse error (exit 2), never an exception.</summary>
+    private static T Parse<T>(System.CommandLine.Parsing.ArgumentResult r, string option, string expected, T min, T max, Func<string, T?> parse)
+        where T : struct, IComparable<T>
+    {
+        var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (parse(text) is { } v && v.CompareTo(min) >= 0 && v.CompareTo(max) <= 0)
+        {
+            return v;
+        }
+
+        r.AddError($"{option} must be {expected}; got '{text}'.");
+        return min;
+    }
+
+    private static void WriteText(TextWriter o, ConnectionRequest request, ConnectionPlan plan)
+    {
+        o.WriteLine($"Plan for {request.Host}:{request.Port} over {request.Transport.ToString().ToUpperInvariant()}" +
+                    (request.ExpectedBytes is { } b ? $", {b.ToString(CultureInfo.InvariantCulture)} bytes expected" : ""));
+        o.WriteLine();
+        o.WriteLine(plan.Candidates.Count == 0 ? "Candidates: none" : "Candidates (best first):");
+        foreach (var c in plan.Candidates)
+        {
+            o.WriteLine($"  {c.Rank}. {c.Interface,-10} score {c.Score}");
+            foreach (var r in c.Breakdown)
+            {
+                o.WriteLine($"       {r.Reason}");
+            }
+        }
+
+        if (plan.AllEqual && plan.Candidates.Count > 1)
+        {
+            o.WriteLine("  All candidates are equal: they start together (§5.2.3).");
+        }
+
+        if (plan.Excluded.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine("Excluded:");
+            foreach (var e in plan.Excluded)
+            {
+                o.WriteLine($"  {e.Interface}");
+                foreach (var r in e.Reasons)
+                {
+                    o.WriteLine($"       {r}");
+                }
+            }
+        }
+
+        if (plan.Conflicts.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine("Conflicts:");
+            foreach (var c in plan.Conflicts)
+            {
+                o.WriteLine($"  {c.Interface}: {c.Winner} over {c.Overridden}");
+                o.WriteLine($"       {c.Resolution}");
+            }
+        }
+
+        if (plan.Failure is { } f)
+        {
+            o.WriteLine();
+            o.WriteLine(f);
+        }
+    }
+
+    private static void WriteJson(TextWriter o, ConnectionRequest request, ConnectionPlan plan)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("host", request.Host);
+            w.WriteNumber("port", request.Port);
+            w.WriteString("transport", request.Transport.ToString().ToLowerInvariant());
+            if (request.ExpectedBytes is { } b)
+            {
+                w.WriteNumber("expectedBytes", b);
+            }
+
+            w.WriteBoolean("allEqual", plan.AllEqual);
+            w.WriteStartArray("candidates");
+            foreach (var c in plan.Candidates)
+            {
+                w.WriteStartObject();
+                w.WriteString("interface", c.Interface);
+                w.WriteNumber("rank", c.Rank);
+                w.WriteNumber("score", c.Score);
+                w.WriteStartArray("reasons");
+                foreach (var r in c.Breakdown)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("factor", r.Factor.ToString());
+                    w.WriteNumber("points", r.Points);
+                    w.WriteString("subject", r.Subject);
+                    w.WriteString("reason", r.Reason);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("excluded");
+            foreach (var e in plan.Excluded)
+            {
+                w.WriteStartObject();
+                w.WriteString("interface", e.Interface);
+                w.WriteStartArray("reasons");
+                foreach (var r in e.Reasons)
+                {
+                    w.WriteStartObject();
+                    WriteRule(w, r.Rule);
+                    w.WriteString("fact", r.Fact);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("conflicts");
+            foreach (var c in plan.Conflicts)
+            {
+                w.WriteStartObject();
+                w.WriteString("interface", c.Interface);
+                w.WriteStartObject("winner");
+                WriteRule(w, c.Winner);
+                w.WriteEndObject();
+                w.WriteStartObject("overridden");
+                WriteRule(w, c.Overridden);
+                w.WriteEndObject();
+                w.WriteString("resolution", c.Resolution);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (plan.Failure is { } f)
+            {
+                w.WriteString("failure", f);
+            }
+            else
+            {
+                w.WriteNull("failure");
+            }
+
+            w.WriteEndObject();
+        }
+
+        o.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private static void WriteRule(Utf8JsonWriter w, RuleReference r)
+    {
+        w.WriteString("rule", r.Name);
+        w.WriteString("source", r.Source.ToString());
+        w.WriteString("level", r.Level.ToString());
+    }
+}
