@@ -158,13 +158,15 @@ internal static class HardSetFilter
         switch (rule.Level)
         {
             case PreferenceLevel.Require when d == Direction.Against:
-                Exclude(ref s, rule.Reference, rule.DescribeMismatch(mismatch, s.Facts, now));
+                var facts = s.Facts;
+                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMismatch(mismatch, facts, now)));
                 break;
             case PreferenceLevel.Require:
                 s.Required = true;
                 break;
             case PreferenceLevel.Prohibit:
-                Exclude(ref s, rule.Reference, rule.DescribeMatch(s.Facts, now));
+                var matched = s.Facts;
+                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMatch(matched, now)));
                 break;
             case PreferenceLevel.Prefer:
                 components.Add(new ScoreComponent(factor, points, rule.Rule.Name));
@@ -192,13 +194,17 @@ internal static class HardSetFilter
                 continue;
             }
 
-            var outcome = d == Direction.For
-                ? user.IsHard ? $"{f.Name} stays a candidate" : $"{f.Name} is not penalised by the operator rule"
-                : user.IsHard ? $"{f.Name} is excluded" : $"{f.Name} gets no bonus from the operator rule";
-            conflicts.Add(new PolicyConflict(f.Name, user.Reference, op.Reference,
-                $"user rule '{user.Rule.Name}' ({user.Level}) wins over operator rule '{op.Rule.Name}' ({op.Level}) on {f.Name} " +
-                $"(§4.1: \"the user's preference should be prioritized\"): {outcome}"));
+            conflicts.Add(new PolicyConflict(f.Name, user.Reference, op.Reference, () => Resolution(user, op, d, f.Name)));
         }
+    }
+
+    private static string Resolution(CompiledRule user, CompiledRule op, Direction userDirection, string name)
+    {
+        var outcome = userDirection == Direction.For
+            ? user.IsHard ? $"{name} stays a candidate" : $"{name} is not penalised by the operator rule"
+            : user.IsHard ? $"{name} is excluded" : $"{name} gets no bonus from the operator rule";
+        return $"user rule '{user.Rule.Name}' ({user.Level}) wins over operator rule '{op.Rule.Name}' ({op.Level}) on {name} " +
+               $"(§4.1: \"the user's preference should be prioritized\"): {outcome}";
     }
 
     private static void BuiltInChecks(ref InterfaceState s, ReadOnlySpan<UInt128> destinations, bool wantsLoopback)
@@ -206,18 +212,18 @@ internal static class HardSetFilter
         var f = s.Facts;
         if (!f.IsUp)
         {
-            Exclude(ref s, InterfaceDown, $"{f.Name} is down");
+            Exclude(ref s, new ExclusionReason(InterfaceDown, () => $"{f.Name} is down"));
         }
 
         if (f.Kind == InterfaceKind.Loopback && !wantsLoopback)
         {
-            Exclude(ref s, LoopbackOnly, $"{f.Name} is a loopback interface and the destination is not this host");
+            Exclude(ref s, new ExclusionReason(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host"));
         }
 
         bool v4 = f.Supports(IpVersion.IPv4), v6 = f.Supports(IpVersion.IPv6);
         if (!v4 && !v6)
         {
-            Exclude(ref s, NoAddressFamily, $"{f.Name} has neither IPv4 nor IPv6");
+            Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6"));
             return;
         }
 
@@ -235,7 +241,7 @@ internal static class HardSetFilter
             if (!((needV4 && v4) || (needV6 && v6)))
             {
                 var families = needV4 && needV6 ? "IPv4 and IPv6" : needV4 ? "IPv4" : "IPv6";
-                Exclude(ref s, NoAddressFamily, $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
+                Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only"));
             }
         }
     }
@@ -259,8 +265,7 @@ internal static class HardSetFilter
         return false;
     }
 
-    private static void Exclude(ref InterfaceState s, RuleReference rule, string fact) =>
-        (s.Reasons ??= []).Add(new ExclusionReason(rule, fact));
+    private static void Exclude(ref InterfaceState s, ExclusionReason reason) => (s.Reasons ??= []).Add(reason);
 
     /// <summary>
     /// The failure text when nothing qualifies: every interface with the rules that excluded it. §5.1 gives no

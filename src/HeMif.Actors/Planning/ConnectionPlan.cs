@@ -20,10 +20,39 @@ public sealed record RuleReference(string Name, RuleSource Source, PreferenceLev
 }
 
 /// <summary>Why an interface was excluded by the filter: the rule, its level, and the fact that decided.</summary>
-/// <param name="Rule">The rule.</param>
-/// <param name="Fact">The interface fact that matched a Prohibit, or that failed a Require.</param>
-public sealed record ExclusionReason(RuleReference Rule, string Fact)
+public sealed record ExclusionReason
 {
+    // The text is written on first use: a decision that nobody explains costs no string building.
+    private readonly Func<string>? _describe;
+    private string? _fact;
+
+    /// <summary>Creates a reason.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="fact">The interface fact that matched a Prohibit, or that failed a Require.</param>
+    public ExclusionReason(RuleReference rule, string fact)
+    {
+        Rule = rule;
+        _fact = fact;
+    }
+
+    internal ExclusionReason(RuleReference rule, Func<string> describe)
+    {
+        Rule = rule;
+        _describe = describe;
+    }
+
+    /// <summary>The rule (or built-in check).</summary>
+    public RuleReference Rule { get; }
+
+    /// <summary>The interface fact that matched a Prohibit, or that failed a Require, in words.</summary>
+    public string Fact => _fact ??= _describe!();
+
+    /// <inheritdoc/>
+    public bool Equals(ExclusionReason? other) => other is not null && Rule == other.Rule && Fact == other.Fact;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Rule, Fact);
+
     /// <inheritdoc/>
     public override string ToString() => $"{Rule}: {Fact}";
 }
@@ -98,11 +127,51 @@ public sealed record ScoreComponent(SoftFactor Factor, int Points, string Subjec
 public sealed record PlanCandidate(string Interface, int Rank, int Score, IReadOnlyList<ScoreComponent> Breakdown);
 
 /// <summary>Two rules that disagreed about an interface, and which one won.</summary>
-/// <param name="Interface">The interface they disagreed about.</param>
-/// <param name="Winner">The rule that was applied.</param>
-/// <param name="Overridden">The rule whose verdict on this interface was set aside.</param>
-/// <param name="Resolution">What happened, in words.</param>
-public sealed record PolicyConflict(string Interface, RuleReference Winner, RuleReference Overridden, string Resolution);
+public sealed record PolicyConflict
+{
+    private readonly Func<string>? _describe;
+    private string? _resolution;
+
+    /// <summary>Creates a conflict record.</summary>
+    /// <param name="interface">The interface they disagreed about.</param>
+    /// <param name="winner">The rule that was applied.</param>
+    /// <param name="overridden">The rule whose verdict on this interface was set aside.</param>
+    /// <param name="resolution">What happened, in words.</param>
+    public PolicyConflict(string @interface, RuleReference winner, RuleReference overridden, string resolution)
+    {
+        Interface = @interface;
+        Winner = winner;
+        Overridden = overridden;
+        _resolution = resolution;
+    }
+
+    internal PolicyConflict(string @interface, RuleReference winner, RuleReference overridden, Func<string> describe)
+    {
+        Interface = @interface;
+        Winner = winner;
+        Overridden = overridden;
+        _describe = describe;
+    }
+
+    /// <summary>The interface they disagreed about.</summary>
+    public string Interface { get; }
+
+    /// <summary>The rule that was applied.</summary>
+    public RuleReference Winner { get; }
+
+    /// <summary>The rule whose verdict on this interface was set aside.</summary>
+    public RuleReference Overridden { get; }
+
+    /// <summary>What happened, in words.</summary>
+    public string Resolution => _resolution ??= _describe!();
+
+    /// <inheritdoc/>
+    public bool Equals(PolicyConflict? other) =>
+        other is not null && Interface == other.Interface && Winner == other.Winner && Overridden == other.Overridden && Resolution == other.Resolution;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Interface, Winner, Overridden, Resolution);
+}
 
 /// <summary>
 /// The result of filter (§5.1) and sort (§5.2) for one request: the candidates best first, the excluded interfaces

@@ -237,11 +237,11 @@ public sealed class ConnectionPlanner
             SoftFactor.UserPreference => Find(_userRules, decisive.Subject),
             _ => new RuleReference(FactorRuleName(decisive.Factor), RuleSource.BuiltIn, PreferenceLevel.Prefer),
         };
-        var topName = states[top].Facts.Name;
-        var favName = states[favourite].Facts.Name;
-        conflicts.Add(new PolicyConflict(topName, winner, CommonPracticeReference,
-            $"common practice (§4.2.5 kind order) prefers {favName} ({states[favourite].Facts.Kind}) over {topName} ({states[top].Facts.Kind}); " +
-            $"{decisive.Reason} outweighs it, so {topName} ranks first (§3.2 Policy Conflict)"));
+        var topFacts = states[top].Facts;
+        var favFacts = states[favourite].Facts;
+        conflicts.Add(new PolicyConflict(topFacts.Name, winner, CommonPracticeReference, () =>
+            $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
+            $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)"));
     }
 
     private static readonly RuleReference CommonPracticeReference = new("common-practice:kind-order", RuleSource.CommonPractice, PreferenceLevel.Prefer);
