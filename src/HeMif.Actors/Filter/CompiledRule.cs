@@ -26,8 +26,9 @@ internal readonly record struct HostEnvironment(IReadOnlyList<InterfaceFacts> In
     public static HostEnvironment Of(IReadOnlyList<InterfaceFacts> interfaces, DateTimeOffset now)
     {
         var roaming = false;
-        foreach (var i in interfaces)
+        for (var iI11 = 0; iI11 < interfaces.Count; iI11++)
         {
+            var i = interfaces[iI11];
             roaming |= i.IsUp && i.Roaming;
         }
 
@@ -85,8 +86,9 @@ internal sealed class CompiledRule
         if (m.DomainSuffixes is { Count: > 0 } suffixes)
         {
             var any = false;
-            foreach (var s in suffixes)
+            for (var iS10 = 0; iS10 < suffixes.Count; iS10++)
             {
+                var s = suffixes[iS10];
                 any |= DomainNames.IsInZone(request.Host, s);
             }
 
@@ -99,8 +101,9 @@ internal sealed class CompiledRule
         if (m.Ports is { Count: > 0 } ports)
         {
             var any = false;
-            foreach (var p in ports)
+            for (var iP9 = 0; iP9 < ports.Count; iP9++)
             {
+                var p = ports[iP9];
                 any |= p == request.Port;
             }
 
@@ -130,8 +133,9 @@ internal sealed class CompiledRule
         if (m.TrafficClasses is { Count: > 0 } classes)
         {
             var any = false;
-            foreach (var c in classes)
+            for (var iC8 = 0; iC8 < classes.Count; iC8++)
             {
+                var c = classes[iC8];
                 any |= string.Equals(c, request.TrafficClass, StringComparison.OrdinalIgnoreCase);
             }
 
@@ -147,8 +151,9 @@ internal sealed class CompiledRule
     private static bool AnyHost(IReadOnlyList<string> hosts, string host)
     {
         var h = host.AsSpan().TrimEnd('.');
-        foreach (var x in hosts)
+        for (var iX7 = 0; iX7 < hosts.Count; iX7++)
         {
+            var x = hosts[iX7];
             if (h.Equals(x.AsSpan().TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
             {
                 return true;
@@ -165,8 +170,9 @@ internal sealed class CompiledRule
         {
             var t = TimeOnly.FromTimeSpan(env.Now.TimeOfDay);
             var any = false;
-            foreach (var w in windows)
+            for (var iW6 = 0; iW6 < windows.Count; iW6++)
             {
+                var w = windows[iW6];
                 any |= w.Contains(t);
             }
 
@@ -184,12 +190,14 @@ internal sealed class CompiledRule
         if (v.WifiNetworks is { Count: > 0 } ssids)
         {
             var any = false;
-            foreach (var i in env.Interfaces)
+            for (var iI5 = 0; iI5 < env.Interfaces.Count; iI5++)
             {
+                var i = env.Interfaces[iI5];
                 if (i.IsUp && i.Kind == InterfaceKind.Wifi && i.WifiNetwork is { } ssid)
                 {
-                    foreach (var s in ssids)
+                    for (var iS4 = 0; iS4 < ssids.Count; iS4++)
                     {
+                        var s = ssids[iS4];
                         // SSIDs are octet strings: compared exactly.
                         any |= string.Equals(s, ssid, StringComparison.Ordinal);
                     }
@@ -205,8 +213,9 @@ internal sealed class CompiledRule
         if (v.PvdIds is { Count: > 0 } pvds)
         {
             var any = false;
-            foreach (var i in env.Interfaces)
+            for (var iI3 = 0; iI3 < env.Interfaces.Count; iI3++)
             {
+                var i = env.Interfaces[iI3];
                 if (i.IsUp && i.PvdId is { } id)
                 {
                     any |= ContainsIgnoreCase(pvds, id);
@@ -234,8 +243,9 @@ internal sealed class CompiledRule
         if (m.Names is { Count: > 0 } names)
         {
             var any = false;
-            foreach (var n in names)
+            for (var iN2 = 0; iN2 < names.Count; iN2++)
             {
+                var n = names[iN2];
                 any |= string.Equals(n, f.Name, StringComparison.Ordinal);
             }
 
@@ -275,8 +285,9 @@ internal sealed class CompiledRule
 
     private static bool ContainsIgnoreCase(IReadOnlyList<string> list, string value)
     {
-        foreach (var s in list)
+        for (var iS1 = 0; iS1 < list.Count; iS1++)
         {
+            var s = list[iS1];
             if (string.Equals(s.TrimEnd('.'), value.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
             {
                 return true;

@@ -194,13 +194,14 @@ internal static class HardSetFilter
                 continue;
             }
 
-            conflicts.Add(new PolicyConflict(f.Name, user.Reference, op.Reference, () => Resolution(user, op, d, f.Name)));
+            conflicts.Add(new PolicyConflict(f.Name, user, op, d == Direction.For));
         }
     }
 
-    private static string Resolution(CompiledRule user, CompiledRule op, Direction userDirection, string name)
+    /// <summary>The words for a user-over-operator conflict (written when someone reads them).</summary>
+    internal static string Resolution(CompiledRule user, CompiledRule op, bool userFor, string name)
     {
-        var outcome = userDirection == Direction.For
+        var outcome = userFor
             ? user.IsHard ? $"{name} stays a candidate" : $"{name} is not penalised by the operator rule"
             : user.IsHard ? $"{name} is excluded" : $"{name} gets no bonus from the operator rule";
         return $"user rule '{user.Rule.Name}' ({user.Level}) wins over operator rule '{op.Rule.Name}' ({op.Level}) on {name} " +
@@ -300,8 +301,9 @@ internal static class HardSetFilter
     public static int Destinations(ConnectionRequest request, Span<UInt128> buffer)
     {
         var n = 0;
-        foreach (var a in request.DestinationAddresses)
+        for (var iA12 = 0; iA12 < request.DestinationAddresses.Count; iA12++)
         {
+            var a = request.DestinationAddresses[iA12];
             if (n < buffer.Length)
             {
                 buffer[n++] = Rfc6724.ToUInt128(a);

@@ -178,8 +178,9 @@ public sealed record InterfaceFacts(string Name, InterfaceKind Kind)
             return s;
         }
 
-        foreach (var a in Addresses)
+        for (var iA19 = 0; iA19 < Addresses.Count; iA19++)
         {
+            var a = Addresses[iA19];
             if (a.Version == version)
             {
                 return true;

@@ -153,6 +153,22 @@ public sealed record PolicyConflict
         _describe = describe;
     }
 
+    // A user-over-operator conflict keeps the two rules and writes its text on first use, without a closure:
+    // conflicts can be numerous (one per rule pair and interface) and most are never read.
+    internal PolicyConflict(string @interface, Filter.CompiledRule user, Filter.CompiledRule op, bool userFor)
+    {
+        Interface = @interface;
+        Winner = user.Reference;
+        Overridden = op.Reference;
+        _user = user;
+        _op = op;
+        _userFor = userFor;
+    }
+
+    private readonly Filter.CompiledRule? _user;
+    private readonly Filter.CompiledRule? _op;
+    private readonly bool _userFor;
+
     /// <summary>The interface they disagreed about.</summary>
     public string Interface { get; }
 
@@ -163,7 +179,7 @@ public sealed record PolicyConflict
     public RuleReference Overridden { get; }
 
     /// <summary>What happened, in words.</summary>
-    public string Resolution => _resolution ??= _describe!();
+    public string Resolution => _resolution ??= _describe is not null ? _describe() : Filter.HardSetFilter.Resolution(_user!, _op!, _userFor, Interface);
 
     /// <inheritdoc/>
     public bool Equals(PolicyConflict? other) =>

@@ -123,8 +123,9 @@ internal static class SoftSetRanker
             return;
         }
 
-        foreach (var zone in info.DnsZones)
+        for (var iZone18 = 0; iZone18 < info.DnsZones.Count; iZone18++)
         {
+            var zone = info.DnsZones[iZone18];
             if (DomainNames.IsInZone(host, zone))
             {
                 components.Add(new ScoreComponent(SoftFactor.PvdIdentity, PvdZoneMatchPoints, zone));
@@ -143,15 +144,17 @@ internal static class SoftSetRanker
     {
         DnsServerSelection? best = null;
         string? subject = null;
-        foreach (var sel in f.DnsSelection)
+        for (var iSel17 = 0; iSel17 < f.DnsSelection.Count; iSel17++)
         {
+            var sel = f.DnsSelection[iSel17];
             if (best is not null && sel.Preference <= best.Preference)
             {
                 continue;
             }
 
-            foreach (var d in sel.Domains)
+            for (var iD16 = 0; iD16 < sel.Domains.Count; iD16++)
             {
+                var d = sel.Domains[iD16];
                 if (DomainNames.IsInZone(host, d))
                 {
                     best = sel;
@@ -162,8 +165,9 @@ internal static class SoftSetRanker
 
             if (best != sel)
             {
-                foreach (var net in sel.Networks)
+                for (var iNet15 = 0; iNet15 < sel.Networks.Count; iNet15++)
                 {
+                    var net = sel.Networks[iNet15];
                     var prefix = Rfc6724.ToUInt128(net.BaseAddress);
                     var len = net.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 96 + net.PrefixLength : net.PrefixLength;
                     foreach (var d in destinations)
@@ -194,8 +198,9 @@ internal static class SoftSetRanker
     {
         RouteInformation? best = null;
         var bestLen = -1;
-        foreach (var route in f.Routes)
+        for (var iRoute14 = 0; iRoute14 < f.Routes.Count; iRoute14++)
         {
+            var route = f.Routes[iRoute14];
             if (route.Lifetime <= TimeSpan.Zero)
             {
                 // RFC 4191 §2.3: a Route Lifetime of zero withdraws the route.
@@ -314,8 +319,9 @@ internal static class SoftSetRanker
             return;
         }
 
-        foreach (var h in history)
+        for (var iH13 = 0; iH13 < history.Count; iH13++)
         {
+            var h = history[iH13];
             if (!string.Equals(h.Interface, name, StringComparison.Ordinal))
             {
                 continue;
