@@ -36,7 +36,7 @@ public static class PublicApiSnapshot
         }
 
         lines.Sort(StringComparer.Ordinal);
-        return string.Join('\n', lines) + "\n";
+        return lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";
     }
 
     /// <summary>

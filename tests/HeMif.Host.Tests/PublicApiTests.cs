@@ -1,0 +1,22 @@
+using HeMif.TestKit.PublicApi;
+
+namespace HeMif.Host.Tests;
+
+/// <summary>
+/// Every change to the public surface of HeMif.Host must show in the diff of PublicApi/HeMif.Host.txt.
+/// To accept an intended change: HEMIF_ACCEPT_PUBLIC_API=1 dotnet test tests/HeMif.Host.Tests, then commit the file.
+/// </summary>
+public sealed class PublicApiTests
+{
+    [Fact]
+    public void The_public_API_matches_the_checked_in_snapshot()
+    {
+        var assembly = System.Reflection.Assembly.Load("HeMif.Host");
+        var checkedIn = Path.Combine(AppContext.BaseDirectory, "PublicApi", "HeMif.Host.txt");
+        var source = Path.Combine(SourceDirectory(), "PublicApi", "HeMif.Host.txt");
+        var difference = PublicApiSnapshot.Compare(assembly, checkedIn, source);
+        Assert.True(difference is null, difference);
+    }
+
+    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+}
