@@ -668,6 +668,19 @@ internal sealed class ActorCell : IActorRef, IActorContext
         _actor = null;
         _state = State.Terminated;
 
+        // Close the mailbox, then drain it: every message is either processed or reported, never lost silently.
+        // This happens before the actor counts as terminated, so whoever sees Terminated (a watcher registering
+        // now gets it at once) sees it after the dead letters were published.
+        _mailbox.Writer.TryComplete();
+        while (_mailbox.Reader.TryRead(out var left))
+        {
+            System.MessageHandled();
+            if (left.Message is not SystemMessage and not TimerFired)
+            {
+                System.PublishDeadLetter(left.Message, left.Sender, this, "recipient stopped");
+            }
+        }
+
         IActorRef[] watchers;
         IPendingAsk? asks;
         lock (_sync)
@@ -677,17 +690,6 @@ internal sealed class ActorCell : IActorRef, IActorContext
             _watchers.Clear();
             asks = _pendingAsks;
             _pendingAsks = null;
-        }
-
-        // Close the mailbox, then drain it: every message is either processed or reported, never lost silently.
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var left))
-        {
-            System.MessageHandled();
-            if (left.Message is not SystemMessage and not TimerFired)
-            {
-                System.PublishDeadLetter(left.Message, left.Sender, this, "recipient stopped");
-            }
         }
 
         var terminated = new Terminated(this);
