@@ -11,12 +11,7 @@ public sealed class PublicApiTests
     [Fact]
     public void The_public_API_matches_the_checked_in_snapshot()
     {
-        var assembly = typeof(HeMif.Kernel.ActorSystem).Assembly;
-        var checkedIn = Path.Combine(AppContext.BaseDirectory, "PublicApi", "HeMif.Actors.txt");
-        var source = Path.Combine(SourceDirectory(), "PublicApi", "HeMif.Actors.txt");
-        var difference = PublicApiSnapshot.Compare(assembly, checkedIn, source);
+        var difference = PublicApiSnapshot.CompareWithCheckedIn(typeof(HeMif.Kernel.ActorSystem).Assembly);
         Assert.True(difference is null, difference);
     }
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

@@ -11,12 +11,7 @@ public sealed class PublicApiTests
     [Fact]
     public void The_public_API_matches_the_checked_in_snapshot()
     {
-        var assembly = System.Reflection.Assembly.Load("HeMif.Host");
-        var checkedIn = Path.Combine(AppContext.BaseDirectory, "PublicApi", "HeMif.Host.txt");
-        var source = Path.Combine(SourceDirectory(), "PublicApi", "HeMif.Host.txt");
-        var difference = PublicApiSnapshot.Compare(assembly, checkedIn, source);
+        var difference = PublicApiSnapshot.CompareWithCheckedIn(System.Reflection.Assembly.Load("HeMif.Host"));
         Assert.True(difference is null, difference);
     }
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

@@ -4,35 +4,21 @@ using HeMif.TestKit;
 namespace HeMif.Actors.Tests.Kernel;
 
 /// <summary>Parents and children, stopping a subtree, watch and Terminated.</summary>
-public sealed class HierarchyTests : IAsyncLifetime
+public sealed class HierarchyTests : KernelTest
 {
-    private readonly ManualTimeProvider _time = new();
-    private readonly ActorSystem _system;
-    private readonly TestProbe _probe;
-
-    public HierarchyTests()
-    {
-        _system = TestSystems.Create(_time);
-        _probe = new TestProbe(_system);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _system.ShutdownAsync();
-
     [Fact]
     public async Task A_child_lives_under_its_parents_path_and_sees_its_parent()
     {
-        var parent = _system.ActorOf(LambdaActor.Props((a, m) =>
+        var parent = System.ActorOf(LambdaActor.Props((a, m) =>
         {
             var child = a.Context.ActorOf(LambdaActor.Props((c, _) => c.Reply(c.Context.Parent.Path)), "kid");
-            _probe.Tell(child.Path);
-            child.Tell("who is your parent?", _probe);
+            Probe.Tell(child.Path);
+            child.Tell("who is your parent?", Probe);
         }), "mum");
         parent.Tell("go");
 
-        await _probe.ExpectMsgAsync("/user/mum/kid");
-        await _probe.ExpectMsgAsync("/user/mum");
+        await Probe.ExpectMsgAsync("/user/mum/kid");
+        await Probe.ExpectMsgAsync("/user/mum");
     }
 
     [Fact]
@@ -40,20 +26,20 @@ public sealed class HierarchyTests : IAsyncLifetime
     {
         var order = new List<string>();
         Action<LambdaActor> record = a => { lock (order) { order.Add(a.Self.Path); } };
-        var parent = _system.ActorOf(LambdaActor.Props(
+        var parent = System.ActorOf(LambdaActor.Props(
             (_, _) => { },
             preStart: a =>
             {
                 var child = a.Context.ActorOf(LambdaActor.Props((_, _) => { }, preStart: c => c.Context.ActorOf(LambdaActor.Props((_, _) => { }, postStop: record), "grandchild"), postStop: record), "child");
-                _probe.Tell(child);
+                Probe.Tell(child);
             },
             postStop: record), "parent");
-        var child = await _probe.ExpectMsgAsync<IActorRef>();
-        _probe.Watch(child);
+        var child = await Probe.ExpectMsgAsync<IActorRef>();
+        Probe.Watch(child);
 
-        _system.Stop(parent);
-        await _probe.ExpectTerminatedAsync(child);
-        await _probe.ExpectTerminatedAsync(parent);
+        System.Stop(parent);
+        await Probe.ExpectTerminatedAsync(child);
+        await Probe.ExpectTerminatedAsync(parent);
         lock (order)
         {
             Assert.Equal(["/user/parent/child/grandchild", "/user/parent/child", "/user/parent"], order);
@@ -63,8 +49,8 @@ public sealed class HierarchyTests : IAsyncLifetime
     [Fact]
     public async Task A_watcher_gets_Terminated_and_one_that_watches_a_dead_actor_gets_it_at_once()
     {
-        var target = _system.ActorOf(LambdaActor.Props((_, _) => { }), "target");
-        var watcher = _system.ActorOf(LambdaActor.Props((a, m) =>
+        var target = System.ActorOf(LambdaActor.Props((_, _) => { }), "target");
+        var watcher = System.ActorOf(LambdaActor.Props((a, m) =>
         {
             if (m is IActorRef toWatch)
             {
@@ -72,25 +58,25 @@ public sealed class HierarchyTests : IAsyncLifetime
             }
             else
             {
-                _probe.Tell(m);
+                Probe.Tell(m);
             }
         }), "watcher");
         watcher.Tell(target);
-        await _system.WhenIdleAsync();
+        await System.WhenIdleAsync();
 
-        _system.Stop(target);
-        var terminated = await _probe.ExpectMsgAsync<Terminated>();
+        System.Stop(target);
+        var terminated = await Probe.ExpectMsgAsync<Terminated>();
         Assert.Same(target, terminated.Actor);
 
         watcher.Tell(target); // already dead: Terminated at once
-        Assert.Same(target, (await _probe.ExpectMsgAsync<Terminated>()).Actor);
+        Assert.Same(target, (await Probe.ExpectMsgAsync<Terminated>()).Actor);
     }
 
     [Fact]
     public async Task Unwatch_means_no_Terminated()
     {
-        var target = _system.ActorOf(LambdaActor.Props((_, _) => { }));
-        var watcher = _system.ActorOf(LambdaActor.Props((a, m) =>
+        var target = System.ActorOf(LambdaActor.Props((_, _) => { }));
+        var watcher = System.ActorOf(LambdaActor.Props((a, m) =>
         {
             if (m is "watch")
             {
@@ -99,52 +85,52 @@ public sealed class HierarchyTests : IAsyncLifetime
             }
             else
             {
-                _probe.Tell(m);
+                Probe.Tell(m);
             }
         }));
         watcher.Tell("watch");
-        await _system.WhenIdleAsync();
-        _system.Stop(target);
-        await new TestProbe(_system).ExpectTerminatedAsync(target);
-        await _probe.ExpectNoMsgAsync();
+        await System.WhenIdleAsync();
+        System.Stop(target);
+        await new TestProbe(System).ExpectTerminatedAsync(target);
+        await Probe.ExpectNoMsgAsync();
     }
 
     [Fact]
     public async Task A_taken_or_malformed_child_name_is_rejected_with_a_clear_error()
     {
-        var parent = _system.ActorOf(LambdaActor.Props((a, m) =>
+        var parent = System.ActorOf(LambdaActor.Props((a, m) =>
         {
             try
             {
                 a.Context.ActorOf(LambdaActor.Props((_, _) => { }), (string)m);
-                _probe.Tell("created");
+                Probe.Tell("created");
             }
             catch (InvalidActorNameException e)
             {
-                _probe.Tell(e.Message);
+                Probe.Tell(e.Message);
             }
         }));
         parent.Tell("twin");
-        await _probe.ExpectMsgAsync("created");
+        await Probe.ExpectMsgAsync("created");
         parent.Tell("twin");
-        await _probe.ExpectMsgAsync<string>(s => s.Contains("'twin' is already taken", StringComparison.Ordinal));
+        await Probe.ExpectMsgAsync<string>(s => s.Contains("'twin' is already taken", StringComparison.Ordinal));
         parent.Tell("a/b");
-        await _probe.ExpectMsgAsync<string>(s => s.Contains("contain no '/'", StringComparison.Ordinal));
+        await Probe.ExpectMsgAsync<string>(s => s.Contains("contain no '/'", StringComparison.Ordinal));
         parent.Tell("$x");
-        await _probe.ExpectMsgAsync<string>(s => s.Contains("not start with '$'", StringComparison.Ordinal));
+        await Probe.ExpectMsgAsync<string>(s => s.Contains("not start with '$'", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task An_actor_may_stop_itself_or_its_children_but_not_a_stranger()
     {
-        var stranger = _system.ActorOf(LambdaActor.Props((_, _) => { }), "stranger");
-        var actor = _system.ActorOf(LambdaActor.Props((a, _) =>
+        var stranger = System.ActorOf(LambdaActor.Props((_, _) => { }), "stranger");
+        var actor = System.ActorOf(LambdaActor.Props((a, _) =>
         {
             var error = Record.Exception(() => a.Context.Stop(stranger));
-            _probe.Tell(error?.Message ?? "no error");
+            Probe.Tell(error?.Message ?? "no error");
         }));
         actor.Tell("go");
-        await _probe.ExpectMsgAsync<string>(s => s.Contains("can stop only itself or its own children", StringComparison.Ordinal));
+        await Probe.ExpectMsgAsync<string>(s => s.Contains("can stop only itself or its own children", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -6,26 +6,12 @@ using HeMif.TestKit;
 namespace HeMif.Actors.Tests.Kernel;
 
 /// <summary>Mailbox semantics: Tell never blocks or throws, per-sender order, one message at a time, dead letters.</summary>
-public sealed class MailboxTests : IAsyncLifetime
+public sealed class MailboxTests : KernelTest
 {
-    private readonly ManualTimeProvider _time = new();
-    private readonly ActorSystem _system;
-    private readonly TestProbe _probe;
-
-    public MailboxTests()
-    {
-        _system = TestSystems.Create(_time);
-        _probe = new TestProbe(_system);
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => _system.ShutdownAsync();
-
     [Fact]
     public async Task Messages_from_one_sender_arrive_in_the_order_they_were_told()
     {
-        var echo = _system.ActorOf(LambdaActor.Props((_, m) => _probe.Tell(m)), "echo");
+        var echo = System.ActorOf(LambdaActor.Props((_, m) => Probe.Tell(m)), "echo");
         for (var i = 0; i < 1000; i++)
         {
             echo.Tell(i);
@@ -33,17 +19,17 @@ public sealed class MailboxTests : IAsyncLifetime
 
         for (var i = 0; i < 1000; i++)
         {
-            await _probe.ExpectMsgAsync(i);
+            await Probe.ExpectMsgAsync(i);
         }
     }
 
     [Fact]
-    public async Task An_actor_handles_one_message_at_a_time_even_with_many_concurrent_senders()
+    public async Task An_actor_handles_one_message_at_aTime_even_with_many_concurrent_senders()
     {
         var inside = 0;
         var maxInside = 0;
         var handled = 0;
-        var actor = _system.ActorOf(LambdaActor.Props((_, _) =>
+        var actor = System.ActorOf(LambdaActor.Props((_, _) =>
         {
             var now = Interlocked.Increment(ref inside);
             InterlockedMax(ref maxInside, now);
@@ -59,7 +45,7 @@ public sealed class MailboxTests : IAsyncLifetime
                 actor.Tell(i);
             }
         })));
-        await _system.WhenIdleAsync();
+        await System.WhenIdleAsync();
 
         Assert.Equal(8000, handled);
         Assert.Equal(1, maxInside);
@@ -69,18 +55,18 @@ public sealed class MailboxTests : IAsyncLifetime
     public async Task Tell_to_a_stopped_actor_does_not_throw_and_the_message_becomes_a_dead_letter()
     {
         var letters = new List<DeadLetter>();
-        using var subscription = _system.DeadLetterStream.Subscribe(l => { lock (letters) { letters.Add(l); } });
-        var actor = _system.ActorOf(LambdaActor.Props((_, _) => { }), "short-lived");
-        _system.Stop(actor);
-        await _probe.ExpectTerminatedAsync(actor);
+        using var subscription = System.DeadLetterStream.Subscribe(l => { lock (letters) { letters.Add(l); } });
+        var actor = System.ActorOf(LambdaActor.Props((_, _) => { }), "short-lived");
+        System.Stop(actor);
+        await Probe.ExpectTerminatedAsync(actor);
 
-        actor.Tell("too late", _probe);
+        actor.Tell("too late", Probe);
 
         lock (letters)
         {
             var letter = Assert.Single(letters, l => Equals(l.Message, "too late"));
             Assert.Same(actor, letter.Recipient);
-            Assert.Same(_probe, letter.Sender);
+            Assert.Same(Probe, letter.Sender);
             Assert.Equal("recipient stopped", letter.Reason);
         }
     }
@@ -88,8 +74,8 @@ public sealed class MailboxTests : IAsyncLifetime
     [Fact]
     public async Task A_message_the_actor_does_not_handle_is_published_as_unhandled()
     {
-        var letter = _system.DeadLetterStream.FirstAsync().ToTask();
-        var actor = _system.ActorOf(LambdaActor.Props((a, m) => a.Unhandled(m)));
+        var letter = System.DeadLetterStream.FirstAsync().ToTask();
+        var actor = System.ActorOf(LambdaActor.Props((a, m) => a.Unhandled(m)));
         actor.Tell(42);
 
         var seen = await letter.WaitAsync(TestProbe.DefaultTimeout);
@@ -100,25 +86,25 @@ public sealed class MailboxTests : IAsyncLifetime
     [Fact]
     public async Task Sender_is_the_reference_the_message_was_told_with()
     {
-        var actor = _system.ActorOf(LambdaActor.Props((a, m) => a.Reply($"re: {m}")));
-        _probe.Send(actor, "hello");
-        await _probe.ExpectMsgAsync("re: hello");
-        Assert.Same(actor, _probe.LastSender);
+        var actor = System.ActorOf(LambdaActor.Props((a, m) => a.Reply($"re: {m}")));
+        Probe.Send(actor, "hello");
+        await Probe.ExpectMsgAsync("re: hello");
+        Assert.Same(actor, Probe.LastSender);
     }
 
     [Fact]
     public async Task PoisonPill_stops_the_actor_after_the_messages_queued_before_it()
     {
-        var actor = _system.ActorOf(LambdaActor.Props((_, m) => _probe.Tell(m)));
+        var actor = System.ActorOf(LambdaActor.Props((_, m) => Probe.Tell(m)));
         actor.Tell(1);
         actor.Tell(2);
         actor.Tell(PoisonPill.Instance);
         actor.Tell(3);
 
-        await _probe.ExpectMsgAsync(1);
-        await _probe.ExpectMsgAsync(2);
-        await _probe.ExpectTerminatedAsync(actor);
-        await _probe.ExpectNoMsgAsync("3 was queued after the pill: it must go to dead letters, not to the actor");
+        await Probe.ExpectMsgAsync(1);
+        await Probe.ExpectMsgAsync(2);
+        await Probe.ExpectTerminatedAsync(actor);
+        await Probe.ExpectNoMsgAsync("3 was queued after the pill: it must go to dead letters, not to the actor");
     }
 
     [Fact]
@@ -127,8 +113,8 @@ public sealed class MailboxTests : IAsyncLifetime
         using var gate = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
         var letters = new List<object>();
-        using var subscription = _system.DeadLetterStream.Subscribe(l => { lock (letters) { letters.Add(l.Message); } });
-        var actor = _system.ActorOf(LambdaActor.Props((_, m) =>
+        using var subscription = System.DeadLetterStream.Subscribe(l => { lock (letters) { letters.Add(l.Message); } });
+        var actor = System.ActorOf(LambdaActor.Props((_, m) =>
         {
             if (m is "block")
             {
@@ -136,18 +122,18 @@ public sealed class MailboxTests : IAsyncLifetime
                 gate.Wait(TestProbe.DefaultTimeout);
             }
 
-            _probe.Tell(m);
+            Probe.Tell(m);
         }));
 
         actor.Tell("block");
         Assert.True(entered.Wait(TestProbe.DefaultTimeout));
         actor.Tell("queued-1");
         actor.Tell("queued-2");
-        _system.Stop(actor);
+        System.Stop(actor);
         gate.Set();
 
-        await _probe.ExpectMsgAsync("block");
-        await _probe.ExpectTerminatedAsync(actor);
+        await Probe.ExpectMsgAsync("block");
+        await Probe.ExpectTerminatedAsync(actor);
         lock (letters)
         {
             Assert.Equal(["queued-1", "queued-2"], letters.OfType<string>());
