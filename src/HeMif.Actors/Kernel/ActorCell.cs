@@ -38,7 +38,7 @@ internal sealed class ActorCell : IActorRef, IActorContext
 
     private State _state = State.Running;
     private Actor? _actor;
-    private SupervisorStrategy _childStrategy = SupervisorStrategy.Default;
+    private SupervisorStrategy _childStrategy;
     private Queue<Envelope>? _stash;
     private Exception? _restartCause;
     private bool _restartPending;
@@ -47,9 +47,10 @@ internal sealed class ActorCell : IActorRef, IActorContext
     private ActorCell? _escalatedChild;
     private readonly TaskCompletionSource _terminatedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal ActorCell(ActorSystem system, ActorCell? parent, string name, Props props)
+    internal ActorCell(ActorSystem system, ActorCell? parent, string name, Props props, SupervisorStrategy? initialChildStrategy = null)
     {
         System = system;
+        _childStrategy = initialChildStrategy ?? SupervisorStrategy.Default;
         _parent = parent;
         _props = props;
         Name = name;
@@ -277,8 +278,12 @@ internal sealed class ActorCell : IActorRef, IActorContext
     internal void Start()
     {
         System.CellStarted(this);
+        System.MessageEnqueued(); // creating the instance is work in flight, like a message
         Completion = Task.Run(RunAsync);
     }
+
+    /// <summary>Whether a stop has been requested (it takes effect after the current message).</summary>
+    internal bool StopRequested => Volatile.Read(ref _stopRequested) != 0;
 
     private static void ValidateName(string name)
     {
@@ -296,6 +301,8 @@ internal sealed class ActorCell : IActorRef, IActorContext
             {
                 BeginStop();
             }
+
+            System.MessageHandled();
 
             var reader = _mailbox.Reader;
             while (_state != State.Terminated)
@@ -348,7 +355,9 @@ internal sealed class ActorCell : IActorRef, IActorContext
                 (_stash ??= new Queue<Envelope>()).Enqueue(envelope);
                 break;
             default:
-                if (envelope.Message is not TimerFired)
+                // A stopping actor drops its own timer ticks and the Terminated of children it is stopping (both
+                // expected, as in Akka); anything else is reported.
+                if (envelope.Message is not TimerFired and not Terminated)
                 {
                     System.PublishDeadLetter(envelope.Message, envelope.Sender, this, "recipient stopping");
                 }
@@ -659,6 +668,19 @@ internal sealed class ActorCell : IActorRef, IActorContext
         _actor = null;
         _state = State.Terminated;
 
+        // Close the mailbox, then drain it: every message is either processed or reported, never lost silently.
+        // This happens before the actor counts as terminated, so whoever sees Terminated (a watcher registering
+        // now gets it at once) sees it after the dead letters were published.
+        _mailbox.Writer.TryComplete();
+        while (_mailbox.Reader.TryRead(out var left))
+        {
+            System.MessageHandled();
+            if (left.Message is not SystemMessage and not TimerFired)
+            {
+                System.PublishDeadLetter(left.Message, left.Sender, this, "recipient stopped");
+            }
+        }
+
         IActorRef[] watchers;
         IPendingAsk? asks;
         lock (_sync)
@@ -668,17 +690,6 @@ internal sealed class ActorCell : IActorRef, IActorContext
             _watchers.Clear();
             asks = _pendingAsks;
             _pendingAsks = null;
-        }
-
-        // Close the mailbox, then drain it: every message is either processed or reported, never lost silently.
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var left))
-        {
-            System.MessageHandled();
-            if (left.Message is not SystemMessage and not TimerFired)
-            {
-                System.PublishDeadLetter(left.Message, left.Sender, this, "recipient stopped");
-            }
         }
 
         var terminated = new Terminated(this);

@@ -50,7 +50,8 @@ internal sealed class ActorSystem : IAsyncDisposable
         Settings = settings;
         AskTimeouts = new AskTimeouts(settings.TimeProvider);
         DeadLetters = new DeadLetterRef(this);
-        _guardian = new ActorCell(this, parent: null, "user", Props.Create(() => new Guardian(settings.GuardianStrategy)));
+        // The guardian's strategy is known before its instance exists: a top-level actor may fail first.
+        _guardian = new ActorCell(this, parent: null, "user", Props.Create(() => new Guardian(settings.GuardianStrategy)), settings.GuardianStrategy);
         _guardian.Start();
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace HeMif.TestKit.PublicApi;
@@ -36,7 +37,7 @@ public static class PublicApiSnapshot
         }
 
         lines.Sort(StringComparer.Ordinal);
-        return string.Join('\n', lines) + "\n";
+        return lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";
     }
 
     /// <summary>
@@ -75,6 +76,17 @@ public static class PublicApiSnapshot
 
         sb.Append(CultureInfo.InvariantCulture, $"If the change is intended, run the tests once with {AcceptVariable}=1 and commit the file.");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Compares <paramref name="assembly"/> with <c>PublicApi/NAME.txt</c>: the copy in the test output to read, the one
+    /// beside the calling test file to rewrite on accept. Returns null when they agree, else the difference.
+    /// </summary>
+    public static string? CompareWithCheckedIn(Assembly assembly, [CallerFilePath] string callerFile = "")
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var file = assembly.GetName().Name + ".txt";
+        return Compare(assembly, Path.Combine(AppContext.BaseDirectory, "PublicApi", file), Path.Combine(Path.GetDirectoryName(callerFile)!, "PublicApi", file));
     }
 
     private static string Kind(Type t) =>

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace HeMif.Race;
+
+/// <summary>
+/// The dual-stack child race on one interface (draft §7.5: "HE is executed on an interface which is selected to make
+/// connection establishment"), after RFC 8305 and HEv3: both families resolved in parallel, the Resolution Delay,
+/// sorted and interleaved endpoints, one new attempt per Connection Attempt Delay (or at once when the previous
+/// attempt fails), earlier attempts kept running. Pure: it owns no clock, socket or task; the parent
+/// <see cref="RacePlanner"/> asks it for endpoints and grants attempts under the race's concurrency cap.
+/// </summary>
+internal sealed class InterfaceRace
+{
+    private readonly RaceCandidate _candidate;
+    private readonly RaceSettings _settings;
+    private readonly IDestinationSorter _sorter;
+    private readonly int _port;
+    private readonly bool _quic;
+    private readonly TimeSpan _attemptDelay;
+    private readonly Dictionary<AddressFamily, FamilyState> _families = [];
+    private readonly HashSet<Endpoint> _tried = [];
+    private readonly List<IPAddress> _addresses = [];
+    private List<Endpoint> _remaining = [];
+    private TimeSpan? _resolutionDelayEnds;
+    private TimeSpan _nextAttemptAt;
+    private bool _connecting;
+
+    public InterfaceRace(RaceCandidate candidate, RaceSettings settings, IDestinationSorter sorter, int port)
+    {
+        _candidate = candidate;
+        _settings = settings;
+        _sorter = sorter;
+        _port = port;
+        _quic = candidate.Quic == QuicAvailability.Allowed;
+        _attemptDelay = settings.AttemptDelayFor(candidate.SmoothedRtt);
+        if (candidate.IPv6)
+        {
+            _families[AddressFamily.InterNetworkV6] = FamilyState.Pending;
+        }
+
+        if (candidate.IPv4)
+        {
+            _families[AddressFamily.InterNetwork] = FamilyState.Pending;
+        }
+    }
+
+    private enum FamilyState
+    {
+        Pending,
+        Answered,
+        Failed,
+    }
+
+    public string Interface => _candidate.Interface;
+
+    public RaceCandidate Candidate => _candidate;
+
+    /// <summary>The delay between this interface's attempts (adapted from its RTT history).</summary>
+    public TimeSpan AttemptDelay => _attemptDelay;
+
+    /// <summary>How many attempts of this interface are in flight.</summary>
+    public int Active { get; private set; }
+
+    /// <summary>Why resolution failed, per family, for the failure report.</summary>
+    public List<string> ResolutionErrors { get; } = [];
+
+    /// <summary>Lost mid-race: no more attempts.</summary>
+    public bool Lost { get; private set; }
+
+    /// <summary>The families to resolve, AAAA first (RFC 8305 §3: "send AAAA … then A").</summary>
+    public IEnumerable<AddressFamily> FamiliesToResolve =>
+        _families.Keys.OrderBy(f => f == AddressFamily.InterNetworkV6 ? 0 : 1);
+
+    /// <summary>Nothing left to try and nothing in flight: this interface has failed.</summary>
+    public bool Exhausted =>
+        Lost ? Active == 0 : _families.Values.All(s => s != FamilyState.Pending) && _remaining.Count == 0 && Active == 0;
+
+    /// <summary>The next moment this child needs the clock (resolution delay or attempt delay), if any.</summary>
+    public TimeSpan? NextDeadline(TimeSpan now)
+    {
+        if (Lost)
+        {
+            return null;
+        }
+
+        if (!_connecting)
+        {
+            return _resolutionDelayEnds;
+        }
+
+        return _remaining.Count > 0 && _nextAttemptAt > now ? _nextAttemptAt : null;
+    }
+
+    public void OnResolved(AddressFamily family, IReadOnlyList<IPAddress> addresses, TimeSpan now)
+    {
+        if (!_families.TryGetValue(family, out var state) || state != FamilyState.Pending)
+        {
+            return; // a family we did not ask for, or a second answer: ignore
+        }
+
+        _families[family] = addresses.Count > 0 ? FamilyState.Answered : FamilyState.Failed;
+        if (addresses.Count == 0)
+        {
+            ResolutionErrors.Add($"{AddressOrdering.Name(family)}: no addresses");
+        }
+
+        _addresses.AddRange(addresses.Where(a => a.AddressFamily == family));
+        Reorder();
+        DecideWhenToConnect(now);
+    }
+
+    public void OnResolutionFailed(AddressFamily family, string reason, TimeSpan now)
+    {
+        if (!_families.TryGetValue(family, out var state) || state != FamilyState.Pending)
+        {
+            return;
+        }
+
+        _families[family] = FamilyState.Failed;
+        ResolutionErrors.Add($"{AddressOrdering.Name(family)}: {reason}");
+        DecideWhenToConnect(now);
+    }
+
+    /// <summary>The clock reached <paramref name="now"/>: the resolution delay may be over.</summary>
+    public void OnTime(TimeSpan now)
+    {
+        if (!_connecting && _resolutionDelayEnds is { } end && now >= end && _addresses.Count > 0)
+        {
+            StartConnecting(now);
+        }
+    }
+
+    /// <summary>The endpoint to try now, if the attempt delay has passed and one is left; marks it tried.</summary>
+    public Endpoint? TakeReady(TimeSpan now)
+    {
+        if (Lost || !_connecting || _remaining.Count == 0 || now < _nextAttemptAt)
+        {
+            return null;
+        }
+
+        var next = _remaining[0];
+        _remaining.RemoveAt(0);
+        _tried.Add(next);
+        Active++;
+        // RFC 8305 §5: "Starting a new connection attempt does not affect previous attempts"; the next one waits.
+        _nextAttemptAt = now + _attemptDelay;
+        return next;
+    }
+
+    /// <summary>An attempt of this interface ended; a failure lets the next one start at once (RFC 8305 §5).</summary>
+    public void OnAttemptEnded(bool failed, TimeSpan now)
+    {
+        Active--;
+        if (failed)
+        {
+            _nextAttemptAt = now;
+        }
+    }
+
+    public void Lose()
+    {
+        Lost = true;
+        _remaining.Clear();
+    }
+
+    private void DecideWhenToConnect(TimeSpan now)
+    {
+        if (_connecting || _addresses.Count == 0)
+        {
+            return;
+        }
+
+        // RFC 8305 §3: connect at once on a positive AAAA answer, or when the AAAA query has ended otherwise;
+        // a positive A answer first waits the Resolution Delay for the AAAA.
+        var v6 = _families.GetValueOrDefault(AddressFamily.InterNetworkV6, FamilyState.Failed);
+        if (v6 != FamilyState.Pending || _addresses.Any(a => a.AddressFamily == AddressFamily.InterNetworkV6))
+        {
+            StartConnecting(now);
+        }
+        else
+        {
+            _resolutionDelayEnds ??= now + _settings.ResolutionDelay;
+        }
+    }
+
+    private void StartConnecting(TimeSpan now)
+    {
+        _connecting = true;
+        _resolutionDelayEnds = null;
+        _nextAttemptAt = now;
+    }
+
+    /// <summary>
+    /// HEv3: newly received addresses are "re-sorted into the whole list (keeping interleaving)"; endpoints already
+    /// tried stay out.
+    /// </summary>
+    private void Reorder()
+    {
+        var sorted = _sorter.Sort(Interface, _addresses);
+        var ordered = AddressOrdering.Interleave(sorted, _settings.FirstAddressFamilyCount);
+        _remaining = AddressOrdering.Endpoints(Interface, ordered, _port, _quic).Where(e => !_tried.Contains(e)).ToList();
+    }
+}

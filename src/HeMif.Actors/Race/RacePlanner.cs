@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace HeMif.Race;
+
+/// <summary>
+/// The race for one connection request as a deterministic state machine (sans-IO, after Mozilla's
+/// <c>happy-eyeballs</c>): fed <see cref="Handle"/>(input, now), drained with <see cref="Poll"/>(now) until it
+/// returns <see cref="RaceCommand.WaitUntil"/> or null. It owns no clock, socket, task or logger; times are race
+/// time (zero at the start).
+/// <para>
+/// Interface stages, draft §5.2.3: "The interface identified by the source address should be treated to initiate the
+/// connection prior to others. This could avoid thrashing the network, by not making simultaneous connection attempts
+/// on multiple interfaces. After making a connection attempt on the preferred pairs and failing to establish a
+/// connection within a certain time period (see Section 7.2), a HE-MIF implementation will decide to initiate
+/// connection attempt using rest of interfaces in parallel." Candidates of the best rank start together ("If there is
+/// no specific Soft Set provided, all selected interfaces should be treated equally"); the rest join after the
+/// fallback delay, at once on a hard error (§7.2), or as soon as the preferred stage has nothing left to try.
+/// Inside each interface an <see cref="InterfaceRace"/> runs RFC 8305 / HEv3.
+/// </para>
+/// <para>
+/// Invariants: never an attempt on an interface that is not a candidate (the filter and validation decide who is);
+/// never more than <see cref="RaceSettings.MaxConcurrentAttempts"/> in flight; once there is a winner, every other
+/// attempt is cancelled before <see cref="RaceCommand.Won"/>; results for cancelled or finished attempts are ignored.
+/// </para>
+/// </summary>
+internal sealed class RacePlanner
+{
+    private readonly RaceSettings _settings;
+    private readonly List<InterfaceRace> _interfaces;
+    private readonly Dictionary<AttemptId, (AttemptRecord Record, InterfaceRace Owner)> _active = [];
+    private readonly List<AttemptRecord> _attempts = [];
+    private readonly Queue<RaceCommand> _out = new();
+    private readonly TimeSpan _fallbackAt;
+    private readonly bool _hasRest;
+    private ulong _nextAttempt;
+    private bool _started;
+    private bool _fallbackTaken;
+    private bool _finished;
+
+    public RacePlanner(IReadOnlyList<RaceCandidate> candidates, int port, RaceSettings settings, IDestinationSorter? sorter = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var duplicate = candidates.GroupBy(c => c.Interface, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Interface '{duplicate.Key}' is listed twice among the race's candidates.", nameof(candidates));
+        }
+
+        _settings = settings;
+        _interfaces = candidates
+            .OrderBy(c => c.Rank)
+            .Select(c => new InterfaceRace(c, settings, sorter ?? AddressOrdering.PreferIPv6, port))
+            .ToList();
+        BestRank = _interfaces.Count == 0 ? 0 : _interfaces[0].Candidate.Rank;
+        Preferred = _interfaces.Where(i => i.Candidate.Rank == BestRank).ToList();
+        FallbackDelay = Preferred.Count == 0 ? TimeSpan.Zero : Preferred.Max(i => settings.FallbackDelayFor(i.Candidate));
+        _fallbackAt = FallbackDelay;
+        _hasRest = _interfaces.Count > Preferred.Count;
+    }
+
+    /// <summary>The interfaces that start first (the best rank; several when the sort ranks them equal).</summary>
+    public IReadOnlyList<InterfaceRace> Preferred { get; }
+
+    /// <summary>The fallback delay this race uses (adapted from the preferred interfaces' history, draft §7.2).</summary>
+    public TimeSpan FallbackDelay { get; }
+
+    /// <summary>Every attempt so far, in start order.</summary>
+    public IReadOnlyList<AttemptRecord> Attempts => _attempts;
+
+    /// <summary>Whether the race has ended (won or failed).</summary>
+    public bool IsFinished => _finished;
+
+    /// <summary>How many attempts are in flight.</summary>
+    public int ActiveAttempts => _active.Count;
+
+    private int BestRank { get; }
+
+    /// <summary>Feeds one fact.</summary>
+    public void Handle(RaceInput input, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (_finished)
+        {
+            return; // late results after the race ended are ignored
+        }
+
+        switch (input)
+        {
+            case RaceInput.ResolutionAnswered answered:
+                Find(answered.Interface)?.OnResolved(answered.Family, answered.Addresses, now);
+                break;
+            case RaceInput.ResolutionFailed failed:
+                Find(failed.Interface)?.OnResolutionFailed(failed.Family, failed.Reason, now);
+                break;
+            case RaceInput.AttemptSucceeded succeeded:
+                if (_active.Remove(succeeded.Id, out var winner))
+                {
+                    Win(winner.Record, winner.Owner, now);
+                }
+                else
+                {
+                    Debug.Assert(_attempts.Any(a => a.Id == succeeded.Id), $"a result for unknown attempt {succeeded.Id}");
+                }
+
+                return;
+            case RaceInput.AttemptFailed failed:
+                if (_active.Remove(failed.Id, out var loser))
+                {
+                    End(loser.Record, AttemptOutcome.Failed, now, failed.Reason, failed.Kind);
+                    loser.Owner.OnAttemptEnded(failed: true, now);
+                    if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && Preferred.Contains(loser.Owner))
+                    {
+                        TakeFallback(now, $"hard error on {loser.Owner.Interface} ({failed.Reason}): the other interfaces start now (draft §7.2)");
+                    }
+                }
+                else
+                {
+                    Debug.Assert(_attempts.Any(a => a.Id == failed.Id), $"a result for unknown attempt {failed.Id}");
+                }
+
+                break;
+            case RaceInput.InterfaceLost lost when Find(lost.Interface) is { } race:
+                race.Lose();
+                foreach (var (id, entry) in _active.Where(a => a.Value.Owner == race).ToList())
+                {
+                    _active.Remove(id);
+                    End(entry.Record, AttemptOutcome.Cancelled, now, $"interface lost: {lost.Reason}", null);
+                    race.OnAttemptEnded(failed: false, now);
+                    _out.Enqueue(new RaceCommand.CancelAttempt(id, $"{race.Interface} lost: {lost.Reason}"));
+                }
+
+                _out.Enqueue(new RaceCommand.Note(race.Interface, $"interface lost: {lost.Reason}"));
+                if (!_fallbackTaken && Preferred.Contains(race))
+                {
+                    TakeFallback(now, $"{race.Interface} was lost: the other interfaces start now");
+                }
+
+                break;
+            case RaceInput.Cancelled cancelled:
+                Fail(now, $"cancelled: {cancelled.Reason}", AttemptOutcome.Cancelled);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// The next command, or null once the race has finished and everything has been said. Returns
+    /// <see cref="RaceCommand.WaitUntil"/> when nothing can happen before that time (or before the next input).
+    /// </summary>
+    public RaceCommand? Poll(TimeSpan now)
+    {
+        if (_out.Count > 0)
+        {
+            return _out.Dequeue();
+        }
+
+        if (_finished)
+        {
+            return null;
+        }
+
+        Step(now);
+        if (_out.Count > 0)
+        {
+            return _out.Dequeue();
+        }
+
+        if (_finished)
+        {
+            return null;
+        }
+
+        return new RaceCommand.WaitUntil(NextDeadline(now));
+    }
+
+    private void Step(TimeSpan now)
+    {
+        if (!_started)
+        {
+            _started = true;
+            if (_interfaces.Count == 0)
+            {
+                Fail(now, "no interface is a candidate for this request (all excluded by policy or not validated)", AttemptOutcome.Failed);
+                return;
+            }
+
+            var names = string.Join(", ", Preferred.Select(p => p.Interface));
+            _out.Enqueue(new RaceCommand.Note(null,
+                _hasRest ? $"{names} first; the others join after {Ms(FallbackDelay)} (draft §7.2) or on a hard error"
+                : Preferred.Count > 1 ? $"{names} ranked equal: all start together (draft §5.2.3)"
+                : $"{names} is the only candidate"));
+            foreach (var race in Preferred)
+            {
+                StartResolving(race);
+            }
+        }
+
+        if (now >= _settings.RaceTimeout)
+        {
+            Fail(now, $"no connection within the race timeout of {Ms(_settings.RaceTimeout)}", AttemptOutcome.Cancelled);
+            return;
+        }
+
+        var started = Started().ToList();
+        foreach (var race in started)
+        {
+            race.OnTime(now);
+        }
+
+        if (!_fallbackTaken && _hasRest)
+        {
+            if (now >= _fallbackAt)
+            {
+                TakeFallback(now, $"fallback delay of {Ms(FallbackDelay)} passed without a connection: the other interfaces start now (draft §5.2.3)");
+            }
+            else if (Preferred.All(p => p.Exhausted))
+            {
+                TakeFallback(now, "the preferred interfaces have nothing left to try: the other interfaces start now");
+            }
+        }
+
+        GrantAttempts(now);
+
+        if (Started().All(r => r.Exhausted) && (_fallbackTaken || !_hasRest))
+        {
+            var why = string.Join("; ", _interfaces.Select(Explain));
+            Fail(now, $"every interface failed: {why}", AttemptOutcome.Failed);
+        }
+    }
+
+    /// <summary>Gives ready interfaces their next attempt, best rank first, under the concurrency cap.</summary>
+    private void GrantAttempts(TimeSpan now)
+    {
+        var progress = true;
+        while (progress && _active.Count < _settings.MaxConcurrentAttempts)
+        {
+            progress = false;
+            foreach (var race in Started())
+            {
+                if (_active.Count >= _settings.MaxConcurrentAttempts)
+                {
+                    break;
+                }
+
+                if (race.TakeReady(now) is { } endpoint)
+                {
+                    var record = new AttemptRecord(new AttemptId(_nextAttempt++), endpoint, now);
+                    _attempts.Add(record);
+                    _active[record.Id] = (record, race);
+                    _out.Enqueue(new RaceCommand.StartAttempt(record.Id, endpoint));
+                    progress = true;
+                }
+            }
+        }
+    }
+
+    private void TakeFallback(TimeSpan now, string why)
+    {
+        _fallbackTaken = true;
+        var rest = _interfaces.Except(Preferred).ToList();
+        if (rest.Count == 0)
+        {
+            return;
+        }
+
+        _out.Enqueue(new RaceCommand.Note(null, why));
+        foreach (var race in rest)
+        {
+            StartResolving(race);
+        }
+
+        _ = now;
+    }
+
+    private void StartResolving(InterfaceRace race)
+    {
+        switch (race.Candidate.Quic)
+        {
+            case QuicAvailability.UnsupportedOnHost:
+                _out.Enqueue(new RaceCommand.Note(race.Interface, "QUIC unsupported on this host: TCP only"));
+                break;
+            case QuicAvailability.KnownBlocked:
+                _out.Enqueue(new RaceCommand.Note(race.Interface, "QUIC known blocked on this interface: TCP only"));
+                break;
+        }
+
+        foreach (var family in race.FamiliesToResolve)
+        {
+            _out.Enqueue(new RaceCommand.StartResolution(race.Interface, family));
+        }
+    }
+
+    private void Win(AttemptRecord winner, InterfaceRace owner, TimeSpan now)
+    {
+        End(winner, AttemptOutcome.Won, now, null, null);
+        owner.OnAttemptEnded(failed: false, now);
+        foreach (var (id, entry) in _active.OrderBy(a => a.Key.Value))
+        {
+            End(entry.Record, AttemptOutcome.Cancelled, now, $"lost to {winner.Id}", null);
+            _out.Enqueue(new RaceCommand.CancelAttempt(id, $"lost to {winner.Id}"));
+        }
+
+        _active.Clear();
+        _finished = true;
+        _out.Enqueue(new RaceCommand.Won(winner.Id, winner.Endpoint));
+    }
+
+    private void Fail(TimeSpan now, string reason, AttemptOutcome outcomeOfRunning)
+    {
+        foreach (var (id, entry) in _active.OrderBy(a => a.Key.Value))
+        {
+            End(entry.Record, outcomeOfRunning == AttemptOutcome.Failed ? AttemptOutcome.Cancelled : outcomeOfRunning, now, reason, null);
+            _out.Enqueue(new RaceCommand.CancelAttempt(id, reason));
+        }
+
+        _active.Clear();
+        _finished = true;
+        _out.Enqueue(new RaceCommand.Failed(reason));
+    }
+
+    private static void End(AttemptRecord record, AttemptOutcome outcome, TimeSpan now, string? error, AttemptFailureKind? kind)
+    {
+        record.Outcome = outcome;
+        record.Ended = now;
+        record.Error = error;
+        record.FailureKind = kind;
+    }
+
+    private TimeSpan NextDeadline(TimeSpan now)
+    {
+        var next = _settings.RaceTimeout;
+        if (!_fallbackTaken && _hasRest && _fallbackAt < next)
+        {
+            next = _fallbackAt;
+        }
+
+        foreach (var race in Started())
+        {
+            if (race.NextDeadline(now) is { } d && d < next)
+            {
+                next = d;
+            }
+        }
+
+        return next < now ? now : next;
+    }
+
+    private IEnumerable<InterfaceRace> Started() => _fallbackTaken ? _interfaces : Preferred;
+
+    private InterfaceRace? Find(string name) => _interfaces.FirstOrDefault(i => i.Interface == name);
+
+    private string Explain(InterfaceRace race)
+    {
+        var attempts = _attempts.Where(a => a.Endpoint.Interface == race.Interface).ToList();
+        var parts = new List<string>(race.ResolutionErrors);
+        parts.AddRange(attempts.Select(a => $"{a.Endpoint} {a.Outcome.ToString().ToLowerInvariant()}: {a.Error}"));
+        if (race.Lost)
+        {
+            parts.Add("interface lost");
+        }
+
+        return $"{race.Interface} [{(parts.Count == 0 ? "no attempt" : string.Join(", ", parts))}]";
+    }
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + " ms";
+}

@@ -1,0 +1,19 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace HeMif.TestKit;
+
+/// <summary>
+/// FsCheck glue for xunit without FsCheck.Xunit (not installable here): checks a property over generated cases and
+/// throws, with FsCheck's shrunk counter-example in the message, when it fails.
+/// </summary>
+public static class PropertyCheck
+{
+    /// <summary>Checks <paramref name="property"/> for <paramref name="maxTest"/> cases drawn from <paramref name="gen"/>.</summary>
+    public static void ForAll<T>(Gen<T> gen, Func<T, bool> property, int maxTest = 100)
+    {
+        ArgumentNullException.ThrowIfNull(gen);
+        ArgumentNullException.ThrowIfNull(property);
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(maxTest), Prop.ForAll(Arb.From(gen), property));
+    }
+}
