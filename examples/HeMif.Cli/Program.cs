@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace HeMif.Cli;
 
-/// <summary>The <c>hemif</c> entry point. Exit codes: 0 success, 2 bad input, 3 no interface qualifies.</summary>
+/// <summary>The <c>hemif</c> entry point. Exit codes: 0 success, 2 bad input, 3 no interface qualifies or the race failed.</summary>
 public static class Program
 {
     /// <summary>Exit code when the command line or an input file is invalid.</summary>
@@ -23,6 +23,7 @@ public static class Program
         var root = new RootCommand("hemif: Happy Eyeballs for multiple interfaces (draft-ietf-mif-happy-eyeballs-extension).")
         {
             PlanCommand.Create(output, error),
+            SimulateCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);
@@ -33,7 +34,7 @@ public static class Program
                 error.WriteLine($"hemif: {e.Message}");
             }
 
-            error.WriteLine("Run 'hemif plan --help' for usage.");
+            error.WriteLine("Run 'hemif --help' for usage.");
             return BadInput;
         }
 

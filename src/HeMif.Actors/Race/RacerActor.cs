@@ -216,8 +216,10 @@ internal sealed class RacerActor : Actor
                     Finish(RaceOutcome.Connected, null);
                     return;
                 case RaceCommand.Failed failed:
-                    Log("failed", failed.Reason, null);
-                    Finish(RaceOutcome.Failed, failed.Reason);
+                    var reason = _job.Excluded.Count == 0 ? failed.Reason
+                        : $"{failed.Reason}; not used: {string.Join("; ", _job.Excluded.Select(x => $"{x.Interface} [{string.Join(", ", x.Reasons)}]"))}";
+                    Log("failed", reason, null);
+                    Finish(RaceOutcome.Failed, reason);
                     return;
             }
         }
