@@ -44,7 +44,7 @@ internal static class HardSetFilter
     private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
     private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
 
-    private enum Direction
+    private enum Direction : byte
     {
         None,
         For,
@@ -57,7 +57,7 @@ internal static class HardSetFilter
     /// </summary>
     public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
         ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
-        ComponentSink components, List<PolicyConflict> conflicts)
+        ComponentSink components, ConflictLog conflicts)
     {
         var now = env.Now;
         Span<bool> opApplies = operatorRules.Length <= 256 ? stackalloc bool[operatorRules.Length] : new bool[operatorRules.Length];
@@ -72,6 +72,12 @@ internal static class HardSetFilter
             userApplies[r] = userRules[r].AppliesTo(request, env);
         }
 
+        // Each user rule's verdict on the interface at hand, worked out once and read by the merge, the conflict
+        // records and the user pass alike.
+        Span<Direction> userWay = userRules.Length <= 256 ? stackalloc Direction[userRules.Length] : new Direction[userRules.Length];
+        Span<InterfaceCondition> userMismatch = userRules.Length <= 256
+            ? stackalloc InterfaceCondition[userRules.Length]
+            : new InterfaceCondition[userRules.Length];
         var wantsLoopback = WantsLoopback(request.Host, destinations);
         for (var i = 0; i < states.Length; i++)
         {
@@ -85,11 +91,13 @@ internal static class HardSetFilter
             bool userFor = false, userAgainst = false;
             for (var r = 0; r < userRules.Length; r++)
             {
+                userWay[r] = Direction.None;
+                userMismatch[r] = InterfaceCondition.None;
                 if (userApplies[r])
                 {
-                    var d = Verdict(userRules[r], f, now, out _);
-                    userFor |= d == Direction.For;
-                    userAgainst |= d == Direction.Against;
+                    userWay[r] = Verdict(userRules[r], f, now, out userMismatch[r]);
+                    userFor |= userWay[r] == Direction.For;
+                    userAgainst |= userWay[r] == Direction.Against;
                 }
             }
 
@@ -109,7 +117,7 @@ internal static class HardSetFilter
 
                 if ((d == Direction.For && userAgainst) || (d == Direction.Against && userFor))
                 {
-                    RecordConflicts(rule, d, f, userRules, userApplies, now, conflicts);
+                    RecordConflicts(i, r, d, userWay, conflicts);
                     continue;
                 }
 
@@ -118,16 +126,9 @@ internal static class HardSetFilter
 
             for (var r = 0; r < userRules.Length; r++)
             {
-                if (!userApplies[r])
+                if (userWay[r] != Direction.None)
                 {
-                    continue;
-                }
-
-                var rule = userRules[r];
-                var d = Verdict(rule, f, now, out var mismatch);
-                if (d != Direction.None)
-                {
-                    Apply(ref s, rule, d, mismatch, now, components, UserPreferencePoints, SoftFactor.UserPreference);
+                    Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components, UserPreferencePoints, SoftFactor.UserPreference);
                 }
             }
 
@@ -177,24 +178,18 @@ internal static class HardSetFilter
         }
     }
 
-    private static void RecordConflicts(CompiledRule op, Direction opDirection, InterfaceFacts f, CompiledRule[] userRules,
-        ReadOnlySpan<bool> userApplies, DateTimeOffset now, List<PolicyConflict> conflicts)
+    /// <summary>
+    /// One entry per user rule that points the other way from operator rule <paramref name="op"/> on interface
+    /// <paramref name="index"/>: the issue asks for every conflict with both rules, so none is merged or dropped.
+    /// </summary>
+    private static void RecordConflicts(int index, int op, Direction opDirection, ReadOnlySpan<Direction> userWay, ConflictLog conflicts)
     {
-        for (var r = 0; r < userRules.Length; r++)
+        for (var r = 0; r < userWay.Length; r++)
         {
-            if (!userApplies[r])
+            if (userWay[r] != Direction.None && userWay[r] != opDirection)
             {
-                continue;
+                conflicts.Add(new ConflictEntry(index, r, op, userWay[r] == Direction.For));
             }
-
-            var user = userRules[r];
-            var d = Verdict(user, f, now, out _);
-            if (d == Direction.None || d == opDirection)
-            {
-                continue;
-            }
-
-            conflicts.Add(new PolicyConflict(f.Name, user, op, d == Direction.For));
         }
     }
 
