@@ -121,14 +121,14 @@ internal static class HardSetFilter
                     continue;
                 }
 
-                Apply(ref s, rule, d, mismatch, now, components, OperatorPreferencePoints, SoftFactor.OperatorPreference);
+                Apply(ref s, rule, d, mismatch, now, components);
             }
 
             for (var r = 0; r < userRules.Length; r++)
             {
                 if (userWay[r] != Direction.None)
                 {
-                    Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components, UserPreferencePoints, SoftFactor.UserPreference);
+                    Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components);
                 }
             }
 
@@ -154,26 +154,21 @@ internal static class HardSetFilter
     }
 
     private static void Apply(ref InterfaceState s, CompiledRule rule, Direction d, InterfaceCondition mismatch, DateTimeOffset now,
-        ComponentSink components, int points, SoftFactor factor)
+        ComponentSink components)
     {
         switch (rule.Level)
         {
             case PreferenceLevel.Require when d == Direction.Against:
-                var facts = s.Facts;
-                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMismatch(mismatch, facts, now)));
+                Exclude(ref s, new ExclusionReason(rule, mismatch, s.Facts, now));
                 break;
             case PreferenceLevel.Require:
                 s.Required = true;
                 break;
             case PreferenceLevel.Prohibit:
-                var matched = s.Facts;
-                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMatch(matched, now)));
+                Exclude(ref s, new ExclusionReason(rule, InterfaceCondition.None, s.Facts, now));
                 break;
-            case PreferenceLevel.Prefer:
-                components.Add(new ScoreComponent(factor, points, rule.Rule.Name));
-                break;
-            case PreferenceLevel.Avoid:
-                components.Add(new ScoreComponent(factor, -points, rule.Rule.Name));
+            case PreferenceLevel.Prefer or PreferenceLevel.Avoid:
+                components.Add(rule.SoftComponent!);
                 break;
         }
     }
@@ -208,18 +203,18 @@ internal static class HardSetFilter
         var f = s.Facts;
         if (!f.IsUp)
         {
-            Exclude(ref s, new ExclusionReason(InterfaceDown, () => $"{f.Name} is down"));
+            Exclude(ref s, IsDown(f));
         }
 
         if (f.Kind == InterfaceKind.Loopback && !wantsLoopback)
         {
-            Exclude(ref s, new ExclusionReason(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host"));
+            Exclude(ref s, IsLoopback(f));
         }
 
         bool v4 = f.Supports(IpVersion.IPv4), v6 = f.Supports(IpVersion.IPv6);
         if (!v4 && !v6)
         {
-            Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6"));
+            Exclude(ref s, HasNoFamily(f));
             return;
         }
 
@@ -237,9 +232,21 @@ internal static class HardSetFilter
             if (!((needV4 && v4) || (needV6 && v6)))
             {
                 var families = needV4 && needV6 ? "IPv4 and IPv6" : needV4 ? "IPv4" : "IPv6";
-                Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only"));
+                Exclude(ref s, LacksFamily(f, families, v4));
             }
         }
+
+        // The texts' closures are made in these functions, only when a check fails: a lambda over a local of
+        // BuiltInChecks itself would have its closure allocated on every call, for every interface.
+        static ExclusionReason IsDown(InterfaceFacts f) => new(InterfaceDown, () => $"{f.Name} is down");
+
+        static ExclusionReason IsLoopback(InterfaceFacts f) =>
+            new(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host");
+
+        static ExclusionReason HasNoFamily(InterfaceFacts f) => new(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6");
+
+        static ExclusionReason LacksFamily(InterfaceFacts f, string families, bool v4) =>
+            new(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
     }
 
     private static bool WantsLoopback(string host, ReadOnlySpan<UInt128> destinations)

@@ -236,11 +236,14 @@ public sealed class ConnectionPlanner
             SoftFactor.UserPreference => Find(_userRules, decisive.Subject),
             _ => new RuleReference(FactorRuleName(decisive.Factor), RuleSource.BuiltIn, PreferenceLevel.Prefer),
         };
-        var topFacts = states[top].Facts;
-        var favFacts = states[favourite].Facts;
-        return new PolicyConflict(topFacts.Name, winner, CommonPracticeReference, () =>
-            $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
-            $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)");
+        return Outweighed(states[top].Facts, states[favourite].Facts, winner, decisive);
+
+        // The closure is made here, only when there is a conflict: a lambda over the locals above would have its
+        // closure allocated on every call.
+        static PolicyConflict Outweighed(InterfaceFacts topFacts, InterfaceFacts favFacts, RuleReference winner, ScoreComponent decisive) =>
+            new(topFacts.Name, winner, CommonPracticeReference, () =>
+                $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
+                $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)");
     }
 
     private static readonly RuleReference CommonPracticeReference = new("common-practice:kind-order", RuleSource.CommonPractice, PreferenceLevel.Prefer);
