@@ -108,7 +108,7 @@ public sealed class ConnectionPlanner
         Span<UInt128> destBuffer = stackalloc UInt128[16];
         var destinations = destBuffer[..HardSetFilter.Destinations(request, destBuffer)];
 
-        var components = new ComponentSink(n * 4);
+        using var components = new ComponentSink(n * 4);
         using var conflicts = new ConflictLog();
         HardSetFilter.Apply(states, _operatorRules, _userRules, request, destinations, env, components, conflicts);
         SoftSetRanker.Score(states, request, destinations, history, Policy, _kindPoints, now, components);
