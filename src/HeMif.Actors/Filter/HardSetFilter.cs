@@ -53,7 +53,8 @@ internal static class HardSetFilter
 
     /// <summary>
     /// Filters <paramref name="states"/> in place: excluded interfaces get their reasons, candidates get the
-    /// surviving Prefer/Avoid components appended to <paramref name="components"/>.
+    /// surviving Prefer/Avoid components appended to <paramref name="components"/>, and every user-over-operator
+    /// conflict goes to <paramref name="conflicts"/>.
     /// </summary>
     public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
         ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
