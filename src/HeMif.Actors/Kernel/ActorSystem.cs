@@ -281,40 +281,67 @@ internal static class PipeToExtensions
     /// <summary>
     /// Sends the task's result to <paramref name="recipient"/> when it completes: the value (or
     /// <paramref name="success"/>'s projection), or a <see cref="Status.Failure"/> (or <paramref name="failure"/>'s
-    /// projection) when it faults or is cancelled. The outstanding task counts for quiescence.
+    /// projection) when it faults or is cancelled. The message is posted on the thread that completes the task, the
+    /// moment it completes, whatever that thread's synchronization context (an <c>await</c> would defer it there): a
+    /// virtual-time run then sees it before the clock moves on. The outstanding task counts for quiescence unless
+    /// <paramref name="countsAsWork"/> is false: I/O that waits on the system's clock (a simulated network, whose answers
+    /// come from timers) is not work in flight, or a blackholed attempt would keep the system busy forever.
     /// </summary>
-    public static Task PipeTo<T>(this Task<T> task, IActorRef recipient, IActorRef? sender = null, Func<T, object>? success = null, Func<Exception, object>? failure = null)
+    public static Task PipeTo<T>(this Task<T> task, IActorRef recipient, IActorRef? sender = null, Func<T, object>? success = null, Func<Exception, object>? failure = null, bool countsAsWork = true)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(recipient);
-        recipient.System.MessageEnqueued();
-        return PipeAsync(task, recipient, sender, success, failure);
+        if (countsAsWork)
+        {
+            recipient.System.MessageEnqueued();
+        }
+
+        return task.ContinueWith(
+            static (completed, state) => ((Pipe<T>)state!).Deliver(completed),
+            new Pipe<T>(recipient, sender, success, failure, countsAsWork),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
-    private static async Task PipeAsync<T>(Task<T> task, IActorRef recipient, IActorRef? sender, Func<T, object>? success, Func<Exception, object>? failure)
+    private sealed class Pipe<T>(IActorRef recipient, IActorRef? sender, Func<T, object>? success, Func<Exception, object>? failure, bool countsAsWork)
     {
-        try
+        public void Deliver(Task<T> completed)
         {
-            object message;
             try
             {
-                var result = await task.ConfigureAwait(false);
-                message = success is not null ? success(result)
-                    : result is not null ? result
-                    : new Status.Failure(new InvalidOperationException($"The task piped to {recipient.Path} returned null, which cannot be a message."));
-            }
-#pragma warning disable CA1031 // The failure becomes a message: that is the point of PipeTo.
-            catch (Exception ex)
+                object message;
+                try
+                {
+                    if (completed.IsCompletedSuccessfully)
+                    {
+                        var result = completed.Result;
+                        message = success is not null ? success(result)
+                            : result is not null ? result
+                            : new Status.Failure(new InvalidOperationException($"The task piped to {recipient.Path} returned null, which cannot be a message."));
+                    }
+                    else
+                    {
+                        Exception error = completed.IsCanceled ? new TaskCanceledException(completed) : completed.Exception!.InnerException ?? completed.Exception!;
+                        message = failure is null ? new Status.Failure(error) : failure(error);
+                    }
+                }
+#pragma warning disable CA1031 // A throwing projection becomes the failure message: the recipient must always hear back.
+                catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                message = failure is null ? new Status.Failure(ex) : failure(ex);
-            }
+                {
+                    message = new Status.Failure(ex);
+                }
 
-            recipient.Tell(message, sender);
-        }
-        finally
-        {
-            recipient.System.MessageHandled();
+                recipient.Tell(message, sender);
+            }
+            finally
+            {
+                if (countsAsWork)
+                {
+                    recipient.System.MessageHandled();
+                }
+            }
         }
     }
 }

@@ -415,6 +415,34 @@ internal static class Rfc6724
         return 0;
     }
 
+    /// <summary>
+    /// Orders one interface's destination addresses by §6, each with its Source(D) chosen by §5 from that interface's
+    /// own addresses (the race's per-interface ordering, RFC 8305 §4). Stable: equal destinations keep their order.
+    /// </summary>
+    public static IReadOnlyList<IPAddress> SortDestinations(IReadOnlyList<IPAddress> destinations, InterfaceFacts facts, AddressSelectionPolicyTable table)
+    {
+        ArgumentNullException.ThrowIfNull(destinations);
+        ArgumentNullException.ThrowIfNull(facts);
+        ArgumentNullException.ThrowIfNull(table);
+        var sources = new SourceCandidate[facts.Addresses.Count];
+        for (var a = 0; a < sources.Length; a++)
+        {
+            sources[a] = SourceCandidate.From(facts.Addresses[a], 0, a);
+        }
+
+        var candidates = new DestinationCandidate[destinations.Count];
+        var byAddress = new Dictionary<UInt128, IPAddress>(destinations.Count);
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            var d = ToUInt128(destinations[i]);
+            byAddress.TryAdd(d, destinations[i]);
+            candidates[i] = new DestinationCandidate(d, SelectSource(sources, d, 0, table));
+        }
+
+        SortDestinations(candidates, table);
+        return candidates.Select(c => byAddress[c.Address]).ToList();
+    }
+
     /// <summary>Sorts destinations by §6, stably (Rule 10). Insertion sort: destination lists are short.</summary>
     public static void SortDestinations(Span<DestinationCandidate> destinations, AddressSelectionPolicyTable table)
     {

@@ -41,7 +41,11 @@ internal static class SoftSetRanker
     /// <summary>Failures beyond this add nothing more.</summary>
     internal const int MaxCountedFailures = 5;
 
-    /// <summary>An RTT of 0 ms gets this many points; one point less per 10 ms, none from 1 s.</summary>
+    /// <summary>
+    /// RTT points: one per 10 ms faster than the slowest interface whose RTT to this destination is known, at most this
+    /// many. Only relative: an interface is never outranked merely for having no history (after its network changed and
+    /// its history was flushed it would otherwise never be tried again; anchors.md complaint #9, sticky state).
+    /// </summary>
     internal const int RttBestPoints = 100;
 
     private static readonly string[] KindNames = Enum.GetNames<InterfaceKind>();
@@ -53,6 +57,7 @@ internal static class SoftSetRanker
         IReadOnlyList<PathHistory>? history, HeMifPolicy policy, int[] kindPoints, DateTimeOffset now, ComponentSink components)
     {
         var table = policy.AddressSelectionTable;
+        var slowestKnownRtt = SlowestKnownRtt(states, history);
         Span<DestinationCandidate> best = states.Length <= 64 ? stackalloc DestinationCandidate[states.Length] : new DestinationCandidate[states.Length];
         Span<bool> hasBest = states.Length <= 64 ? stackalloc bool[states.Length] : new bool[states.Length];
         hasBest.Clear();
@@ -99,8 +104,39 @@ internal static class SoftSetRanker
                     s.Required && kp != kindPoints[kind] ? KindNames[kind] + " (required by a rule)" : KindNames[kind]));
             }
 
-            History(s.Facts.Name, history, components);
+            History(s.Facts.Name, history, slowestKnownRtt, components);
         }
+    }
+
+    /// <summary>The slowest known smoothed RTT among the candidates, or null when fewer than two candidates have one.</summary>
+    private static TimeSpan? SlowestKnownRtt(ReadOnlySpan<InterfaceState> states, IReadOnlyList<PathHistory>? history)
+    {
+        if (history is null)
+        {
+            return null;
+        }
+
+        var known = 0;
+        var slowest = TimeSpan.Zero;
+        for (var h = 0; h < history.Count; h++)
+        {
+            if (history[h].SmoothedRtt is not { } rtt)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < states.Length; i++)
+            {
+                if (string.Equals(states[i].Facts.Name, history[h].Interface, StringComparison.Ordinal))
+                {
+                    known++;
+                    slowest = rtt > slowest ? rtt : slowest;
+                    break;
+                }
+            }
+        }
+
+        return known >= 2 ? slowest : null;
     }
 
     private static int KindOrderCount(int[] kindPoints)
@@ -312,7 +348,7 @@ internal static class SoftSetRanker
     }
 
     /// <summary>History: "recent attempts to this destination failed ranks lower; lower smoothed RTT ranks higher".</summary>
-    private static void History(string name, IReadOnlyList<PathHistory>? history, ComponentSink components)
+    private static void History(string name, IReadOnlyList<PathHistory>? history, TimeSpan? slowestKnownRtt, ComponentSink components)
     {
         if (history is null)
         {
@@ -333,9 +369,9 @@ internal static class SoftSetRanker
                 components.Add(new ScoreComponent(SoftFactor.RecentFailures, -FailurePenalty * failures, FailureCounts[failures]));
             }
 
-            if (h.SmoothedRtt is { } rtt && rtt >= TimeSpan.Zero)
+            if (h.SmoothedRtt is { } rtt && rtt >= TimeSpan.Zero && slowestKnownRtt is { } slowest)
             {
-                var points = Math.Max(0, RttBestPoints - (int)(rtt.TotalMilliseconds / 10));
+                var points = Math.Min(RttBestPoints, (int)((slowest - rtt).TotalMilliseconds / 10));
                 if (points > 0)
                 {
                     components.Add(new ScoreComponent(SoftFactor.RoundTripTime, points,

@@ -127,6 +127,20 @@ public class SoftSetTests
         var plan = Plan(HeMifPolicy.Empty, [Wifi("wlan1", "192.0.2.11"), Wifi()], history: rtts);
         Assert.Equal(["wlan0", "wlan1"], plan.Order());
         Assert.Equal("20 ms", plan.Candidates[0].Breakdown.Single(c => c.Factor == SoftFactor.RoundTripTime).Subject);
+        Assert.Equal(18, plan.Candidates[0].Breakdown.Single(c => c.Factor == SoftFactor.RoundTripTime).Points); // 180 ms faster than wlan1
+    }
+
+    /// <summary>
+    /// RTT only compares interfaces whose RTT is known: one without history (say, after its network changed and its
+    /// history was flushed, RFC 8305 §4) is not outranked for being unmeasured, so it gets tried again.
+    /// </summary>
+    [Fact]
+    public void An_interface_without_history_is_not_outranked_by_one_with_a_known_RTT()
+    {
+        PathHistory[] onlyCellularKnown = [new("rmnet0", 0, TimeSpan.FromMilliseconds(60))];
+        var plan = Plan(HeMifPolicy.Empty, [Wifi(), Cellular()], history: onlyCellularKnown);
+        Assert.Equal(["wlan0", "rmnet0"], plan.Order());
+        Assert.DoesNotContain(plan.Candidates.SelectMany(c => c.Breakdown), c => c.Factor == SoftFactor.RoundTripTime);
     }
 
     /// <summary>§5.2.3: "If there is no specific Soft Set provided, all selected interfaces should be treated equally."</summary>
@@ -147,14 +161,15 @@ public class SoftSetTests
     [Fact]
     public void The_score_is_the_sum_of_its_breakdown()
     {
-        var plan = Plan(User(Rule("prefer-eth", PreferenceLevel.Prefer, Kind(InterfaceKind.Ethernet))), [Wifi(), Ethernet()], history: [new("eth0", 1, TimeSpan.FromMilliseconds(50))]);
+        var plan = Plan(User(Rule("prefer-eth", PreferenceLevel.Prefer, Kind(InterfaceKind.Ethernet))), [Wifi(), Ethernet()],
+            history: [new("eth0", 1, TimeSpan.FromMilliseconds(50)), new("wlan0", 0, TimeSpan.FromMilliseconds(100))]);
         foreach (var c in plan.Candidates)
         {
             Assert.Equal(c.Score, c.Breakdown.Sum(b => b.Points));
         }
 
         Assert.Equal(
-            ["+10000 §4.1.2 user rule: prefer-eth", "+40 §4.2.5 common practice: Ethernet", "-400 history: recent failures: 1 failed attempt", "+95 history: smoothed RTT: 50 ms"],
+            ["+10000 §4.1.2 user rule: prefer-eth", "+40 §4.2.5 common practice: Ethernet", "-400 history: recent failures: 1 failed attempt", "+5 history: smoothed RTT: 50 ms"],
             plan.Candidates[0].Breakdown.Select(b => b.Reason));
     }
 }

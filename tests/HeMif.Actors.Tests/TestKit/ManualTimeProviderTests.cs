@@ -80,4 +80,23 @@ public sealed class ManualTimeProviderTests
         time.Advance(TimeSpan.Zero);
         Assert.IsType<InvalidOperationException>(inner);
     }
+
+    [Fact]
+    public void AdvanceToNextTimer_jumps_to_the_earliest_due_timer_within_the_limit_and_no_further()
+    {
+        var time = new ManualTimeProvider();
+        var fired = new List<double>();
+        using var later = time.CreateTimer(_ => fired.Add(time.Elapsed.TotalMilliseconds), null, TimeSpan.FromMilliseconds(900), Timeout.InfiniteTimeSpan);
+        using var sooner = time.CreateTimer(_ => fired.Add(time.Elapsed.TotalMilliseconds), null, TimeSpan.FromMilliseconds(40), Timeout.InfiniteTimeSpan);
+
+        Assert.True(time.AdvanceToNextTimer(TimeSpan.FromSeconds(1)));
+        Assert.Equal([40.0], fired);
+        Assert.Equal(TimeSpan.FromMilliseconds(40), time.Elapsed);
+
+        Assert.False(time.AdvanceToNextTimer(TimeSpan.FromMilliseconds(100)), "the next timer is 860 ms away");
+        Assert.Equal(TimeSpan.FromMilliseconds(40), time.Elapsed);
+        Assert.True(time.AdvanceToNextTimer(TimeSpan.FromSeconds(1)));
+        Assert.False(time.AdvanceToNextTimer(TimeSpan.FromHours(1)), "no timer is armed");
+        Assert.Equal([40.0, 900.0], fired);
+    }
 }

@@ -1,0 +1,215 @@
+using System.Net;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using HeMif.Filter;
+using HeMif.Interfaces;
+using HeMif.Kernel;
+using HeMif.Planning;
+using HeMif.Race;
+using HeMif.Report;
+using HeMif.Resolve;
+using HeMif.Sort;
+using HeMif.Validate;
+
+namespace HeMif.Engine;
+
+/// <summary>What an engine is made of: the interfaces, the policy, the executors, the clock and the timings.</summary>
+internal sealed record EngineOptions
+{
+    public required IReadOnlyList<InterfaceFacts> Interfaces { get; init; }
+
+    public HeMifPolicy Policy { get; init; } = HeMifPolicy.Empty;
+
+    public required IConnectivityProbe Probe { get; init; }
+
+    public required IInterfaceResolver Resolver { get; init; }
+
+    public required IAttemptTransport Tcp { get; init; }
+
+    /// <summary>The QUIC transport; null or unsupported means QUIC candidates are skipped (said once per race).</summary>
+    public IAttemptTransport? Quic { get; init; }
+
+    public RaceSettings Race { get; init; } = new();
+
+    public ValidationSettings Validation { get; init; } = new();
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Track quiescence in the actor system (virtual-time runs: the simulator, tests).</summary>
+    public bool TrackQuiescence { get; init; }
+
+    /// <summary>How long the engine waits for its own actors to answer (on its clock).</summary>
+    public TimeSpan InternalAskTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The HE-MIF engine (DESIGN.md §1): one <see cref="InterfaceSupervisor"/> per interface (validate, remember), a
+/// <see cref="PolicyActor"/> (filter, sort) and a <see cref="RacerActor"/> per request (resolve, race, report).
+/// Every state change is an <see cref="IObservable{T}"/> that completes when the engine is disposed.
+/// </summary>
+internal sealed class HeMifEngine : IAsyncDisposable
+{
+    private readonly EngineOptions _options;
+    private readonly ActorSystem _system;
+    private readonly IActorRef _policy;
+    private readonly Dictionary<string, IActorRef> _supervisors = new(StringComparer.Ordinal);
+    private readonly ISubject<InterfaceStateChanged> _interfaceStates = Subject.Synchronize(new Subject<InterfaceStateChanged>());
+    private readonly ISubject<RaceEvent> _raceEvents = Subject.Synchronize(new Subject<RaceEvent>());
+    private readonly LatestStates _latest = new();
+    private int _disposed;
+    private long _requests;
+
+    public HeMifEngine(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Race.Validate();
+        var duplicate = options.Interfaces.GroupBy(i => i.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Interface '{duplicate.Key}' is listed twice.", nameof(options));
+        }
+
+        _options = options;
+        _system = ActorSystem.Create("hemif", new ActorSystemSettings
+        {
+            TimeProvider = options.TimeProvider,
+            TrackQuiescence = options.TrackQuiescence,
+            DefaultAskTimeout = options.InternalAskTimeout,
+        });
+        _policy = _system.ActorOf(Props.Create(() => new PolicyActor(options.Policy)), "policy");
+        foreach (var facts in options.Interfaces)
+        {
+            var f = facts;
+            _supervisors[f.Name] = _system.ActorOf(
+                Props.Create(() => new InterfaceSupervisor(f, options.Probe, options.Validation, PublishInterfaceState)),
+                "interface-" + f.Name);
+        }
+    }
+
+    /// <summary>Every validation state change of every interface.</summary>
+    public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
+
+    /// <summary>Every timeline event of every race.</summary>
+    public IObservable<RaceEvent> RaceEvents => _raceEvents.AsObservable();
+
+    /// <summary>The actor system (for virtual-time drivers: <see cref="ActorSystem.WhenIdleAsync"/>).</summary>
+    internal ActorSystem System => _system;
+
+    /// <summary>The latest known state of each interface.</summary>
+    public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => _latest.Snapshot();
+
+    /// <summary>
+    /// Runs one request through filter, validation, sort, resolution and the race. Returns the result whether or not
+    /// anything connected (the report says why); throws <see cref="OperationCanceledException"/> when the caller
+    /// cancels before a connection was made.
+    /// </summary>
+    public async Task<RaceResult> ConnectAsync(ConnectionRequest request, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (completion, requestActor) = Start(request);
+        using var registration = cancellationToken.Register(() => requestActor.Tell(new RaceMessages.CancelRace("the caller cancelled")));
+        RaceResult result;
+        try
+        {
+            result = await completion.ConfigureAwait(false);
+        }
+        catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The connection request was cancelled.", cancellationToken);
+        }
+
+        if (cancellationToken.IsCancellationRequested && result.Connection is null)
+        {
+            throw new OperationCanceledException("The connection request was cancelled.", cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Starts a request and returns the task its racer completes (virtual-time drivers watch it: it completes inside
+    /// the actor that decides, so nothing is left in flight when it does).
+    /// </summary>
+    internal (Task<RaceResult> Completion, IActorRef Request) Start(ConnectionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var completion = new TaskCompletionSource<RaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var context = new RequestContext(_options, _supervisors, _policy, PublishRaceEvent);
+        var actor = _system.ActorOf(Props.Create(() => new RequestActor(request, context, completion)), "request-" + Interlocked.Increment(ref _requests));
+        return (completion.Task, actor);
+    }
+
+    /// <summary>Replaces the policy; applies to the next request.</summary>
+    public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) =>
+        _policy.Ask<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), cancellationToken: cancellationToken);
+
+    /// <summary>New facts for a known interface (link, addresses, PvD…): its history is flushed and it is re-examined.</summary>
+    public void UpdateInterface(InterfaceFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (!_supervisors.TryGetValue(facts.Name, out var supervisor))
+        {
+            throw new ArgumentException($"Unknown interface '{facts.Name}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(facts));
+        }
+
+        supervisor.Tell(new ValidateMessages.UpdateFacts(facts));
+    }
+
+    /// <summary>Stops every actor (pending requests fail), then completes the streams.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _system.ShutdownAsync().ConfigureAwait(false);
+        _interfaceStates.OnCompleted();
+        _raceEvents.OnCompleted();
+    }
+
+    private void PublishInterfaceState(InterfaceStateChanged change)
+    {
+        _latest.Set(change);
+        _interfaceStates.OnNext(change);
+    }
+
+    private void PublishRaceEvent(RaceEvent e) => _raceEvents.OnNext(e);
+
+    /// <summary>The latest state per interface, readable from any thread.</summary>
+    private sealed class LatestStates
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, InterfaceStateChanged> _latest = new(StringComparer.Ordinal);
+
+        public void Set(InterfaceStateChanged change)
+        {
+            lock (_lock)
+            {
+                _latest[change.Interface] = change;
+            }
+        }
+
+        public Dictionary<string, InterfaceStateChanged> Snapshot()
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, InterfaceStateChanged>(_latest, StringComparer.Ordinal);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// RFC 6724 §6 destination ordering for one interface's answers (RFC 8305 §4: "the client SHOULD order the list of
+/// destination addresses … using the rules from RFC 6724"), with that interface's own source addresses.
+/// </summary>
+internal sealed class Rfc6724DestinationSorter(IReadOnlyList<InterfaceFacts> interfaces, HeMifPolicy policy) : IDestinationSorter
+{
+    public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations)
+    {
+        var facts = interfaces.FirstOrDefault(f => f.Name == interfaceName);
+        return facts is null ? AddressOrdering.PreferIPv6.Sort(interfaceName, destinations) : Rfc6724.SortDestinations(destinations, facts, policy.AddressSelectionTable);
+    }
+}

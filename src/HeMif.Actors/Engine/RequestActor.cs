@@ -1,0 +1,148 @@
+using System.Net.Sockets;
+using HeMif.Filter;
+using HeMif.Kernel;
+using HeMif.Planning;
+using HeMif.Race;
+using HeMif.Remember;
+using HeMif.Sort;
+using HeMif.Validate;
+
+namespace HeMif.Engine;
+
+/// <summary>What a request actor needs from its engine.</summary>
+internal sealed record RequestContext(
+    EngineOptions Options,
+    IReadOnlyDictionary<string, IActorRef> Supervisors,
+    IActorRef Policy,
+    Action<Report.RaceEvent> Publish);
+
+/// <summary>
+/// One per connection request: gathers each interface's snapshot (step 2, validate), asks for the plan (steps 1 and 3,
+/// filter and sort), and starts the racer as its child (steps 4-7). Message-driven end to end, so a virtual-time run
+/// sees every step as work in flight and never moves the clock in the middle of a decision.
+/// </summary>
+internal sealed class RequestActor(ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion) : Actor
+{
+    private const string GuardTimer = "guard";
+    private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private readonly Destination _destination = new(request.Host, request.Port);
+    private readonly List<ValidateMessages.InterfaceSnapshot> _snapshots = [];
+    private IActorRef? _racer;
+    private bool _cancelled;
+
+    protected internal override void PreStart()
+    {
+        // Our own actors answer at once; the guard only turns a wiring bug into an error instead of a hang.
+        Context.ScheduleOnce(GuardTimer, Guard.Instance, context.Options.InternalAskTimeout);
+        foreach (var supervisor in context.Supervisors.Values)
+        {
+            supervisor.Tell(new ValidateMessages.GetSnapshot(_destination), Self);
+        }
+
+        if (context.Supervisors.Count == 0)
+        {
+            AskForPlan();
+        }
+    }
+
+    protected internal override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ValidateMessages.InterfaceSnapshot snapshot:
+                _snapshots.Add(snapshot);
+                if (_snapshots.Count == context.Supervisors.Count)
+                {
+                    AskForPlan();
+                }
+
+                break;
+            case ConnectionPlan plan when !_cancelled:
+                Context.CancelTimer(GuardTimer);
+                StartRace(plan);
+                break;
+            case Status.Failure failure:
+                completion.TrySetException(failure.Cause);
+                Context.Stop(Self);
+                break;
+            case RaceMessages.CancelRace cancel:
+                _cancelled = true;
+                if (_racer is null)
+                {
+                    completion.TrySetCanceled();
+                    Context.Stop(Self);
+                }
+                else
+                {
+                    _racer.Tell(cancel, Self);
+                }
+
+                break;
+            case Guard:
+                completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {context.Options.InternalAskTimeout} for {request.Host}:{request.Port}."));
+                Context.Stop(Self);
+                break;
+            case Terminated:
+                Context.Stop(Self); // the racer ended: so does the request
+                break;
+        }
+    }
+
+    private void AskForPlan()
+    {
+        var facts = _snapshots.Select(s => s.Facts).OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        var history = _snapshots.Where(s => s.History is not null)
+            .Select(s => new PathHistory(s.Facts.Name, s.History!.RecentFailures, s.History.SmoothedRtt)).ToList();
+        context.Policy.Tell(new PolicyMessages.MakePlan(facts, request, Context.TimeProvider.GetLocalNow(), history), Self);
+    }
+
+    private void StartRace(ConnectionPlan plan)
+    {
+        // §5.2.1: "Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort process."
+        var byName = _snapshots.ToDictionary(s => s.Facts.Name, StringComparer.Ordinal);
+        var excluded = plan.Excluded.ToList();
+        var candidates = new List<RaceCandidate>();
+        foreach (var candidate in plan.Candidates)
+        {
+            var snapshot = byName[candidate.Interface];
+            if (snapshot.State != ValidationState.Validated)
+            {
+                excluded.Add(new ExcludedInterface(candidate.Interface, [new ExclusionReason(NotValidated,
+                    $"not validated: {snapshot.State} ({snapshot.Detail}); draft §5.2.1: unexamined or failed interfaces are 'unconnected'")]));
+                continue;
+            }
+
+            candidates.Add(ToRaceCandidate(candidate, snapshot));
+        }
+
+        var facts = _snapshots.Select(s => s.Facts).ToList();
+        var options = context.Options;
+        var job = new RaceJob(request, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
+            options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
+            context.Publish, completion);
+        _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
+        Context.Watch(_racer);
+    }
+
+    /// <summary>
+    /// The race candidate for a validated plan candidate: the families the interface can carry, what QUIC may do there
+    /// (the request asks for it, the host supports it, the path is not known blocked) and its history.
+    /// </summary>
+    private RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot)
+    {
+        var f = snapshot.Facts;
+        var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
+        var ipv4 = f.Ipv4 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
+        var quicTransport = context.Options.Quic;
+        var quic = request.Transport != Filter.TransportProtocol.Quic ? QuicAvailability.NotRequested
+            : quicTransport is null || quicTransport.UnsupportedReason is not null ? QuicAvailability.UnsupportedOnHost
+            : snapshot.History?.QuicBlocked == true ? QuicAvailability.KnownBlocked
+            : QuicAvailability.Allowed;
+        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0);
+    }
+
+    private sealed class Guard
+    {
+        public static readonly Guard Instance = new();
+    }
+}

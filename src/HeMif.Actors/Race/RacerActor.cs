@@ -1,0 +1,357 @@
+using System.Net.Sockets;
+using HeMif.Interfaces;
+using HeMif.Kernel;
+using HeMif.Planning;
+using HeMif.Remember;
+using HeMif.Report;
+using HeMif.Resolve;
+using HeMif.Validate;
+
+namespace HeMif.Race;
+
+/// <summary>What one race needs: the plan's candidates, the executors, where to report.</summary>
+internal sealed record RaceJob(
+    ConnectionRequest Request,
+    IReadOnlyList<RaceCandidate> Candidates,
+    IReadOnlyDictionary<string, InterfaceFacts> Facts,
+    IReadOnlyDictionary<string, IActorRef> Supervisors,
+    IReadOnlyList<ExcludedInterface> Excluded,
+    RaceSettings Settings,
+    IDestinationSorter Sorter,
+    IInterfaceResolver Resolver,
+    IAttemptTransport Tcp,
+    IAttemptTransport? Quic,
+    Action<RaceEvent> Publish,
+    TaskCompletionSource<RaceResult> Completion);
+
+/// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
+internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection);
+
+/// <summary>Messages of the racer.</summary>
+internal static class RaceMessages
+{
+    /// <summary>The caller gave up.</summary>
+    public sealed record CancelRace(string Reason);
+}
+
+/// <summary>
+/// One per request (DESIGN.md §1, step 5): hosts a <see cref="RacePlanner"/>, carries out its commands through the
+/// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer through the kernel,
+/// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
+/// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
+/// started has ended, so no late result is left without an owner.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop.")]
+internal sealed class RacerActor : Actor
+{
+    private const string PollTimer = "poll";
+    private readonly RaceJob _job;
+    private readonly RacePlanner _planner;
+    private readonly Destination _destination;
+    private readonly long _start;
+    private readonly List<RaceEvent> _events = [];
+    private readonly Dictionary<AttemptId, CancellationTokenSource> _attemptCancels = [];
+    private readonly CancellationTokenSource _raceCancel = new();
+    private int _outstanding;
+    private bool _finished;
+    private AttemptId? _winner;
+    private IConnectedPath? _winnerPath;
+
+    public RacerActor(RaceJob job)
+    {
+        _job = job;
+        _destination = new Destination(job.Request.Host, job.Request.Port);
+        _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
+        _start = Context.TimeProvider.GetTimestamp();
+    }
+
+    private TimeSpan Now => Context.TimeProvider.GetElapsedTime(_start);
+
+    protected internal override void PreStart()
+    {
+        foreach (var candidate in _job.Candidates)
+        {
+            Log("plan", $"candidate rank {candidate.Rank}: {candidate.Interface}", candidate.Interface);
+        }
+
+        foreach (var excluded in _job.Excluded)
+        {
+            Log("excluded", string.Join("; ", excluded.Reasons.Select(r => r.ToString())), excluded.Interface);
+        }
+
+        Drain();
+    }
+
+    protected internal override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Poll:
+                Drain();
+                break;
+            case Resolved resolved:
+                _outstanding--;
+                OnResolved(resolved);
+                break;
+            case AttemptDone done:
+                _outstanding--;
+                OnAttemptDone(done);
+                break;
+            case RaceMessages.CancelRace cancel when !_finished:
+                _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+                Drain();
+                break;
+        }
+
+        if (_finished && _outstanding == 0)
+        {
+            Context.Stop(Self);
+        }
+    }
+
+    protected internal override void PostStop()
+    {
+        _raceCancel.Cancel();
+        foreach (var cancel in _attemptCancels.Values)
+        {
+            cancel.Dispose();
+        }
+
+        _raceCancel.Dispose();
+        _job.Completion.TrySetException(new InvalidOperationException("The race stopped before it finished (the engine is shutting down)."));
+    }
+
+    private void OnResolved(Resolved resolved)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        var name = AddressOrdering.Name(resolved.Family);
+        if (resolved.Result.Error is { } error)
+        {
+            Log("resolve-failed", $"{name}: {error}", resolved.Interface);
+            _planner.Handle(new RaceInput.ResolutionFailed(resolved.Interface, resolved.Family, error), Now);
+        }
+        else
+        {
+            Log("resolved", resolved.Result.Addresses.Count == 0 ? $"{name}: no addresses" : $"{name}: {string.Join(", ", resolved.Result.Addresses)}", resolved.Interface);
+            _planner.Handle(new RaceInput.ResolutionAnswered(resolved.Interface, resolved.Family, resolved.Result.Addresses), Now);
+        }
+
+        Drain();
+    }
+
+    private void OnAttemptDone(AttemptDone done)
+    {
+        if (_attemptCancels.Remove(done.Id, out var cancel))
+        {
+            cancel.Dispose();
+        }
+
+        if (!_finished)
+        {
+            switch (done.Error)
+            {
+                case null:
+                    _planner.Handle(new RaceInput.AttemptSucceeded(done.Id), Now);
+                    break;
+                case AttemptFailedException failed:
+                    Log("attempt-failed", $"{done.Id}: {failed.Message} ({failed.Kind.ToString().ToLowerInvariant()} error)", done.Interface);
+                    _planner.Handle(new RaceInput.AttemptFailed(done.Id, failed.Kind, failed.Message), Now);
+                    break;
+                case OperationCanceledException:
+                    break; // we cancelled it; the planner already counts it as cancelled
+                default:
+                    Log("attempt-failed", $"{done.Id}: unexpected {done.Error.GetType().Name}: {done.Error.Message}", done.Interface);
+                    _planner.Handle(new RaceInput.AttemptFailed(done.Id, AttemptFailureKind.Soft, $"unexpected {done.Error.GetType().Name}: {done.Error.Message}"), Now);
+                    break;
+            }
+
+            if (done.Path is not null && _winner is null)
+            {
+                _winnerPath = done.Path; // the planner declares it the winner in this Drain
+            }
+
+            Drain();
+        }
+
+        if (done.Path is not null && done.Id != _winner)
+        {
+            Close(done.Path); // a loser that connected anyway, possibly after the race ended
+        }
+    }
+
+    /// <summary>Carries out the planner's commands until it waits or finishes.</summary>
+    private void Drain()
+    {
+        while (!_finished && _planner.Poll(Now) is { } command)
+        {
+            switch (command)
+            {
+                case RaceCommand.StartResolution resolve:
+                    StartResolution(resolve);
+                    break;
+                case RaceCommand.StartAttempt attempt:
+                    StartAttempt(attempt);
+                    break;
+                case RaceCommand.CancelAttempt cancel:
+                    Log("cancel", $"{cancel.Id}: {cancel.Reason}", Interface(cancel.Id));
+                    if (_attemptCancels.TryGetValue(cancel.Id, out var source))
+                    {
+                        source.Cancel();
+                    }
+
+                    break;
+                case RaceCommand.Note note:
+                    Log("note", note.Text, note.Interface);
+                    break;
+                case RaceCommand.WaitUntil wait:
+                    Context.ScheduleOnce(PollTimer, Poll.Instance, wait.At - Now);
+                    return;
+                case RaceCommand.Won won:
+                    _winner = won.Id;
+                    Log("won", $"{won.Id}: {won.Endpoint}", won.Endpoint.Interface);
+                    Finish(RaceOutcome.Connected, null);
+                    return;
+                case RaceCommand.Failed failed:
+                    Log("failed", failed.Reason, null);
+                    Finish(RaceOutcome.Failed, failed.Reason);
+                    return;
+            }
+        }
+    }
+
+    private void StartResolution(RaceCommand.StartResolution resolve)
+    {
+        var name = AddressOrdering.Name(resolve.Family);
+        Log("resolve", $"{name} ({(resolve.Family == AddressFamily.InterNetworkV6 ? "AAAA" : "A")}) for {_job.Request.Host}", resolve.Interface);
+        _outstanding++;
+        var family = resolve.Family;
+        var iface = resolve.Interface;
+        _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token)
+            .PipeTo(Self, success: r => new Resolved(iface, family, r),
+                failure: e => new Resolved(iface, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)),
+                countsAsWork: false);
+    }
+
+    private void StartAttempt(RaceCommand.StartAttempt attempt)
+    {
+        var endpoint = attempt.Endpoint;
+        var transport = endpoint.Transport == TransportProtocol.Quic ? _job.Quic : _job.Tcp;
+        Log("attempt", $"{attempt.Id}: {endpoint}", endpoint.Interface);
+        var id = attempt.Id;
+        var iface = endpoint.Interface;
+        if (transport is null)
+        {
+            // The planner only plans QUIC where it is allowed; a missing transport here is a wiring error, not a crash.
+            Self.Tell(new AttemptDone(id, iface, null, new AttemptFailedException(AttemptFailureKind.Soft, "no transport for " + endpoint.Transport)));
+            _outstanding++;
+            return;
+        }
+
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
+        _attemptCancels[id] = cancel;
+        _outstanding++;
+        transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, cancel.Token)
+            .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e), countsAsWork: false);
+    }
+
+    private void Finish(RaceOutcome outcome, string? failure)
+    {
+        _finished = true;
+        Context.CancelTimer(PollTimer);
+        _raceCancel.Cancel();
+        var report = BuildReport(outcome, failure);
+        if (!failure?.StartsWith("cancelled", StringComparison.Ordinal) ?? true)
+        {
+            RecordOutcomes(report);
+        }
+
+        var path = outcome == RaceOutcome.Connected ? _winnerPath : null;
+        if (!_job.Completion.TrySetResult(new RaceResult(report, path)) && path is not null)
+        {
+            Close(path);
+        }
+    }
+
+    /// <summary>
+    /// Tells each interface's supervisor what this race learned (draft §5.2.3: "The node would cache information
+    /// regarding the outcome of each connection attempt"): the winner's RTT; a failure for an interface whose attempts
+    /// all failed, or that had the whole fallback delay and did not connect. An interface that joined late and was
+    /// cancelled by someone else's win proved nothing either way.
+    /// </summary>
+    private void RecordOutcomes(RaceReport report)
+    {
+        foreach (var group in report.Attempts.GroupBy(a => a.Interface))
+        {
+            if (!_job.Supervisors.TryGetValue(group.Key, out var supervisor))
+            {
+                continue;
+            }
+
+            var won = group.FirstOrDefault(a => a.Result == "won");
+            if (won is not null)
+            {
+                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.End - won.Start), Self);
+                continue;
+            }
+
+            var allFailed = group.All(a => a.Result == "failed");
+            var firstStart = group.Min(a => a.Start);
+            var decidedAt = report.TimeToConnect ?? Now;
+            if (allFailed || decidedAt - firstStart >= _planner.FallbackDelay)
+            {
+                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, false, null), Self);
+            }
+        }
+    }
+
+    private RaceReport BuildReport(RaceOutcome outcome, string? failure)
+    {
+        var attempts = _planner.Attempts.Select(a => new AttemptReport(
+            a.Id.Value,
+            a.Endpoint.Interface,
+            a.Endpoint.Transport == TransportProtocol.Quic ? "quic" : "tcp",
+            a.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4",
+            a.Endpoint.Remote.ToString(),
+            a.Started,
+            a.Ended,
+            a.Outcome switch { AttemptOutcome.Won => "won", AttemptOutcome.Failed => "failed", AttemptOutcome.Cancelled => "cancelled", _ => "running" },
+            a.Error)).ToList();
+        WinnerReport? winner = null;
+        TimeSpan? timeToConnect = null;
+        if (outcome == RaceOutcome.Connected && _planner.Attempts.FirstOrDefault(a => a.Outcome == AttemptOutcome.Won) is { } w)
+        {
+            var facts = _job.Facts[w.Endpoint.Interface];
+            winner = new WinnerReport(w.Endpoint.Interface, facts.Kind, w.Endpoint.Transport == TransportProtocol.Quic ? "quic" : "tcp",
+                w.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4", w.Endpoint.Remote.ToString());
+            timeToConnect = w.Ended;
+        }
+
+        var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay);
+        return new RaceReport(_job.Request.Host, _job.Request.Port, outcome, winner, timeToConnect, timings, attempts, _job.Excluded, [.. _events], failure);
+    }
+
+    private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;
+
+    private void Log(string kind, string detail, string? iface)
+    {
+        var entry = new RaceEvent(Now, kind, detail, iface);
+        _events.Add(entry);
+        _job.Publish(entry);
+    }
+
+    private static void Close(IConnectedPath path) =>
+        _ = path.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private sealed class Poll
+    {
+        public static readonly Poll Instance = new();
+    }
+
+    private sealed record Resolved(string Interface, AddressFamily Family, ResolveResult Result);
+
+    private sealed record AttemptDone(AttemptId Id, string Interface, IConnectedPath? Path, Exception? Error);
+}

@@ -1,0 +1,71 @@
+using HeMif.Interfaces;
+using HeMif.Planning;
+using HeMif.Validate;
+
+namespace HeMif.Report;
+
+/// <summary>How a race ended.</summary>
+public enum RaceOutcome
+{
+    /// <summary>One attempt connected; every other was cancelled.</summary>
+    Connected,
+
+    /// <summary>Nothing connected: every attempt and exclusion is in the report.</summary>
+    Failed,
+}
+
+/// <summary>One line of a race's timeline.</summary>
+/// <param name="At">Race time: zero when the request started.</param>
+/// <param name="Kind">What happened: <c>plan</c>, <c>excluded</c>, <c>resolve</c>, <c>resolved</c>, <c>attempt</c>,
+/// <c>attempt-failed</c>, <c>cancel</c>, <c>note</c>, <c>won</c>, <c>failed</c>.</param>
+/// <param name="Detail">In words.</param>
+/// <param name="Interface">The interface it concerns, if one.</param>
+public sealed record RaceEvent(TimeSpan At, string Kind, string Detail, string? Interface = null);
+
+/// <summary>One attempt as the report lists it.</summary>
+/// <param name="Id">Attempt number in start order, from 0.</param>
+/// <param name="Interface">Where it ran.</param>
+/// <param name="Transport"><c>tcp</c> or <c>quic</c>.</param>
+/// <param name="Family"><c>ipv6</c> or <c>ipv4</c>.</param>
+/// <param name="Remote">The remote endpoint.</param>
+/// <param name="Start">Race time it started.</param>
+/// <param name="End">Race time it ended (null: still running when the report was made).</param>
+/// <param name="Result"><c>won</c>, <c>failed</c> or <c>cancelled</c>.</param>
+/// <param name="Error">Why it failed or was cancelled.</param>
+public sealed record AttemptReport(ulong Id, string Interface, string Transport, string Family, string Remote, TimeSpan Start, TimeSpan? End, string Result, string? Error);
+
+/// <summary>The winning path.</summary>
+public sealed record WinnerReport(string Interface, InterfaceKind Kind, string Transport, string Family, string Remote);
+
+/// <summary>The timing values the race used.</summary>
+public sealed record RaceTimings(TimeSpan FallbackDelay, TimeSpan ConnectionAttemptDelay, TimeSpan ResolutionDelay);
+
+/// <summary>Everything one connection request went through (DESIGN.md §1, step 7): the decision and its timeline.</summary>
+/// <param name="Host">The destination host.</param>
+/// <param name="Port">The destination port.</param>
+/// <param name="Outcome">Connected or failed.</param>
+/// <param name="Winner">The winning path when connected.</param>
+/// <param name="TimeToConnect">Race time of the win.</param>
+/// <param name="Timings">The delays the race used.</param>
+/// <param name="Attempts">Every attempt.</param>
+/// <param name="Excluded">Every interface that did not take part, with every reason (policy or validation).</param>
+/// <param name="Events">The timeline.</param>
+/// <param name="Failure">Why the race failed, when it did.</param>
+public sealed record RaceReport(
+    string Host,
+    int Port,
+    RaceOutcome Outcome,
+    WinnerReport? Winner,
+    TimeSpan? TimeToConnect,
+    RaceTimings Timings,
+    IReadOnlyList<AttemptReport> Attempts,
+    IReadOnlyList<ExcludedInterface> Excluded,
+    IReadOnlyList<RaceEvent> Events,
+    string? Failure);
+
+/// <summary>An interface's validation state changed (draft §5.2.1); a caller may re-select on it.</summary>
+/// <param name="Interface">The interface.</param>
+/// <param name="State">The new state.</param>
+/// <param name="Detail">Why, in words.</param>
+/// <param name="At">When, on the engine's clock.</param>
+public sealed record InterfaceStateChanged(string Interface, ValidationState State, string Detail, DateTimeOffset At);

@@ -1,0 +1,236 @@
+namespace HeMif.Simulation;
+
+/// <summary>
+/// A <see cref="TimeProvider"/> that moves only when told to (<see cref="Advance"/>, <see cref="AdvanceToNextTimer"/>). Timers fire inside
+/// <see cref="Advance"/>, on the calling thread, in due-time order (ties in creation order), with the clock set
+/// to each timer's due time while its callback runs; a timer created or re-armed by a callback for a time inside
+/// the same advance fires in that advance too. Deterministic: the same calls give the same firings.
+/// (Microsoft.Extensions.TimeProvider.Testing is not installable here; this is our FakeTimeProvider.) The simulator
+/// runs whole races on it; the test kit's ManualTimeProvider is this clock under the name tests use.
+/// </summary>
+internal class VirtualClock : TimeProvider
+{
+    /// <summary>The default start: 2026-01-01T00:00:00Z.</summary>
+    public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly Lock _lock = new();
+    private readonly List<ManualTimer> _timers = [];
+    private readonly DateTimeOffset _start;
+    private long _elapsedTicks;
+    private long _sequence;
+    private bool _advancing;
+
+    /// <summary>Creates a clock at <paramref name="start"/> (default <see cref="DefaultStart"/>).</summary>
+    public VirtualClock(DateTimeOffset? start = null) => _start = start ?? DefaultStart;
+
+    /// <summary>Stopwatch ticks are 100 ns, like <see cref="TimeSpan"/> ticks.</summary>
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    /// <inheritdoc/>
+    public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+    /// <summary>Virtual time elapsed since the start.</summary>
+    public TimeSpan Elapsed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return TimeSpan.FromTicks(_elapsedTicks);
+            }
+        }
+    }
+
+    /// <summary>How many timers are armed.</summary>
+    public int ArmedTimerCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _timers.Count(t => t.DueTicks is not null);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (_lock)
+        {
+            return _start.AddTicks(_elapsedTicks);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override long GetTimestamp()
+    {
+        lock (_lock)
+        {
+            return _elapsedTicks;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var timer = new ManualTimer(this, callback, state);
+        lock (_lock)
+        {
+            _timers.Add(timer);
+        }
+
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    /// <summary>
+    /// Moves the clock forward by <paramref name="delta"/>, firing every timer that falls due on the way.
+    /// Not re-entrant: a timer callback must not call it.
+    /// </summary>
+    public void Advance(TimeSpan delta)
+    {
+        if (delta < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "Time only moves forward.");
+        }
+
+        long target;
+        lock (_lock)
+        {
+            if (_advancing)
+            {
+                throw new InvalidOperationException("Advance was called from a timer callback; advance the clock from the test only.");
+            }
+
+            _advancing = true;
+            target = _elapsedTicks + delta.Ticks;
+        }
+
+        try
+        {
+            while (true)
+            {
+                ManualTimer? next;
+                lock (_lock)
+                {
+                    next = null;
+                    foreach (var t in _timers)
+                    {
+                        if (t.DueTicks is { } due && due <= target &&
+                            (next is null || due < next.DueTicks || (due == next.DueTicks && t.Sequence < next.Sequence)))
+                        {
+                            next = t;
+                        }
+                    }
+
+                    if (next is null)
+                    {
+                        _elapsedTicks = target;
+                        return;
+                    }
+
+                    _elapsedTicks = Math.Max(_elapsedTicks, next.DueTicks!.Value);
+                    if (next.PeriodTicks is { } period)
+                    {
+                        next.DueTicks += period;
+                        next.Sequence = ++_sequence;
+                    }
+                    else
+                    {
+                        next.DueTicks = null;
+                    }
+                }
+
+                next.Fire();
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _advancing = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves the clock to the earliest armed timer's due time (firing it and any due with it), if one is due no later
+    /// than <paramref name="limit"/> from now. Returns false, without moving, when none is.
+    /// </summary>
+    public bool AdvanceToNextTimer(TimeSpan limit)
+    {
+        long? next;
+        long now;
+        lock (_lock)
+        {
+            now = _elapsedTicks;
+            next = _timers.Where(t => t.DueTicks is not null).Select(t => t.DueTicks).Min();
+        }
+
+        if (next is not { } due || due - now > limit.Ticks)
+        {
+            return false;
+        }
+
+        Advance(TimeSpan.FromTicks(Math.Max(0, due - now)));
+        return true;
+    }
+
+    /// <summary>Advances by whole milliseconds (reads well in tests: <c>Advance(250)</c>).</summary>
+    public void AdvanceMilliseconds(double milliseconds) => Advance(TimeSpan.FromMilliseconds(milliseconds));
+
+    private void Arm(ManualTimer timer, TimeSpan dueTime, TimeSpan period)
+    {
+        lock (_lock)
+        {
+            if (!_timers.Contains(timer))
+            {
+                return; // disposed
+            }
+
+            timer.DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : _elapsedTicks + Math.Max(0, dueTime.Ticks);
+            timer.PeriodTicks = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? null : period.Ticks;
+            timer.Sequence = ++_sequence;
+        }
+    }
+
+    private void Remove(ManualTimer timer)
+    {
+        lock (_lock)
+        {
+            _timers.Remove(timer);
+        }
+    }
+
+    private sealed class ManualTimer(VirtualClock owner, TimerCallback callback, object? state) : ITimer
+    {
+        public long? DueTicks { get; set; }
+
+        public long? PeriodTicks { get; set; }
+
+        public long Sequence { get; set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            if (dueTime < TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan)
+            {
+                throw new ArgumentOutOfRangeException(nameof(dueTime), dueTime, "A due time is positive, zero or infinite.");
+            }
+
+            owner.Arm(this, dueTime, period);
+            return true;
+        }
+
+        public void Fire() => callback(state);
+
+        public void Dispose() => owner.Remove(this);
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

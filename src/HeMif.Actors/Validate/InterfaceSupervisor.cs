@@ -1,0 +1,264 @@
+using System.Globalization;
+using HeMif.Interfaces;
+using HeMif.Kernel;
+using HeMif.Remember;
+using HeMif.Report;
+
+namespace HeMif.Validate;
+
+/// <summary>How interfaces are validated and their history kept.</summary>
+internal sealed record ValidationSettings
+{
+    /// <summary>How often a validated interface is probed again.</summary>
+    public TimeSpan Period { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A probe that has not answered by then counts as <see cref="ValidationState.NoConnectivity"/>.</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Backoff between restarts of a probe that crashed (threw instead of returning a verdict).</summary>
+    public RestartBackoff ProbeRestartBackoff { get; init; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), 2, 0.2);
+
+    /// <summary>How many probe restarts <see cref="ProbeRestartWindow"/> allows before the probe is given up.</summary>
+    public int ProbeRestartBudget { get; init; } = 5;
+
+    /// <summary>The window of <see cref="ProbeRestartBudget"/>.</summary>
+    public TimeSpan ProbeRestartWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Outcome cache age limit (draft §5.2.3: "Maximum on the order of 10 minutes").</summary>
+    public TimeSpan OutcomeMaxAge { get; init; } = OutcomeCache.DefaultMaxAge;
+
+    /// <summary>Random source for the probe restart jitter (seeded in tests and simulations).</summary>
+    public Random? Random { get; init; }
+}
+
+/// <summary>Messages of the validation step.</summary>
+internal static class ValidateMessages
+{
+    /// <summary>Ask: the interface's facts, state and history to <paramref name="Destination"/>.</summary>
+    public sealed record GetSnapshot(Destination Destination);
+
+    /// <summary>The answer to <see cref="GetSnapshot"/>.</summary>
+    public sealed record InterfaceSnapshot(InterfaceFacts Facts, ValidationState State, string Detail, OutcomeEntry? History);
+
+    /// <summary>The interface's facts changed (link, addresses, PvD, …).</summary>
+    public sealed record UpdateFacts(InterfaceFacts Facts);
+
+    /// <summary>What a race learned about this interface and a destination.</summary>
+    public sealed record RecordOutcome(Destination Destination, bool Succeeded, TimeSpan? Rtt);
+
+    /// <summary>Probe again now.</summary>
+    public sealed class Revalidate
+    {
+        public static readonly Revalidate Instance = new();
+    }
+
+    /// <summary>To the probe child: examine these facts.</summary>
+    public sealed record RunProbe(InterfaceFacts Facts, long Generation);
+
+    /// <summary>From the probe child: the verdict of probe <paramref name="Generation"/>.</summary>
+    public sealed record ProbeDone(long Generation, ValidationResult Result);
+
+    /// <summary>From the probe child after a restart: a probe in flight was lost.</summary>
+    public sealed class ProbeRestarted
+    {
+        public static readonly ProbeRestarted Instance = new();
+    }
+}
+
+/// <summary>
+/// One per interface (DESIGN.md §1, step 2): its facts, its validation state, its outcome cache. Draft §5.2.1: "a
+/// PVD-aware node shall perform connectivity tests and, only after validation of the PVD, consider using it …
+/// Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort process." The probe
+/// runs in a child actor, restarted with backoff when it crashes; a probe that keeps crashing is given up and the
+/// interface counts as unconnected until the next periodic validation starts a fresh one.
+/// </summary>
+internal sealed class InterfaceSupervisor : Actor
+{
+    private const string RevalidateTimer = "revalidate";
+    private readonly IConnectivityProbe _probe;
+    private readonly ValidationSettings _settings;
+    private readonly Action<InterfaceStateChanged> _publish;
+    private readonly OutcomeCache _cache;
+    private InterfaceFacts _facts;
+    private ValidationState _state = ValidationState.Unknown;
+    private string _detail = "not examined yet";
+    private IActorRef? _probeChild;
+    private long _generation;
+    private bool _probeInFlight;
+
+    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, Action<InterfaceStateChanged> publish)
+    {
+        _facts = facts;
+        _probe = probe;
+        _settings = settings;
+        _publish = publish;
+        _cache = new OutcomeCache(Context.TimeProvider, settings.OutcomeMaxAge);
+    }
+
+    protected internal override SupervisorStrategy SupervisorStrategy =>
+        new(_ => Directive.Restart, _settings.ProbeRestartBudget, _settings.ProbeRestartWindow, _settings.ProbeRestartBackoff, _settings.Random);
+
+    protected internal override void PreStart()
+    {
+        Context.ScheduleRepeatedly(RevalidateTimer, ValidateMessages.Revalidate.Instance, _settings.Period, _settings.Period);
+        StartValidation("first examination");
+    }
+
+    protected internal override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ValidateMessages.GetSnapshot get:
+                Reply(new ValidateMessages.InterfaceSnapshot(_facts, _state, _detail, _cache.Lookup(get.Destination)));
+                break;
+            case ValidateMessages.ProbeDone done when done.Generation == _generation:
+                _probeInFlight = false;
+                SetState(done.Result.State, done.Result.Detail);
+                break;
+            case ValidateMessages.ProbeDone:
+                break; // an older probe's verdict: the facts changed since
+            case ValidateMessages.ProbeRestarted when _probeInFlight:
+                _probeChild?.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
+                break;
+            case ValidateMessages.Revalidate:
+                StartValidation("periodic re-examination");
+                break;
+            case ValidateMessages.UpdateFacts update:
+                OnFactsChanged(update.Facts);
+                break;
+            case ValidateMessages.RecordOutcome outcome:
+                if (outcome.Succeeded)
+                {
+                    _cache.RecordSuccess(outcome.Destination, outcome.Rtt ?? TimeSpan.Zero);
+                }
+                else
+                {
+                    _cache.RecordFailure(outcome.Destination);
+                }
+
+                break;
+            case Terminated terminated when ReferenceEquals(terminated.Actor, _probeChild):
+                _probeChild = null;
+                _probeInFlight = false;
+                SetState(ValidationState.NoConnectivity, "the connectivity probe kept failing and was given up after its restart budget; it starts afresh at the next periodic examination");
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// RFC 8305 §4: history "SHOULD be flushed whenever a device changes the network to which it is attached"; a new
+    /// network also needs a new examination.
+    /// </summary>
+    private void OnFactsChanged(InterfaceFacts facts)
+    {
+        var old = _facts;
+        _facts = facts;
+        var changed = old.IsUp != facts.IsUp
+                      || !string.Equals(old.PvdId, facts.PvdId, StringComparison.Ordinal)
+                      || !string.Equals(old.WifiNetwork, facts.WifiNetwork, StringComparison.Ordinal)
+                      || !old.Addresses.Select(a => a.Address).ToHashSet().SetEquals(facts.Addresses.Select(a => a.Address));
+        if (changed)
+        {
+            _cache.Flush();
+            StartValidation("the interface changed (link, addresses, PvD or network)");
+        }
+    }
+
+    private void StartValidation(string why)
+    {
+        if (!_facts.IsUp)
+        {
+            _generation++;
+            _probeInFlight = false;
+            SetState(ValidationState.Down, "link down");
+            return;
+        }
+
+        if (_probeChild is null)
+        {
+            _probeChild = Context.ActorOf(Props.Create(() => new ProbeActor(_probe, _settings.ProbeTimeout)), "probe-" + (_generation + 1).ToString(CultureInfo.InvariantCulture));
+            Context.Watch(_probeChild);
+        }
+
+        _generation++;
+        _probeInFlight = true;
+        SetState(ValidationState.Validating, why);
+        _probeChild.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
+    }
+
+    private void SetState(ValidationState state, string detail)
+    {
+        if (state == _state && detail == _detail)
+        {
+            return;
+        }
+
+        _state = state;
+        _detail = detail;
+        _publish(new InterfaceStateChanged(_facts.Name, state, detail, Context.TimeProvider.GetUtcNow()));
+    }
+}
+
+/// <summary>
+/// Runs one probe at a time for its <see cref="InterfaceSupervisor"/>. A probe that throws is a crash: the supervisor
+/// restarts this actor with backoff, and the fresh instance tells its parent so the probe in flight is re-run. A probe
+/// that does not answer within the timeout is cancelled and counts as no connectivity.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop and before a restart.")]
+internal sealed class ProbeActor(IConnectivityProbe probe, TimeSpan timeout) : Actor
+{
+    private const string TimeoutTimer = "probe-timeout";
+    private CancellationTokenSource? _cancel;
+    private long _generation;
+
+    protected internal override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case ValidateMessages.RunProbe run:
+                CancelRunning();
+                _generation = run.Generation;
+                _cancel = new CancellationTokenSource();
+                Context.ScheduleOnce(TimeoutTimer, new TimedOut(run.Generation), timeout);
+                var generation = run.Generation;
+                probe.ProbeAsync(run.Facts, _cancel.Token)
+                    .PipeTo(Self, success: r => new Probed(generation, r), failure: e => new Faulted(generation, e), countsAsWork: false);
+                break;
+            case Probed probed when probed.Generation == _generation:
+                Context.CancelTimer(TimeoutTimer);
+                Context.Parent.Tell(new ValidateMessages.ProbeDone(probed.Generation, probed.Result), Self);
+                break;
+            case TimedOut timedOut when timedOut.Generation == _generation:
+                CancelRunning();
+                Context.Parent.Tell(new ValidateMessages.ProbeDone(timedOut.Generation, new ValidationResult(
+                    ValidationState.NoConnectivity, $"the connectivity probe got no answer within {timeout.TotalMilliseconds:0} ms")), Self);
+                break;
+            case Faulted faulted when faulted.Generation == _generation && faulted.Exception is not OperationCanceledException:
+                Context.CancelTimer(TimeoutTimer);
+                throw new ProbeCrashedException($"The connectivity probe threw: {faulted.Exception.Message}", faulted.Exception);
+        }
+    }
+
+    protected internal override void PostRestart(Exception reason) => Context.Parent.Tell(ValidateMessages.ProbeRestarted.Instance, Self);
+
+    protected internal override void PostStop() => CancelRunning();
+
+    private void CancelRunning()
+    {
+        _cancel?.Cancel();
+        _cancel?.Dispose();
+        _cancel = null;
+    }
+
+    private sealed record Probed(long Generation, ValidationResult Result);
+
+    private sealed record Faulted(long Generation, Exception Exception);
+
+    private sealed record TimedOut(long Generation);
+}
+
+/// <summary>A probe threw instead of returning a verdict: a bug or a broken environment, handled by supervision.</summary>
+internal sealed class ProbeCrashedException(string message, Exception inner) : Exception(message, inner);

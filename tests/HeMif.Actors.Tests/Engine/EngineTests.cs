@@ -1,0 +1,243 @@
+using System.Net;
+using HeMif.Engine;
+using HeMif.Filter;
+using HeMif.Interfaces;
+using HeMif.Planning;
+using HeMif.Race;
+using HeMif.Report;
+using HeMif.Simulation;
+using HeMif.TestKit;
+using HeMif.Validate;
+
+namespace HeMif.Actors.Tests.Engine;
+
+/// <summary>The whole engine (supervisors, policy, request and racer actors) on a scripted network, in virtual time.</summary>
+public sealed class EngineTests : IAsyncLifetime
+{
+    private static readonly InterfaceFacts Wifi = new("wlan0", InterfaceKind.Wifi)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64), new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)],
+    };
+
+    private static readonly InterfaceFacts Cellular = new("rmnet0", InterfaceKind.Cellular)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64), new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)],
+    };
+
+    private static readonly ConnectionRequest Request = new("www.example.com", 443);
+    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeNetwork _network;
+    private readonly List<InterfaceStateChanged> _states = [];
+    private readonly List<string> _actorFailures = [];
+    private HeMifEngine _engine = null!;
+
+    public EngineTests()
+    {
+        _network = new FakeNetwork(_clock);
+        _network.Paths["wlan0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
+        _network.Paths["rmnet0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Healthy_Wi_Fi_wins_with_exactly_one_attempt_in_total()
+    {
+        await StartAsync();
+        var result = await RaceAsync();
+
+        Assert.Equal(RaceOutcome.Connected, result.Report.Outcome);
+        Assert.Equal("wlan0", result.Report.Winner!.Interface);
+        Assert.Equal("ipv6", result.Report.Winner.Family);
+        Assert.Single(result.Report.Attempts);
+        Assert.Equal(TimeSpan.FromMilliseconds(25), result.Report.TimeToConnect); // 5 ms DNS + 20 ms handshake
+        Assert.Equal(1, _network.OpenConnections);
+        await result.Connection!.DisposeAsync();
+        Assert.Equal(0, _network.OpenConnections);
+    }
+
+    /// <summary>
+    /// Draft §3.1 "WiFi is broken": "If no connection can be made it will fall back to attempting the connection over a
+    /// 3GPP mobile network path" — after the fallback delay (§7.2).
+    /// </summary>
+    [Fact]
+    public async Task When_Wi_Fi_blackholes_cellular_wins_after_the_fallback_delay_and_every_loser_is_closed()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        await StartAsync();
+        var result = await RaceAsync();
+
+        Assert.Equal("rmnet0", result.Report.Winner!.Interface);
+        // 2000 ms fallback + 5 ms DNS + 60 ms handshake.
+        Assert.Equal(TimeSpan.FromMilliseconds(2065), result.Report.TimeToConnect);
+        Assert.All(result.Report.Attempts.Where(a => a.Interface == "wlan0"), a => Assert.Equal("cancelled", a.Result));
+        Assert.Contains(result.Report.Events, e => e.Kind == "note" && e.Detail.Contains("fallback delay of 2000 ms passed", StringComparison.Ordinal));
+        Assert.Equal(1, _network.OpenConnections);
+        Assert.Equal(0, _clock.ArmedTimerCount - PeriodicTimers); // no blackholed attempt left waiting
+    }
+
+    /// <summary>§7.2: "a hard error [RFC1122] in replied ICMP could serve as a trigger for the fallback process".</summary>
+    [Fact]
+    public async Task When_Wi_Fi_rejects_cellular_wins_well_before_the_fallback_delay()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "reject", IPv4 = "reject" };
+        await StartAsync();
+        var result = await RaceAsync();
+
+        Assert.Equal("rmnet0", result.Report.Winner!.Interface);
+        Assert.True(result.Report.TimeToConnect < TimeSpan.FromMilliseconds(200), $"took {result.Report.TimeToConnect}");
+    }
+
+    /// <summary>§5.2.1: a proxy "that forces a login or a click-through" fails validation: no attempt ever uses the interface.</summary>
+    [Fact]
+    public async Task A_captive_Wi_Fi_is_excluded_by_validation_and_never_used()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { Probe = ValidationState.CaptivePortal };
+        await StartAsync();
+        var result = await RaceAsync();
+
+        Assert.Equal("rmnet0", result.Report.Winner!.Interface);
+        var excluded = Assert.Single(result.Report.Excluded);
+        Assert.Equal("wlan0", excluded.Interface);
+        Assert.Contains("not validated: CaptivePortal", excluded.Reasons.Single().Fact, StringComparison.Ordinal);
+        Assert.DoesNotContain(_network.Log, l => l.Contains("wlan0", StringComparison.Ordinal));
+    }
+
+    /// <summary>§5.2.3: "The node would cache information regarding the outcome of each connection attempt."</summary>
+    [Fact]
+    public async Task With_a_warm_cache_the_second_request_goes_straight_to_cellular()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        await StartAsync();
+        var first = await RaceAsync();
+        await first.Connection!.DisposeAsync();
+
+        var second = await RaceAsync();
+        Assert.Equal("rmnet0", second.Report.Winner!.Interface);
+        Assert.Equal(TimeSpan.FromMilliseconds(65), second.Report.TimeToConnect);
+        Assert.DoesNotContain(second.Report.Attempts, a => a.Interface == "wlan0");
+    }
+
+    /// <summary>RFC 8305 §4: history "SHOULD be flushed whenever a device changes the network to which it is attached".</summary>
+    [Fact]
+    public async Task A_changed_interface_loses_its_history_and_is_examined_again()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        await StartAsync();
+        await (await RaceAsync()).Connection!.DisposeAsync();
+
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "ok", IPv4 = "ok" };
+        _engine.UpdateInterface(Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] });
+        await DriveAsync(() => _engine.CurrentStates["wlan0"].State == ValidationState.Validated);
+
+        var after = await RaceAsync();
+        Assert.True(after.Report.Winner!.Interface == "wlan0", string.Join("\n", after.Report.Events.Select(e => $"{e.At.TotalMilliseconds} {e.Kind} {e.Interface} {e.Detail}")));
+        Assert.Contains(_states, s => s.Interface == "wlan0" && s.State == ValidationState.Validating && s.Detail.Contains("changed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_crashing_probe_is_restarted_with_backoff_and_the_interface_validates_once_it_works()
+    {
+        _network.Paths["wlan0"].ProbeThrows = true;
+        await StartEngineAsync();
+        await _engine.System.WhenIdleAsync();
+        Assert.Equal(ValidationState.Validating, _engine.CurrentStates["wlan0"].State);
+        var callsBefore = _network.ProbeCalls;
+
+        _network.Paths["wlan0"].ProbeThrows = false;
+        await DriveAsync(() => _engine.CurrentStates["wlan0"].State == ValidationState.Validated);
+        Assert.True(_network.ProbeCalls > callsBefore);
+        Assert.True(_clock.Elapsed >= TimeSpan.FromSeconds(1), "the restart waited its backoff (1 s minimum)");
+    }
+
+    [Fact]
+    public async Task A_policy_update_applies_to_the_next_request()
+    {
+        await StartAsync();
+        await _engine.UpdatePolicyAsync(new HeMifPolicy
+        {
+            UserRules = [new PolicyRule("no-wifi", PreferenceLevel.Prohibit) { Interface = new InterfaceMatch { Kinds = [InterfaceKind.Wifi] } }],
+        });
+        var result = await RaceAsync();
+        Assert.Equal("rmnet0", result.Report.Winner!.Interface);
+        Assert.Contains(result.Report.Excluded, e => e.Interface == "wlan0" && e.Reasons.Any(r => r.Rule.Name == "no-wifi"));
+    }
+
+    [Fact]
+    public async Task Caller_cancellation_ends_the_race_with_OperationCanceledException_and_nothing_left_open()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        _network.Paths["rmnet0"] = _network.Paths["rmnet0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        await StartAsync();
+        using var cts = new CancellationTokenSource();
+        var connect = _engine.ConnectAsync(Request, cts.Token);
+        await DriveAsync(() => _network.Log.Count >= 1);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect);
+        await _engine.System.WhenIdleAsync();
+        Assert.Equal(0, _network.OpenConnections);
+        Assert.Equal(PeriodicTimers, _clock.ArmedTimerCount);
+    }
+
+    [Fact]
+    public async Task Disposing_the_engine_completes_its_streams()
+    {
+        await StartAsync();
+        var completed = 0;
+        using var a = _engine.InterfaceStates.Subscribe(_ => { }, () => Interlocked.Increment(ref completed));
+        using var b = _engine.RaceEvents.Subscribe(_ => { }, () => Interlocked.Increment(ref completed));
+        await _engine.DisposeAsync();
+        Assert.Equal(2, completed);
+        Assert.Throws<ObjectDisposedException>(() => _engine.Start(Request));
+    }
+
+    /// <summary>The periodic revalidation timers (one per interface) stay armed while the engine runs.</summary>
+    private const int PeriodicTimers = 2;
+
+    private async Task StartEngineAsync()
+    {
+        _engine = new HeMifEngine(new EngineOptions
+        {
+            Interfaces = [Wifi, Cellular],
+            Probe = _network,
+            Resolver = _network,
+            Tcp = _network,
+            TimeProvider = _clock,
+            TrackQuiescence = true,
+            Validation = new ValidationSettings { Random = new Random(1) },
+        });
+        _engine.InterfaceStates.Subscribe(s => { lock (_states) { _states.Add(s); } });
+        _engine.System.Failures.Subscribe(f => { lock (_actorFailures) { _actorFailures.Add($"{f.Actor.Path}: {f.Exception} -> {f.Directive} ({f.Detail})"); } });
+        await Task.CompletedTask;
+    }
+
+    private async Task StartAsync()
+    {
+        await StartEngineAsync();
+        await DriveAsync(() => _engine.CurrentStates.Count == 2 && _engine.CurrentStates.Values.All(s => s.State != ValidationState.Validating));
+    }
+
+    private async Task<RaceResult> RaceAsync()
+    {
+        var (completion, _) = _engine.Start(Request);
+        await DriveAsync(() => completion.IsCompleted);
+        lock (_actorFailures)
+        {
+            Assert.True(_actorFailures.Count == 0 || _network.Paths.Values.Any(p => p.ProbeThrows), string.Join("\n", _actorFailures));
+        }
+
+        return await completion;
+    }
+
+    private async Task DriveAsync(Func<bool> done) =>
+        Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, _clock, done, TimeSpan.FromMinutes(2)), "virtual time ran out before the condition held");
+}

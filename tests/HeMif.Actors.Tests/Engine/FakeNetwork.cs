@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using HeMif.Interfaces;
+using HeMif.Race;
+using HeMif.Resolve;
+using HeMif.Validate;
+
+namespace HeMif.Actors.Tests.Engine;
+
+/// <summary>What one interface's path does in <see cref="FakeNetwork"/>.</summary>
+internal sealed record FakePath
+{
+    public ValidationState Probe { get; init; } = ValidationState.Validated;
+
+    public TimeSpan Rtt { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Per family: "ok", "blackhole", "reject".</summary>
+    public string IPv6 { get; init; } = "ok";
+
+    public string IPv4 { get; init; } = "ok";
+
+    public bool ProbeThrows { get; set; }
+}
+
+/// <summary>
+/// A tiny scripted network for engine tests: answers come from timers on the given clock, completed inline (no
+/// RunContinuationsAsynchronously) so the virtual-time driver sees their effects before it moves the clock again.
+/// </summary>
+internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInterfaceResolver, IAttemptTransport
+{
+    public static readonly IPAddress ServerV6 = IPAddress.Parse("2001:db8:ff::1");
+    public static readonly IPAddress ServerV4 = IPAddress.Parse("192.0.2.200");
+
+    public Dictionary<string, FakePath> Paths { get; } = [];
+
+    public int OpenConnections;
+    public int ProbeCalls;
+    public List<string> Log { get; } = [];
+
+    public TransportProtocol Protocol => TransportProtocol.Tcp;
+
+    public string? UnsupportedReason => null;
+
+    public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ProbeCalls);
+        var path = Paths[networkInterface.Name];
+        if (path.ProbeThrows)
+        {
+            throw new InvalidOperationException("probe bug");
+        }
+
+        return After(path.Rtt, () => new ValidationResult(path.Probe, $"fake probe: {path.Probe}"), cancellationToken);
+    }
+
+    public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        After(TimeSpan.FromMilliseconds(5), () => new ResolveResult([family == AddressFamily.InterNetworkV6 ? ServerV6 : ServerV4]), cancellationToken);
+
+    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        var path = Paths[networkInterface.Name];
+        var mode = remote.AddressFamily == AddressFamily.InterNetworkV6 ? path.IPv6 : path.IPv4;
+        lock (Log)
+        {
+            Log.Add($"connect {networkInterface.Name} {remote}");
+        }
+
+        return mode switch
+        {
+            "ok" => After<IConnectedPath>(path.Rtt, () =>
+            {
+                Interlocked.Increment(ref OpenConnections);
+                return new FakeConnection(this, remote);
+            }, cancellationToken),
+            "reject" => After<IConnectedPath>(path.Rtt, () => throw new AttemptFailedException(AttemptFailureKind.Hard, "connection refused"), cancellationToken),
+            _ => After<IConnectedPath>(Timeout.InfiniteTimeSpan, () => throw new InvalidOperationException("a blackhole never answers"), cancellationToken),
+        };
+    }
+
+    private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken)
+    {
+        var source = new TaskCompletionSource<T>();
+        ITimer? timer = null;
+        var registration = cancellationToken.Register(() =>
+        {
+            timer?.Dispose();
+            source.TrySetCanceled(cancellationToken);
+        });
+        timer = clock.CreateTimer(_ =>
+        {
+            registration.Dispose();
+            timer?.Dispose();
+            try
+            {
+                source.TrySetResult(result());
+            }
+            catch (Exception e)
+            {
+                source.TrySetException(e);
+            }
+        }, null, delay, Timeout.InfiniteTimeSpan);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            timer.Dispose();
+        }
+
+        return source.Task;
+    }
+
+    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
+    {
+        private int _closed;
+
+        public IPEndPoint? LocalEndPoint => null;
+
+        public IPEndPoint RemoteEndPoint => remote;
+
+        public Stream? Stream => null;
+
+        public System.Net.Sockets.Socket? Socket => null;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner.OpenConnections);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
