@@ -90,19 +90,8 @@ public static class HeMifConfiguration
             throw r.Error("$.interfaces", "an array of interfaces", "nothing (the key is missing)");
         }
 
-        var interfaces = new List<InterfaceFacts>();
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (item, at) in r.Array(list.Value, list.Path, "interfaces"))
-        {
-            var f = ReadInterface(r, item, at);
-            if (!names.TryAdd(f.Name, at))
-            {
-                throw r.Error(r.Property(at, "name"), $"a name no other interface has (\"{f.Name}\" is already {names[f.Name]})", "\"" + f.Name + "\"");
-            }
-
-            interfaces.Add(f);
-        }
-
+        var interfaces = ReadInterfaces(r, list.Value, list.Path);
+        var names = interfaces.ToDictionary(i => i.Name, i => i.Name, StringComparer.Ordinal);
         var history = new Dictionary<string, IReadOnlyList<PathHistory>>(StringComparer.OrdinalIgnoreCase);
         if (root.TryGetValue("history", out var h))
         {
@@ -139,7 +128,26 @@ public static class HeMifConfiguration
         return new InterfaceSnapshot(interfaces, history);
     }
 
-    private static string ReadFile(string path)
+    /// <summary>Reads an array of interfaces (the interfaces file's <c>interfaces</c>, a scenario's too); names are unique.</summary>
+    internal static List<InterfaceFacts> ReadInterfaces(StrictJsonReader r, JsonElement list, string path)
+    {
+        var interfaces = new List<InterfaceFacts>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (item, at) in r.Array(list, path, "interfaces"))
+        {
+            var f = ReadInterface(r, item, at);
+            if (!names.TryAdd(f.Name, at))
+            {
+                throw r.Error(r.Property(at, "name"), $"a name no other interface has (\"{f.Name}\" is already {names[f.Name]})", "\"" + f.Name + "\"");
+            }
+
+            interfaces.Add(f);
+        }
+
+        return interfaces;
+    }
+
+    internal static string ReadFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         try
@@ -152,7 +160,7 @@ public static class HeMifConfiguration
         }
     }
 
-    private static JsonDocument Parse(string json, string origin)
+    internal static JsonDocument Parse(string json, string origin)
     {
         try
         {
@@ -202,7 +210,7 @@ public static class HeMifConfiguration
         w.WriteEndObject();
     }
 
-    private static HeMifPolicy ReadPolicy(StrictJsonReader r, JsonElement rootElement, string rootPath)
+    internal static HeMifPolicy ReadPolicy(StrictJsonReader r, JsonElement rootElement, string rootPath)
     {
         var root = r.Object(rootElement, rootPath, "kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable");
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
