@@ -50,6 +50,18 @@ internal sealed class CompiledRule
         Source = source;
         Order = order;
         Reference = new RuleReference(rule.Name, source, rule.Level);
+
+        // A Prefer or Avoid adds the same breakdown line to every interface it concerns, in every decision; the record
+        // is immutable, so one instance made here is shared instead of a new one per interface and decision.
+        var (factor, points) = source == RuleSource.User
+            ? (SoftFactor.UserPreference, HardSetFilter.UserPreferencePoints)
+            : (SoftFactor.OperatorPreference, HardSetFilter.OperatorPreferencePoints);
+        SoftComponent = rule.Level switch
+        {
+            PreferenceLevel.Prefer => new ScoreComponent(factor, points, rule.Name),
+            PreferenceLevel.Avoid => new ScoreComponent(factor, -points, rule.Name),
+            _ => null,
+        };
         if (rule.Interface.Kinds is { } kinds)
         {
             foreach (var k in kinds)
@@ -67,6 +79,9 @@ internal sealed class CompiledRule
     public int Order { get; }
 
     public RuleReference Reference { get; }
+
+    /// <summary>The score line of a Prefer (positive) or Avoid (negative) rule; null for Require and Prohibit.</summary>
+    public ScoreComponent? SoftComponent { get; }
 
     public PreferenceLevel Level => Rule.Level;
 

@@ -44,7 +44,7 @@ internal static class HardSetFilter
     private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
     private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
 
-    private enum Direction
+    private enum Direction : byte
     {
         None,
         For,
@@ -53,11 +53,12 @@ internal static class HardSetFilter
 
     /// <summary>
     /// Filters <paramref name="states"/> in place: excluded interfaces get their reasons, candidates get the
-    /// surviving Prefer/Avoid components appended to <paramref name="components"/>.
+    /// surviving Prefer/Avoid components appended to <paramref name="components"/>, and every user-over-operator
+    /// conflict goes to <paramref name="conflicts"/>.
     /// </summary>
     public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
         ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
-        ComponentSink components, List<PolicyConflict> conflicts)
+        ComponentSink components, ConflictLog conflicts)
     {
         var now = env.Now;
         Span<bool> opApplies = operatorRules.Length <= 256 ? stackalloc bool[operatorRules.Length] : new bool[operatorRules.Length];
@@ -72,6 +73,12 @@ internal static class HardSetFilter
             userApplies[r] = userRules[r].AppliesTo(request, env);
         }
 
+        // Each user rule's verdict on the interface at hand, worked out once and read by the merge, the conflict
+        // records and the user pass alike.
+        Span<Direction> userWay = userRules.Length <= 256 ? stackalloc Direction[userRules.Length] : new Direction[userRules.Length];
+        Span<InterfaceCondition> userMismatch = userRules.Length <= 256
+            ? stackalloc InterfaceCondition[userRules.Length]
+            : new InterfaceCondition[userRules.Length];
         var wantsLoopback = WantsLoopback(request.Host, destinations);
         for (var i = 0; i < states.Length; i++)
         {
@@ -85,11 +92,13 @@ internal static class HardSetFilter
             bool userFor = false, userAgainst = false;
             for (var r = 0; r < userRules.Length; r++)
             {
+                userWay[r] = Direction.None;
+                userMismatch[r] = InterfaceCondition.None;
                 if (userApplies[r])
                 {
-                    var d = Verdict(userRules[r], f, now, out _);
-                    userFor |= d == Direction.For;
-                    userAgainst |= d == Direction.Against;
+                    userWay[r] = Verdict(userRules[r], f, now, out userMismatch[r]);
+                    userFor |= userWay[r] == Direction.For;
+                    userAgainst |= userWay[r] == Direction.Against;
                 }
             }
 
@@ -109,25 +118,18 @@ internal static class HardSetFilter
 
                 if ((d == Direction.For && userAgainst) || (d == Direction.Against && userFor))
                 {
-                    RecordConflicts(rule, d, f, userRules, userApplies, now, conflicts);
+                    RecordConflicts(i, r, d, userWay, conflicts);
                     continue;
                 }
 
-                Apply(ref s, rule, d, mismatch, now, components, OperatorPreferencePoints, SoftFactor.OperatorPreference);
+                Apply(ref s, rule, d, mismatch, now, components);
             }
 
             for (var r = 0; r < userRules.Length; r++)
             {
-                if (!userApplies[r])
+                if (userWay[r] != Direction.None)
                 {
-                    continue;
-                }
-
-                var rule = userRules[r];
-                var d = Verdict(rule, f, now, out var mismatch);
-                if (d != Direction.None)
-                {
-                    Apply(ref s, rule, d, mismatch, now, components, UserPreferencePoints, SoftFactor.UserPreference);
+                    Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components);
                 }
             }
 
@@ -153,48 +155,37 @@ internal static class HardSetFilter
     }
 
     private static void Apply(ref InterfaceState s, CompiledRule rule, Direction d, InterfaceCondition mismatch, DateTimeOffset now,
-        ComponentSink components, int points, SoftFactor factor)
+        ComponentSink components)
     {
         switch (rule.Level)
         {
             case PreferenceLevel.Require when d == Direction.Against:
-                var facts = s.Facts;
-                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMismatch(mismatch, facts, now)));
+                Exclude(ref s, new ExclusionReason(rule, mismatch, s.Facts, now));
                 break;
             case PreferenceLevel.Require:
                 s.Required = true;
                 break;
             case PreferenceLevel.Prohibit:
-                var matched = s.Facts;
-                Exclude(ref s, new ExclusionReason(rule.Reference, () => rule.DescribeMatch(matched, now)));
+                Exclude(ref s, new ExclusionReason(rule, InterfaceCondition.None, s.Facts, now));
                 break;
-            case PreferenceLevel.Prefer:
-                components.Add(new ScoreComponent(factor, points, rule.Rule.Name));
-                break;
-            case PreferenceLevel.Avoid:
-                components.Add(new ScoreComponent(factor, -points, rule.Rule.Name));
+            case PreferenceLevel.Prefer or PreferenceLevel.Avoid:
+                components.Add(rule.SoftComponent!);
                 break;
         }
     }
 
-    private static void RecordConflicts(CompiledRule op, Direction opDirection, InterfaceFacts f, CompiledRule[] userRules,
-        ReadOnlySpan<bool> userApplies, DateTimeOffset now, List<PolicyConflict> conflicts)
+    /// <summary>
+    /// One entry per user rule that points the other way from operator rule <paramref name="op"/> on interface
+    /// <paramref name="index"/>: the issue asks for every conflict with both rules, so none is merged or dropped.
+    /// </summary>
+    private static void RecordConflicts(int index, int op, Direction opDirection, ReadOnlySpan<Direction> userWay, ConflictLog conflicts)
     {
-        for (var r = 0; r < userRules.Length; r++)
+        for (var r = 0; r < userWay.Length; r++)
         {
-            if (!userApplies[r])
+            if (userWay[r] != Direction.None && userWay[r] != opDirection)
             {
-                continue;
+                conflicts.Add(new ConflictEntry(index, r, op, userWay[r] == Direction.For));
             }
-
-            var user = userRules[r];
-            var d = Verdict(user, f, now, out _);
-            if (d == Direction.None || d == opDirection)
-            {
-                continue;
-            }
-
-            conflicts.Add(new PolicyConflict(f.Name, user, op, d == Direction.For));
         }
     }
 
@@ -213,18 +204,18 @@ internal static class HardSetFilter
         var f = s.Facts;
         if (!f.IsUp)
         {
-            Exclude(ref s, new ExclusionReason(InterfaceDown, () => $"{f.Name} is down"));
+            Exclude(ref s, IsDown(f));
         }
 
         if (f.Kind == InterfaceKind.Loopback && !wantsLoopback)
         {
-            Exclude(ref s, new ExclusionReason(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host"));
+            Exclude(ref s, IsLoopback(f));
         }
 
         bool v4 = f.Supports(IpVersion.IPv4), v6 = f.Supports(IpVersion.IPv6);
         if (!v4 && !v6)
         {
-            Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6"));
+            Exclude(ref s, HasNoFamily(f));
             return;
         }
 
@@ -242,9 +233,21 @@ internal static class HardSetFilter
             if (!((needV4 && v4) || (needV6 && v6)))
             {
                 var families = needV4 && needV6 ? "IPv4 and IPv6" : needV4 ? "IPv4" : "IPv6";
-                Exclude(ref s, new ExclusionReason(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only"));
+                Exclude(ref s, LacksFamily(f, families, v4));
             }
         }
+
+        // The texts' closures are made in these functions, only when a check fails: a lambda over a local of
+        // BuiltInChecks itself would have its closure allocated on every call, for every interface.
+        static ExclusionReason IsDown(InterfaceFacts f) => new(InterfaceDown, () => $"{f.Name} is down");
+
+        static ExclusionReason IsLoopback(InterfaceFacts f) =>
+            new(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host");
+
+        static ExclusionReason HasNoFamily(InterfaceFacts f) => new(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6");
+
+        static ExclusionReason LacksFamily(InterfaceFacts f, string families, bool v4) =>
+            new(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
     }
 
     private static bool WantsLoopback(string host, ReadOnlySpan<UInt128> destinations)

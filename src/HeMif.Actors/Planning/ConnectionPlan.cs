@@ -1,5 +1,6 @@
 using System.Globalization;
 using HeMif.Filter;
+using HeMif.Interfaces;
 
 namespace HeMif.Planning;
 
@@ -22,8 +23,14 @@ public sealed record RuleReference(string Name, RuleSource Source, PreferenceLev
 /// <summary>Why an interface was excluded by the filter: the rule, its level, and the fact that decided.</summary>
 public sealed record ExclusionReason
 {
-    // The text is written on first use: a decision that nobody explains costs no string building.
+    // The text is written on first use: a decision that nobody explains costs no string building. A rule's reason
+    // keeps what its text is written from (the rule, the condition that failed, the facts, the time) in fields rather
+    // than in a closure: a closure and its delegate would cost more than the reason itself, once per excluding rule.
     private readonly Func<string>? _describe;
+    private readonly CompiledRule? _compiled;
+    private readonly InterfaceFacts? _facts;
+    private readonly InterfaceCondition _mismatch;
+    private readonly DateTimeOffset _now;
     private string? _fact;
 
     /// <summary>Creates a reason.</summary>
@@ -41,11 +48,23 @@ public sealed record ExclusionReason
         _describe = describe;
     }
 
+    /// <summary>A policy rule's reason: <paramref name="mismatch"/> is the condition a Require failed, or <see cref="InterfaceCondition.None"/> for a Prohibit that matched.</summary>
+    internal ExclusionReason(CompiledRule rule, InterfaceCondition mismatch, InterfaceFacts facts, DateTimeOffset now)
+    {
+        Rule = rule.Reference;
+        _compiled = rule;
+        _mismatch = mismatch;
+        _facts = facts;
+        _now = now;
+    }
+
     /// <summary>The rule (or built-in check).</summary>
     public RuleReference Rule { get; }
 
     /// <summary>The interface fact that matched a Prohibit, or that failed a Require, in words.</summary>
-    public string Fact => _fact ??= _describe!();
+    public string Fact => _fact ??= _describe is not null ? _describe()
+        : _mismatch == InterfaceCondition.None ? _compiled!.DescribeMatch(_facts!, _now)
+        : _compiled!.DescribeMismatch(_mismatch, _facts!, _now);
 
     /// <inheritdoc/>
     public bool Equals(ExclusionReason? other) => other is not null && Rule == other.Rule && Fact == other.Fact;

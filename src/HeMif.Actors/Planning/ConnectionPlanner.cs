@@ -108,14 +108,14 @@ public sealed class ConnectionPlanner
         Span<UInt128> destBuffer = stackalloc UInt128[16];
         var destinations = destBuffer[..HardSetFilter.Destinations(request, destBuffer)];
 
-        var components = new ComponentSink(n * 4);
-        var conflicts = new List<PolicyConflict>();
+        using var components = new ComponentSink(n * 4);
+        using var conflicts = new ConflictLog();
         HardSetFilter.Apply(states, _operatorRules, _userRules, request, destinations, env, components, conflicts);
         SoftSetRanker.Score(states, request, destinations, history, Policy, _kindPoints, now, components);
-        return Assemble(states, components.Split(n), conflicts, request);
+        return Assemble(states, facts, components.Split(n), conflicts.ToArray(), request);
     }
 
-    private ConnectionPlan Assemble(InterfaceState[] states, ScoreComponent[][] breakdowns, List<PolicyConflict> conflicts,
+    private ConnectionPlan Assemble(InterfaceState[] states, InterfaceFacts[] facts, ScoreComponent[][] breakdowns, ConflictEntry[] conflicts,
         ConnectionRequest request)
     {
         var candidateCount = 0;
@@ -175,9 +175,9 @@ public sealed class ConnectionPlanner
             candidates[c] = new PlanCandidate(states[order[c]].Facts.Name, rank, states[order[c]].Score, breakdowns[order[c]]);
         }
 
-        CommonPracticeConflict(candidates, states, order, breakdowns, conflicts);
+        var commonPractice = CommonPracticeConflict(candidates, states, order, breakdowns);
         IReadOnlyList<ExcludedInterface> excludedList = excluded is null ? [] : excluded;
-        return new ConnectionPlan(candidates, excludedList, conflicts)
+        return new ConnectionPlan(candidates, excludedList, new ConflictList(conflicts, facts, _userRules, _operatorRules, commonPractice))
         {
             Failure = candidateCount == 0 ? HardSetFilter.DescribeFailure(request, excludedList) : null,
         };
@@ -189,12 +189,11 @@ public sealed class ConnectionPlanner
     /// suboptimal selection". When the first candidate is not the one common practice alone would put first, the plan
     /// says so: common practice was outweighed, and by what.
     /// </summary>
-    private void CommonPracticeConflict(PlanCandidate[] candidates, InterfaceState[] states, int[] order, ScoreComponent[][] breakdowns,
-        List<PolicyConflict> conflicts)
+    private PolicyConflict? CommonPracticeConflict(PlanCandidate[] candidates, InterfaceState[] states, int[] order, ScoreComponent[][] breakdowns)
     {
         if (candidates.Length < 2 || Policy.KindOrder.Count == 0)
         {
-            return;
+            return null;
         }
 
         var top = order[0];
@@ -213,7 +212,7 @@ public sealed class ConnectionPlanner
 
         if (favourite < 0 || states[top].Score == states[favourite].Score)
         {
-            return;
+            return null;
         }
 
         // The component of the winner that the loser lacks and that adds the most: what outweighed common practice.
@@ -228,7 +227,7 @@ public sealed class ConnectionPlanner
 
         if (decisive is null)
         {
-            return;
+            return null;
         }
 
         var winner = decisive.Factor switch
@@ -237,11 +236,14 @@ public sealed class ConnectionPlanner
             SoftFactor.UserPreference => Find(_userRules, decisive.Subject),
             _ => new RuleReference(FactorRuleName(decisive.Factor), RuleSource.BuiltIn, PreferenceLevel.Prefer),
         };
-        var topFacts = states[top].Facts;
-        var favFacts = states[favourite].Facts;
-        conflicts.Add(new PolicyConflict(topFacts.Name, winner, CommonPracticeReference, () =>
-            $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
-            $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)"));
+        return Outweighed(states[top].Facts, states[favourite].Facts, winner, decisive);
+
+        // The closure is made here, only when there is a conflict: a lambda over the locals above would have its
+        // closure allocated on every call.
+        static PolicyConflict Outweighed(InterfaceFacts topFacts, InterfaceFacts favFacts, RuleReference winner, ScoreComponent decisive) =>
+            new(topFacts.Name, winner, CommonPracticeReference, () =>
+                $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
+                $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)");
     }
 
     private static readonly RuleReference CommonPracticeReference = new("common-practice:kind-order", RuleSource.CommonPractice, PreferenceLevel.Prefer);

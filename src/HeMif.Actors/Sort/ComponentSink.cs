@@ -1,15 +1,19 @@
+using System.Buffers;
 using HeMif.Planning;
 
 namespace HeMif.Sort;
 
 /// <summary>
-/// Collects score components of one decision for all interfaces in one growing buffer (one allocation instead of a
+/// Collects score components of one decision for all interfaces in one growing buffer (one buffer instead of a
 /// list per interface), tagged with the interface they belong to. The filter and the ranker set
-/// <see cref="Owner"/> before adding.
+/// <see cref="Owner"/> before adding. The buffer is scratch (<see cref="Split"/> copies the components out at their
+/// exact sizes), so it is borrowed from the shared pool rather than allocated and grown per decision; Dispose returns it.
 /// </summary>
-internal sealed class ComponentSink(int capacity)
+internal sealed class ComponentSink : IDisposable
 {
-    private (int Owner, ScoreComponent Component)[] _items = new (int, ScoreComponent)[Math.Max(4, capacity)];
+    private (int Owner, ScoreComponent Component)[] _items;
+
+    public ComponentSink(int capacity) => _items = ArrayPool<(int, ScoreComponent)>.Shared.Rent(Math.Max(16, capacity));
 
     public int Owner { get; set; }
 
@@ -19,10 +23,30 @@ internal sealed class ComponentSink(int capacity)
     {
         if (Count == _items.Length)
         {
-            Array.Resize(ref _items, _items.Length * 2);
+            var bigger = ArrayPool<(int, ScoreComponent)>.Shared.Rent(_items.Length * 2);
+            _items.AsSpan(0, Count).CopyTo(bigger);
+            ReturnBuffer();
+            _items = bigger;
         }
 
         _items[Count++] = (Owner, component);
+    }
+
+    public void Dispose()
+    {
+        ReturnBuffer();
+        _items = [];
+        Count = 0;
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_items.Length > 0)
+        {
+            // Cleared so that the pool does not keep this decision's components alive.
+            _items.AsSpan(0, Count).Clear();
+            ArrayPool<(int, ScoreComponent)>.Shared.Return(_items);
+        }
     }
 
     /// <summary>Drops everything added from <paramref name="count"/> on (an interface turned out excluded).</summary>
