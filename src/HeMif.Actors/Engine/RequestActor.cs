@@ -117,7 +117,7 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
 
         var facts = _snapshots.Select(s => s.Facts).ToList();
         var options = context.Options;
-        var job = new RaceJob(request, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
+        var job = new RaceJob(request, plan, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
             context.Publish, completion);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");

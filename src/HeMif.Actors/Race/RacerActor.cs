@@ -12,6 +12,7 @@ namespace HeMif.Race;
 /// <summary>What one race needs: the plan's candidates, the executors, where to report.</summary>
 internal sealed record RaceJob(
     ConnectionRequest Request,
+    ConnectionPlan Plan,
     IReadOnlyList<RaceCandidate> Candidates,
     IReadOnlyDictionary<string, InterfaceFacts> Facts,
     IReadOnlyDictionary<string, IActorRef> Supervisors,
@@ -69,9 +70,16 @@ internal sealed class RacerActor : Actor
 
     protected internal override void PreStart()
     {
-        foreach (var candidate in _job.Candidates)
+        // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
+        foreach (var candidate in _job.Plan.Candidates.Where(c => _job.Candidates.Any(r => r.Interface == c.Interface)))
         {
-            Log("plan", $"candidate rank {candidate.Rank}: {candidate.Interface}", candidate.Interface);
+            var why = candidate.Breakdown.Count == 0 ? "no soft-set information" : string.Join(", ", candidate.Breakdown.Select(b => b.Reason));
+            Log("plan", $"rank {candidate.Rank}, score {candidate.Score}: {why}", candidate.Interface);
+        }
+
+        foreach (var conflict in _job.Plan.Conflicts)
+        {
+            Log("conflict", conflict.Resolution, conflict.Interface);
         }
 
         foreach (var excluded in _job.Excluded)
