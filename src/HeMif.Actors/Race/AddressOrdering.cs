@@ -27,49 +27,50 @@ internal static class AddressOrdering
     /// family count … addresses of the preferred family, then one of the other family, then the rest alternating".
     /// The preferred family is the family of the first sorted address.
     /// </summary>
-    public static List<IPAddress> Interleave(IReadOnlyList<IPAddress> sorted, int firstAddressFamilyCount)
+    public static List<IPAddress> Interleave(IReadOnlyList<IPAddress> sorted, int firstAddressFamilyCount) =>
+        Interleave(sorted, firstAddressFamilyCount, new List<IPAddress>(sorted.Count));
+
+    /// <summary>Same, into <paramref name="result"/> (cleared first), so a caller can reuse one list.</summary>
+    public static List<IPAddress> Interleave(IReadOnlyList<IPAddress> sorted, int firstAddressFamilyCount, List<IPAddress> result)
     {
+        result.Clear();
         if (sorted.Count == 0)
         {
-            return [];
+            return result;
         }
 
+        // Two cursors over the sorted list, one per family, instead of two queues: a race's hot path.
         var preferred = sorted[0].AddressFamily;
-        var first = new Queue<IPAddress>(sorted.Where(a => a.AddressFamily == preferred));
-        var other = new Queue<IPAddress>(sorted.Where(a => a.AddressFamily != preferred));
-        var result = new List<IPAddress>(sorted.Count);
-        for (var i = 0; i < firstAddressFamilyCount && first.Count > 0; i++)
+        int p = 0, o = 0;
+        for (var i = 0; i < firstAddressFamilyCount && Next(sorted, preferred, true, ref p) is { } a; i++)
         {
-            result.Add(first.Dequeue());
+            result.Add(a);
         }
 
         var takeOther = true;
-        while (first.Count > 0 || other.Count > 0)
+        while (result.Count < sorted.Count)
         {
-            var queue = (takeOther && other.Count > 0) || first.Count == 0 ? other : first;
-            result.Add(queue.Dequeue());
+            var next = takeOther ? Next(sorted, preferred, false, ref o) ?? Next(sorted, preferred, true, ref p)
+                : Next(sorted, preferred, true, ref p) ?? Next(sorted, preferred, false, ref o);
+            result.Add(next!);
             takeOther = !takeOther;
         }
 
         return result;
     }
 
-    /// <summary>
-    /// One endpoint per address and transport, QUIC before TCP for the same address (HEv3: "the preference policy
-    /// favors QUIC over TCP"), so the interleaving of families is kept and TCP follows its QUIC twin one attempt
-    /// delay later.
-    /// </summary>
-    public static IEnumerable<Endpoint> Endpoints(string interfaceName, IEnumerable<IPAddress> ordered, int port, bool quic)
+    private static IPAddress? Next(IReadOnlyList<IPAddress> sorted, AddressFamily preferred, bool ofPreferred, ref int cursor)
     {
-        foreach (var address in ordered)
+        while (cursor < sorted.Count)
         {
-            if (quic)
+            var a = sorted[cursor++];
+            if ((a.AddressFamily == preferred) == ofPreferred)
             {
-                yield return new Endpoint(interfaceName, new IPEndPoint(address, port), TransportProtocol.Quic);
+                return a;
             }
-
-            yield return new Endpoint(interfaceName, new IPEndPoint(address, port), TransportProtocol.Tcp);
         }
+
+        return null;
     }
 
     /// <summary>"IPv6" or "IPv4", for notes.</summary>
@@ -77,7 +78,37 @@ internal static class AddressOrdering
 
     private sealed class IPv6First : IDestinationSorter
     {
-        public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations) =>
-            destinations.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 0 : 1).ToList();
+        public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations)
+        {
+            var inOrder = true;
+            for (var i = 1; i < destinations.Count && inOrder; i++)
+            {
+                inOrder = destinations[i - 1].AddressFamily == AddressFamily.InterNetworkV6 || destinations[i].AddressFamily != AddressFamily.InterNetworkV6;
+            }
+
+            if (inOrder)
+            {
+                return destinations; // already IPv6 first: nothing to allocate
+            }
+
+            var sorted = new List<IPAddress>(destinations.Count);
+            foreach (var a in destinations)
+            {
+                if (a.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    sorted.Add(a);
+                }
+            }
+
+            foreach (var a in destinations)
+            {
+                if (a.AddressFamily != AddressFamily.InterNetworkV6)
+                {
+                    sorted.Add(a);
+                }
+            }
+
+            return sorted;
+        }
     }
 }

@@ -18,10 +18,13 @@ internal sealed class InterfaceRace
     private readonly int _port;
     private readonly bool _quic;
     private readonly TimeSpan _attemptDelay;
-    private readonly Dictionary<AddressFamily, FamilyState> _families = [];
-    private readonly HashSet<Endpoint> _tried = [];
-    private readonly List<IPAddress> _addresses = [];
-    private List<Endpoint> _remaining = [];
+    private readonly List<(IPAddress Address, TransportProtocol Transport)> _tried = [];
+    private readonly List<IPAddress> _ordered = new(4);
+    private readonly List<IPAddress> _addresses = new(4);
+    private readonly List<Endpoint> _remaining = new(8);
+    private FamilyState _v6;
+    private FamilyState _v4;
+    private List<string>? _resolutionErrors;
     private TimeSpan? _resolutionDelayEnds;
     private TimeSpan _nextAttemptAt;
     private bool _connecting;
@@ -34,19 +37,13 @@ internal sealed class InterfaceRace
         _port = port;
         _quic = candidate.Quic == QuicAvailability.Allowed;
         _attemptDelay = settings.AttemptDelayFor(candidate.SmoothedRtt);
-        if (candidate.IPv6)
-        {
-            _families[AddressFamily.InterNetworkV6] = FamilyState.Pending;
-        }
-
-        if (candidate.IPv4)
-        {
-            _families[AddressFamily.InterNetwork] = FamilyState.Pending;
-        }
+        _v6 = candidate.IPv6 ? FamilyState.Pending : FamilyState.NotAsked;
+        _v4 = candidate.IPv4 ? FamilyState.Pending : FamilyState.NotAsked;
     }
 
     private enum FamilyState
     {
+        NotAsked,
         Pending,
         Answered,
         Failed,
@@ -63,18 +60,20 @@ internal sealed class InterfaceRace
     public int Active { get; private set; }
 
     /// <summary>Why resolution failed, per family, for the failure report.</summary>
-    public List<string> ResolutionErrors { get; } = [];
+    public IReadOnlyList<string> ResolutionErrors => (IReadOnlyList<string>?)_resolutionErrors ?? [];
 
     /// <summary>Lost mid-race: no more attempts.</summary>
     public bool Lost { get; private set; }
 
-    /// <summary>The families to resolve, AAAA first (RFC 8305 §3: "send AAAA … then A").</summary>
-    public IEnumerable<AddressFamily> FamiliesToResolve =>
-        _families.Keys.OrderBy(f => f == AddressFamily.InterNetworkV6 ? 0 : 1);
+    /// <summary>Whether the AAAA query is asked first (RFC 8305 §3: "send AAAA … then A").</summary>
+    public bool ResolvesIPv6 => _v6 != FamilyState.NotAsked;
+
+    /// <summary>Whether the A query is asked.</summary>
+    public bool ResolvesIPv4 => _v4 != FamilyState.NotAsked;
 
     /// <summary>Nothing left to try and nothing in flight: this interface has failed.</summary>
     public bool Exhausted =>
-        Lost ? Active == 0 : _families.Values.All(s => s != FamilyState.Pending) && _remaining.Count == 0 && Active == 0;
+        Lost ? Active == 0 : _v6 != FamilyState.Pending && _v4 != FamilyState.Pending && _remaining.Count == 0 && Active == 0;
 
     /// <summary>The next moment this child needs the clock (resolution delay or attempt delay), if any.</summary>
     public TimeSpan? NextDeadline(TimeSpan now)
@@ -94,31 +93,38 @@ internal sealed class InterfaceRace
 
     public void OnResolved(AddressFamily family, IReadOnlyList<IPAddress> addresses, TimeSpan now)
     {
-        if (!_families.TryGetValue(family, out var state) || state != FamilyState.Pending)
+        if (State(family) != FamilyState.Pending)
         {
             return; // a family we did not ask for, or a second answer: ignore
         }
 
-        _families[family] = addresses.Count > 0 ? FamilyState.Answered : FamilyState.Failed;
+        SetState(family, addresses.Count > 0 ? FamilyState.Answered : FamilyState.Failed);
         if (addresses.Count == 0)
         {
-            ResolutionErrors.Add($"{AddressOrdering.Name(family)}: no addresses");
+            (_resolutionErrors ??= []).Add($"{AddressOrdering.Name(family)}: no addresses");
         }
 
-        _addresses.AddRange(addresses.Where(a => a.AddressFamily == family));
+        foreach (var address in addresses)
+        {
+            if (address.AddressFamily == family)
+            {
+                _addresses.Add(address);
+            }
+        }
+
         Reorder();
         DecideWhenToConnect(now);
     }
 
     public void OnResolutionFailed(AddressFamily family, string reason, TimeSpan now)
     {
-        if (!_families.TryGetValue(family, out var state) || state != FamilyState.Pending)
+        if (State(family) != FamilyState.Pending)
         {
             return;
         }
 
-        _families[family] = FamilyState.Failed;
-        ResolutionErrors.Add($"{AddressOrdering.Name(family)}: {reason}");
+        SetState(family, FamilyState.Failed);
+        (_resolutionErrors ??= []).Add($"{AddressOrdering.Name(family)}: {reason}");
         DecideWhenToConnect(now);
     }
 
@@ -141,7 +147,7 @@ internal sealed class InterfaceRace
 
         var next = _remaining[0];
         _remaining.RemoveAt(0);
-        _tried.Add(next);
+        _tried.Add((next.Remote.Address, next.Transport));
         Active++;
         // RFC 8305 §5: "Starting a new connection attempt does not affect previous attempts"; the next one waits.
         _nextAttemptAt = now + _attemptDelay;
@@ -173,8 +179,7 @@ internal sealed class InterfaceRace
 
         // RFC 8305 §3: connect at once on a positive AAAA answer, or when the AAAA query has ended otherwise;
         // a positive A answer first waits the Resolution Delay for the AAAA.
-        var v6 = _families.GetValueOrDefault(AddressFamily.InterNetworkV6, FamilyState.Failed);
-        if (v6 != FamilyState.Pending || _addresses.Any(a => a.AddressFamily == AddressFamily.InterNetworkV6))
+        if (_v6 != FamilyState.Pending || _addresses.Exists(static a => a.AddressFamily == AddressFamily.InterNetworkV6))
         {
             StartConnecting(now);
         }
@@ -193,12 +198,46 @@ internal sealed class InterfaceRace
 
     /// <summary>
     /// HEv3: newly received addresses are "re-sorted into the whole list (keeping interleaving)"; endpoints already
-    /// tried stay out.
+    /// tried stay out. One endpoint per address and transport, QUIC before TCP for the same address (HEv3: "the
+    /// preference policy favors QUIC over TCP"), so the family interleaving is kept and TCP follows its QUIC twin one
+    /// attempt delay later.
     /// </summary>
     private void Reorder()
     {
         var sorted = _sorter.Sort(Interface, _addresses);
-        var ordered = AddressOrdering.Interleave(sorted, _settings.FirstAddressFamilyCount);
-        _remaining = AddressOrdering.Endpoints(Interface, ordered, _port, _quic).Where(e => !_tried.Contains(e)).ToList();
+        AddressOrdering.Interleave(sorted, _settings.FirstAddressFamilyCount, _ordered);
+        _remaining.Clear();
+        foreach (var address in _ordered)
+        {
+            if (_quic)
+            {
+                Keep(address, TransportProtocol.Quic);
+            }
+
+            Keep(address, TransportProtocol.Tcp);
+        }
+    }
+
+    private void Keep(IPAddress address, TransportProtocol transport)
+    {
+        if (!_tried.Contains((address, transport)))
+        {
+            _remaining.Add(new Endpoint(Interface, new IPEndPoint(address, _port), transport));
+        }
+    }
+
+    private FamilyState State(AddressFamily family) =>
+        family == AddressFamily.InterNetworkV6 ? _v6 : family == AddressFamily.InterNetwork ? _v4 : FamilyState.NotAsked;
+
+    private void SetState(AddressFamily family, FamilyState state)
+    {
+        if (family == AddressFamily.InterNetworkV6)
+        {
+            _v6 = state;
+        }
+        else
+        {
+            _v4 = state;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 
 namespace HeMif.Race;
 
@@ -28,9 +29,11 @@ internal sealed class RacePlanner
 {
     private readonly RaceSettings _settings;
     private readonly List<InterfaceRace> _interfaces;
-    private readonly Dictionary<AttemptId, (AttemptRecord Record, InterfaceRace Owner)> _active = [];
+    // In flight: at most MaxConcurrentAttempts (6 by default), so a list beats a dictionary on a race's hot path.
+    private readonly List<(AttemptRecord Record, InterfaceRace Owner)> _active = new(6);
     private readonly List<AttemptRecord> _attempts = [];
     private readonly Queue<RaceCommand> _out = new();
+    private readonly List<InterfaceRace> _preferred;
     private readonly TimeSpan _fallbackAt;
     private readonly bool _hasRest;
     private ulong _nextAttempt;
@@ -45,26 +48,51 @@ internal sealed class RacePlanner
         settings.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var duplicate = candidates.GroupBy(c => c.Interface, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
+        for (var i = 0; i < candidates.Count; i++)
         {
-            throw new ArgumentException($"Interface '{duplicate.Key}' is listed twice among the race's candidates.", nameof(candidates));
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(candidates[i].Interface, candidates[j].Interface, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"Interface '{candidates[i].Interface}' is listed twice among the race's candidates.", nameof(candidates));
+                }
+            }
         }
 
         _settings = settings;
-        _interfaces = candidates
-            .OrderBy(c => c.Rank)
-            .Select(c => new InterfaceRace(c, settings, sorter ?? AddressOrdering.PreferIPv6, port))
-            .ToList();
+
+        // Best rank first, listing order kept among equal ranks (an insertion sort: candidate lists are short, and a
+        // race is hot enough that LINQ's allocations showed in the planner benchmark).
+        _interfaces = new List<InterfaceRace>(candidates.Count);
+        foreach (var candidate in candidates)
+        {
+            var at = _interfaces.Count;
+            while (at > 0 && _interfaces[at - 1].Candidate.Rank > candidate.Rank)
+            {
+                at--;
+            }
+
+            _interfaces.Insert(at, new InterfaceRace(candidate, settings, sorter ?? AddressOrdering.PreferIPv6, port));
+        }
+
         BestRank = _interfaces.Count == 0 ? 0 : _interfaces[0].Candidate.Rank;
-        Preferred = _interfaces.Where(i => i.Candidate.Rank == BestRank).ToList();
-        FallbackDelay = Preferred.Count == 0 ? TimeSpan.Zero : Preferred.Max(i => settings.FallbackDelayFor(i.Candidate));
+        _preferred = new List<InterfaceRace>(_interfaces.Count);
+        foreach (var race in _interfaces)
+        {
+            if (race.Candidate.Rank == BestRank)
+            {
+                _preferred.Add(race);
+                var delay = settings.FallbackDelayFor(race.Candidate);
+                FallbackDelay = delay > FallbackDelay ? delay : FallbackDelay;
+            }
+        }
+
         _fallbackAt = FallbackDelay;
-        _hasRest = _interfaces.Count > Preferred.Count;
+        _hasRest = _interfaces.Count > _preferred.Count;
     }
 
     /// <summary>The interfaces that start first (the best rank; several when the sort ranks them equal).</summary>
-    public IReadOnlyList<InterfaceRace> Preferred { get; }
+    public IReadOnlyList<InterfaceRace> Preferred => _preferred;
 
     /// <summary>The fallback delay this race uses (adapted from the preferred interfaces' history, draft §7.2).</summary>
     public TimeSpan FallbackDelay { get; }
@@ -98,7 +126,7 @@ internal sealed class RacePlanner
                 Find(failed.Interface)?.OnResolutionFailed(failed.Family, failed.Reason, now);
                 break;
             case RaceInput.AttemptSucceeded succeeded:
-                if (_active.Remove(succeeded.Id, out var winner))
+                if (TakeActive(succeeded.Id, out var winner))
                 {
                     Win(winner.Record, winner.Owner, now);
                 }
@@ -109,11 +137,11 @@ internal sealed class RacePlanner
 
                 return;
             case RaceInput.AttemptFailed failed:
-                if (_active.Remove(failed.Id, out var loser))
+                if (TakeActive(failed.Id, out var loser))
                 {
                     End(loser.Record, AttemptOutcome.Failed, now, failed.Reason, failed.Kind);
                     loser.Owner.OnAttemptEnded(failed: true, now);
-                    if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && Preferred.Contains(loser.Owner))
+                    if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && _preferred.Contains(loser.Owner))
                     {
                         TakeFallback(now, $"hard error on {loser.Owner.Interface} ({failed.Reason}): the other interfaces start now (draft §7.2)");
                     }
@@ -126,16 +154,16 @@ internal sealed class RacePlanner
                 break;
             case RaceInput.InterfaceLost lost when Find(lost.Interface) is { } race:
                 race.Lose();
-                foreach (var (id, entry) in _active.Where(a => a.Value.Owner == race).ToList())
+                foreach (var entry in _active.FindAll(a => a.Owner == race))
                 {
-                    _active.Remove(id);
+                    _active.Remove(entry);
                     End(entry.Record, AttemptOutcome.Cancelled, now, $"interface lost: {lost.Reason}", null);
                     race.OnAttemptEnded(failed: false, now);
-                    _out.Enqueue(new RaceCommand.CancelAttempt(id, $"{race.Interface} lost: {lost.Reason}"));
+                    _out.Enqueue(new RaceCommand.CancelAttempt(entry.Record.Id, $"{race.Interface} lost: {lost.Reason}"));
                 }
 
                 _out.Enqueue(new RaceCommand.Note(race.Interface, $"interface lost: {lost.Reason}"));
-                if (!_fallbackTaken && Preferred.Contains(race))
+                if (!_fallbackTaken && _preferred.Contains(race))
                 {
                     TakeFallback(now, $"{race.Interface} was lost: the other interfaces start now");
                 }
@@ -188,12 +216,12 @@ internal sealed class RacePlanner
                 return;
             }
 
-            var names = string.Join(", ", Preferred.Select(p => p.Interface));
+            var names = _preferred.Count == 1 ? _preferred[0].Interface : string.Join(", ", _preferred.ConvertAll(p => p.Interface));
             _out.Enqueue(new RaceCommand.Note(null,
                 _hasRest ? $"{names} first; the others join after {Ms(FallbackDelay)} (draft §7.2) or on a hard error"
-                : Preferred.Count > 1 ? $"{names} ranked equal: all start together (draft §5.2.3)"
+                : _preferred.Count > 1 ? $"{names} ranked equal: all start together (draft §5.2.3)"
                 : $"{names} is the only candidate"));
-            foreach (var race in Preferred)
+            foreach (var race in _preferred)
             {
                 StartResolving(race);
             }
@@ -205,8 +233,7 @@ internal sealed class RacePlanner
             return;
         }
 
-        var started = Started().ToList();
-        foreach (var race in started)
+        foreach (var race in Started())
         {
             race.OnTime(now);
         }
@@ -217,7 +244,7 @@ internal sealed class RacePlanner
             {
                 TakeFallback(now, $"fallback delay of {Ms(FallbackDelay)} passed without a connection: the other interfaces start now (draft §5.2.3)");
             }
-            else if (Preferred.All(p => p.Exhausted))
+            else if (AllExhausted(_preferred))
             {
                 TakeFallback(now, "the preferred interfaces have nothing left to try: the other interfaces start now");
             }
@@ -225,7 +252,7 @@ internal sealed class RacePlanner
 
         GrantAttempts(now);
 
-        if (Started().All(r => r.Exhausted) && (_fallbackTaken || !_hasRest))
+        if (AllExhausted(Started()) && (_fallbackTaken || !_hasRest))
         {
             var why = string.Join("; ", _interfaces.Select(Explain));
             Fail(now, $"every interface failed: {why}", AttemptOutcome.Failed);
@@ -250,7 +277,7 @@ internal sealed class RacePlanner
                 {
                     var record = new AttemptRecord(new AttemptId(_nextAttempt++), endpoint, now);
                     _attempts.Add(record);
-                    _active[record.Id] = (record, race);
+                    _active.Add((record, race));
                     _out.Enqueue(new RaceCommand.StartAttempt(record.Id, endpoint));
                     progress = true;
                 }
@@ -261,16 +288,18 @@ internal sealed class RacePlanner
     private void TakeFallback(TimeSpan now, string why)
     {
         _fallbackTaken = true;
-        var rest = _interfaces.Except(Preferred).ToList();
-        if (rest.Count == 0)
+        if (!_hasRest)
         {
             return;
         }
 
         _out.Enqueue(new RaceCommand.Note(null, why));
-        foreach (var race in rest)
+        foreach (var race in _interfaces)
         {
-            StartResolving(race);
+            if (race.Candidate.Rank != BestRank)
+            {
+                StartResolving(race);
+            }
         }
 
         _ = now;
@@ -288,9 +317,14 @@ internal sealed class RacePlanner
                 break;
         }
 
-        foreach (var family in race.FamiliesToResolve)
+        if (race.ResolvesIPv6)
         {
-            _out.Enqueue(new RaceCommand.StartResolution(race.Interface, family));
+            _out.Enqueue(new RaceCommand.StartResolution(race.Interface, AddressFamily.InterNetworkV6));
+        }
+
+        if (race.ResolvesIPv4)
+        {
+            _out.Enqueue(new RaceCommand.StartResolution(race.Interface, AddressFamily.InterNetwork));
         }
     }
 
@@ -298,10 +332,11 @@ internal sealed class RacePlanner
     {
         End(winner, AttemptOutcome.Won, now, null, null);
         owner.OnAttemptEnded(failed: false, now);
-        foreach (var (id, entry) in _active.OrderBy(a => a.Key.Value))
+        var lostTo = $"lost to {winner.Id}";
+        foreach (var record in ActiveInStartOrder())
         {
-            End(entry.Record, AttemptOutcome.Cancelled, now, $"lost to {winner.Id}", null);
-            _out.Enqueue(new RaceCommand.CancelAttempt(id, $"lost to {winner.Id}"));
+            End(record, AttemptOutcome.Cancelled, now, lostTo, null);
+            _out.Enqueue(new RaceCommand.CancelAttempt(record.Id, lostTo));
         }
 
         _active.Clear();
@@ -311,10 +346,10 @@ internal sealed class RacePlanner
 
     private void Fail(TimeSpan now, string reason, AttemptOutcome outcomeOfRunning)
     {
-        foreach (var (id, entry) in _active.OrderBy(a => a.Key.Value))
+        foreach (var record in ActiveInStartOrder())
         {
-            End(entry.Record, outcomeOfRunning == AttemptOutcome.Failed ? AttemptOutcome.Cancelled : outcomeOfRunning, now, reason, null);
-            _out.Enqueue(new RaceCommand.CancelAttempt(id, reason));
+            End(record, outcomeOfRunning == AttemptOutcome.Failed ? AttemptOutcome.Cancelled : outcomeOfRunning, now, reason, null);
+            _out.Enqueue(new RaceCommand.CancelAttempt(record.Id, reason));
         }
 
         _active.Clear();
@@ -349,9 +384,62 @@ internal sealed class RacePlanner
         return next < now ? now : next;
     }
 
-    private IEnumerable<InterfaceRace> Started() => _fallbackTaken ? _interfaces : Preferred;
+    private List<InterfaceRace> Started() => _fallbackTaken ? _interfaces : _preferred;
 
-    private InterfaceRace? Find(string name) => _interfaces.FirstOrDefault(i => i.Interface == name);
+    private static bool AllExhausted(List<InterfaceRace> races)
+    {
+        foreach (var race in races)
+        {
+            if (!race.Exhausted)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The attempts in flight, in start order (the attempt list is in start order already).</summary>
+    private List<AttemptRecord> ActiveInStartOrder()
+    {
+        // Attempts join _active in start order and leave it without reordering, so it is in start order already.
+        var list = new List<AttemptRecord>(_active.Count);
+        foreach (var (record, _) in _active)
+        {
+            list.Add(record);
+        }
+
+        return list;
+    }
+
+    private bool TakeActive(AttemptId id, out (AttemptRecord Record, InterfaceRace Owner) entry)
+    {
+        for (var i = 0; i < _active.Count; i++)
+        {
+            if (_active[i].Record.Id == id)
+            {
+                entry = _active[i];
+                _active.RemoveAt(i);
+                return true;
+            }
+        }
+
+        entry = default;
+        return false;
+    }
+
+    private InterfaceRace? Find(string name)
+    {
+        foreach (var race in _interfaces)
+        {
+            if (string.Equals(race.Interface, name, StringComparison.Ordinal))
+            {
+                return race;
+            }
+        }
+
+        return null;
+    }
 
     private string Explain(InterfaceRace race)
     {

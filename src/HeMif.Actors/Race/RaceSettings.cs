@@ -83,7 +83,8 @@ internal sealed record RaceSettings
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 
-    private static void Require(bool ok, string name, object value, string rule)
+    // Generic so that a value is boxed only when it is wrong: Validate runs for every race.
+    private static void Require<T>(bool ok, string name, T value, string rule)
     {
         if (!ok)
         {
