@@ -56,6 +56,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
     private readonly ISubject<InterfaceStateChanged> _interfaceStates = Subject.Synchronize(new Subject<InterfaceStateChanged>());
     private readonly ISubject<RaceEvent> _raceEvents = Subject.Synchronize(new Subject<RaceEvent>());
     private readonly LatestStates _latest = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _racers = new();
     private int _disposed;
     private long _requests;
 
@@ -135,7 +136,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var completion = new TaskCompletionSource<RaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var context = new RequestContext(_options, _supervisors, _policy, PublishRaceEvent);
+        var context = new RequestContext(_options, _supervisors, _policy, PublishRaceEvent, RegisterRacer);
         var actor = _system.ActorOf(Props.Create(() => new RequestActor(request, context, completion)), "request-" + Interlocked.Increment(ref _requests));
         return (completion.Task, actor);
     }
@@ -173,6 +174,29 @@ internal sealed class HeMifEngine : IAsyncDisposable
     {
         _latest.Set(change);
         _interfaceStates.OnNext(change);
+
+        // An interface that stops being usable mid-race is dropped from every race in flight at once (its attempts are
+        // cancelled, and if it was the preferred one the others start without waiting for the fallback delay).
+        // Validating is not a loss: a periodic re-examination must not interrupt races.
+        if (change.State is not (ValidationState.Validated or ValidationState.Validating))
+        {
+            foreach (var racer in _racers.Keys)
+            {
+                racer.Tell(new RaceMessages.InterfaceLost(change.Interface, $"{change.State}: {change.Detail}"));
+            }
+        }
+    }
+
+    private void RegisterRacer(IActorRef racer, bool running)
+    {
+        if (running)
+        {
+            _racers.TryAdd(racer, 0);
+        }
+        else
+        {
+            _racers.TryRemove(racer, out _);
+        }
     }
 
     private void PublishRaceEvent(RaceEvent e) => _raceEvents.OnNext(e);

@@ -14,7 +14,8 @@ internal sealed record RequestContext(
     EngineOptions Options,
     IReadOnlyDictionary<string, IActorRef> Supervisors,
     IActorRef Policy,
-    Action<Report.RaceEvent> Publish);
+    Action<Report.RaceEvent> Publish,
+    Action<IActorRef, bool> RegisterRacer);
 
 /// <summary>
 /// One per connection request: gathers each interface's snapshot (step 2, validate), asks for the plan (steps 1 and 3,
@@ -119,7 +120,7 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         var options = context.Options;
         var job = new RaceJob(request, plan, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
-            context.Publish, completion);
+            context.Publish, completion, context.RegisterRacer);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
         Context.Watch(_racer);
     }

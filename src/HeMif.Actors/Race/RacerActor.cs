@@ -23,7 +23,8 @@ internal sealed record RaceJob(
     IAttemptTransport Tcp,
     IAttemptTransport? Quic,
     Action<RaceEvent> Publish,
-    TaskCompletionSource<RaceResult> Completion);
+    TaskCompletionSource<RaceResult> Completion,
+    Action<IActorRef, bool>? Register = null);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection);
@@ -33,6 +34,9 @@ internal static class RaceMessages
 {
     /// <summary>The caller gave up.</summary>
     public sealed record CancelRace(string Reason);
+
+    /// <summary>An interface left the Validated state mid-race (link down, captive portal…): stop using it.</summary>
+    public sealed record InterfaceLost(string Interface, string Reason);
 }
 
 /// <summary>
@@ -87,6 +91,7 @@ internal sealed class RacerActor : Actor
             Log("excluded", string.Join("; ", excluded.Reasons.Select(r => r.ToString())), excluded.Interface);
         }
 
+        _job.Register?.Invoke(Self, true);
         Drain();
     }
 
@@ -109,6 +114,10 @@ internal sealed class RacerActor : Actor
                 _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
                 Drain();
                 break;
+            case RaceMessages.InterfaceLost lost when !_finished:
+                _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
+                Drain();
+                break;
         }
 
         if (_finished && _outstanding == 0)
@@ -119,6 +128,7 @@ internal sealed class RacerActor : Actor
 
     protected internal override void PostStop()
     {
+        _job.Register?.Invoke(Self, false);
         _raceCancel.Cancel();
         foreach (var cancel in _attemptCancels.Values)
         {

@@ -143,6 +143,27 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Contains(_states, s => s.Interface == "wlan0" && s.State == ValidationState.Validating && s.Detail.Contains("changed", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The draft's aim ("never strand the user"): when the preferred interface goes down mid-race its attempts are
+    /// cancelled and the others start at once, not after the fallback delay.
+    /// </summary>
+    [Fact]
+    public async Task An_interface_that_goes_down_mid_race_is_dropped_and_the_others_start_at_once()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
+        await StartAsync();
+        var (completion, _) = _engine.Start(Request);
+        await DriveAsync(() => _network.Log.Count >= 1); // Wi-Fi's first attempt is hanging
+        _engine.UpdateInterface(Wifi with { IsUp = false });
+        await DriveAsync(() => completion.IsCompleted);
+        var race = (await completion).Report;
+
+        Assert.Equal("rmnet0", race.Winner!.Interface);
+        Assert.True(race.TimeToConnect < TimeSpan.FromMilliseconds(200), $"took {race.TimeToConnect}: it waited for the fallback delay");
+        Assert.All(race.Attempts.Where(a => a.Interface == "wlan0"), a => Assert.Contains("interface lost", a.Error, StringComparison.Ordinal));
+        Assert.Contains(race.Events, e => e.Kind == "note" && e.Detail.Contains("wlan0 was lost", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_crashing_probe_is_restarted_with_backoff_and_the_interface_validates_once_it_works()
     {
