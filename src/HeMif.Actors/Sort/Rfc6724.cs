@@ -215,21 +215,9 @@ internal static class Rfc6724
         // Rule 4: Prefer home addresses. "If SA is simultaneously a home address and care-of address and SB is not,
         // then prefer SA. ... If SA is just a home address and SB is just a care-of address, then prefer SA."
         rule = SourceRule.HomeAddress;
-        var bothA = sa.Home && sa.CareOf;
-        var bothB = sb.Home && sb.CareOf;
-        if (bothA != bothB)
+        if (CompareHome(sa, sb) is var home and not 0)
         {
-            return bothA ? -1 : 1;
-        }
-
-        if (sa.Home && !sa.CareOf && sb.CareOf && !sb.Home)
-        {
-            return -1;
-        }
-
-        if (sb.Home && !sb.CareOf && sa.CareOf && !sa.Home)
-        {
-            return 1;
+            return home;
         }
 
         // Rule 5: Prefer outgoing interface.
@@ -347,21 +335,9 @@ internal static class Rfc6724
 
         // Rule 4: Prefer home addresses.
         rule = DestinationRule.HomeAddress;
-        var bothA = sa.Home && sa.CareOf;
-        var bothB = sb.Home && sb.CareOf;
-        if (bothA != bothB)
+        if (CompareHome(sa, sb) is var home and not 0)
         {
-            return bothA ? -1 : 1;
-        }
-
-        if (sa.Home && !sa.CareOf && sb.CareOf && !sb.Home)
-        {
-            return -1;
-        }
-
-        if (sb.Home && !sb.CareOf && sa.CareOf && !sa.Home)
-        {
-            return 1;
+            return home;
         }
 
         // Rule 5: Prefer matching label. "If Label(Source(DA)) = Label(DA) and Label(Source(DB)) <> Label(DB), then prefer DA."
@@ -441,6 +417,28 @@ internal static class Rfc6724
 
         SortDestinations(candidates, table);
         return candidates.Select(c => byAddress[c.Address]).ToList();
+    }
+
+    /// <summary>
+    /// Rule 4 of both §5 and §6 (for §6, of the sources): "If SA is simultaneously a home address and care-of address
+    /// and SB is not, then prefer SA. ... If SA is just a home address and SB is just a care-of address, then prefer SA."
+    /// Negative prefers A, positive prefers B, 0 decides nothing.
+    /// </summary>
+    private static int CompareHome(in SourceCandidate sa, in SourceCandidate sb)
+    {
+        var bothA = sa.Home && sa.CareOf;
+        var bothB = sb.Home && sb.CareOf;
+        if (bothA != bothB)
+        {
+            return bothA ? -1 : 1;
+        }
+
+        if (sa.Home && !sa.CareOf && sb.CareOf && !sb.Home)
+        {
+            return -1;
+        }
+
+        return sb.Home && !sb.CareOf && sa.CareOf && !sa.Home ? 1 : 0;
     }
 
     /// <summary>Sorts destinations by §6, stably (Rule 10). Insertion sort: destination lists are short.</summary>
