@@ -7,6 +7,12 @@ namespace HeMif.Resolve;
 /// <summary>One resolution's answer: addresses (possibly none: NODATA), or an error in words (NXDOMAIN, SERVFAIL, timeout).</summary>
 internal sealed record ResolveResult(IReadOnlyList<IPAddress> Addresses, string? Error = null)
 {
+    /// <summary>
+    /// Where the answer came from, when that is worth a line in the timeline: the system resolver standing in for
+    /// unknown interface DNS servers, servers that failed before one answered; null when unremarkable.
+    /// </summary>
+    public string? Note { get; init; }
+
     public static ResolveResult Failure(string error) => new([], error);
 }
 
