@@ -411,7 +411,7 @@ internal sealed record DnsMessage(
         // forbids compression in new types): a pointer here is malformed.
         if (!reader.TryReadUInt16(out var priority) || !reader.TryReadName(false, out var target))
         {
-            return reader.Fail($"{name} RDATA: {reader.Error}");
+            return false;
         }
 
         var alpn = new List<string>();
@@ -421,7 +421,7 @@ internal sealed record DnsMessage(
         var last = -1;
         while (reader.Position < end)
         {
-            if (!reader.TryReadUInt16(out var key) || !reader.TryReadUInt16(out var length))
+            if (end - reader.Position < 4 || !reader.TryReadUInt16(out var key) || !reader.TryReadUInt16(out var length))
             {
                 return reader.Fail($"{name} RDATA ends inside a SvcParam header");
             }
