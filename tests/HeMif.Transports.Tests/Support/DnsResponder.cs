@@ -42,22 +42,22 @@ internal abstract record DnsScript
     public sealed record Raw(Func<ReceivedQuery, byte[]> Build) : DnsScript;
 }
 
-/// <summary>Decoys sent before the right answer.</summary>
-internal enum Decoy
+/// <summary>Decoys sent before the right answer; each carries 192.0.2.66 or 2001:db8::bad, which no right answer has.</summary>
+public enum Decoy
 {
-    /// <summary>The right answer with the ID plus one.</summary>
+    /// <summary>An answer to the question with the ID plus one.</summary>
     WrongId,
 
     /// <summary>An answer to another name.</summary>
     WrongQuestion,
 
-    /// <summary>The right answer, but sent from another socket (another source port).</summary>
+    /// <summary>An answer with the right ID and question, sent from another socket (another source port).</summary>
     WrongSource,
 
     /// <summary>Random bytes.</summary>
     Garbage,
 
-    /// <summary>The right answer with QR clear.</summary>
+    /// <summary>An answer with the right ID and question but QR clear.</summary>
     NotAResponse,
 }
 
@@ -217,7 +217,10 @@ internal sealed class DnsResponder : IAsyncDisposable
                 continue;
             }
 
+            // Start the response (a delay arms its timer synchronously) before the test hears of the query, so a
+            // test that advances a manual clock on hearing it never advances before the responder's timer exists.
             Track(RespondUdpAsync(query, ScriptFor(query)));
+            Publish(query);
         }
     }
 
@@ -259,6 +262,7 @@ internal sealed class DnsResponder : IAsyncDisposable
                 }
 
                 var script = ScriptFor(query);
+                Publish(query);
                 while (true)
                 {
                     switch (script)
@@ -332,23 +336,25 @@ internal sealed class DnsResponder : IAsyncDisposable
 
     private async Task SendDecoyAsync(ReceivedQuery query, DnsScript.DecoyFirst d)
     {
-        var right = Render(query, d.Then, truncated: false) ?? DnsResponses.Build(query.Id, query.Name, query.Type, 0, []);
+        // Every decoy carries an address the right answer never has, so a stub that took one is caught.
+        var bad = TestRecord.Address(query.Type == 28 ? "2001:db8::bad" : "192.0.2.66");
+        var decoy = DnsResponses.Build(query.Id, query.Name, query.Type, 0, [bad]);
         switch (d.Decoy)
         {
             case Decoy.WrongId:
-                var wrongId = (byte[])right.Clone();
+                var wrongId = (byte[])decoy.Clone();
                 BinaryPrimitives.WriteUInt16BigEndian(wrongId, (ushort)(query.Id + 1));
                 await _udp.SendToAsync(wrongId, SocketFlags.None, query.From, _stop.Token);
                 break;
             case Decoy.WrongQuestion:
-                var other = DnsResponses.Build(query.Id, "other." + query.Name, query.Type, 0, [TestRecord.Address(query.Type == 28 ? "2001:db8::bad" : "192.0.2.66")]);
+                var other = DnsResponses.Build(query.Id, "other." + query.Name, query.Type, 0, [bad]);
                 await _udp.SendToAsync(other, SocketFlags.None, query.From, _stop.Token);
                 break;
             case Decoy.WrongSource:
                 using (var stranger = new Socket(EndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
                 {
                     stranger.Bind(new IPEndPoint(EndPoint.Address, 0));
-                    await stranger.SendToAsync(right, SocketFlags.None, query.From, _stop.Token);
+                    await stranger.SendToAsync(decoy, SocketFlags.None, query.From, _stop.Token);
                 }
 
                 break;
@@ -358,7 +364,7 @@ internal sealed class DnsResponder : IAsyncDisposable
                 await _udp.SendToAsync(garbage, SocketFlags.None, query.From, _stop.Token);
                 break;
             case Decoy.NotAResponse:
-                var query0 = (byte[])right.Clone();
+                var query0 = (byte[])decoy.Clone();
                 query0[2] &= 0x7F;
                 await _udp.SendToAsync(query0, SocketFlags.None, query.From, _stop.Token);
                 break;
@@ -376,7 +382,7 @@ internal sealed class DnsResponder : IAsyncDisposable
     private DnsScript ScriptFor(ReceivedQuery query) =>
         _scripts.TryGetValue((query.Name.ToLowerInvariant(), query.Type), out var s) ? s : DnsScript.Refused;
 
-    private ReceivedQuery? Decode(ReadOnlySpan<byte> m, string transport, IPEndPoint from)
+    private static ReceivedQuery? Decode(ReadOnlySpan<byte> m, string transport, IPEndPoint from)
     {
         // Only what a stub sends: a 12-octet header, one uncompressed question, optionally one OPT record.
         if (m.Length < 17)
@@ -420,10 +426,13 @@ internal sealed class DnsResponder : IAsyncDisposable
             edns = BinaryPrimitives.ReadUInt16BigEndian(m[(p + 3)..]);
         }
 
-        var query = new ReceivedQuery(transport, from, id, flags, name.ToString(), type, cls, edns);
+        return new ReceivedQuery(transport, from, id, flags, name.ToString(), type, cls, edns);
+    }
+
+    private void Publish(ReceivedQuery query)
+    {
         Interlocked.Increment(ref _queryCount);
         _queries.Writer.TryWrite(query);
-        return query;
     }
 
     private void Track(Task task)
