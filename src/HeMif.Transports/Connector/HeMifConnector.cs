@@ -183,7 +183,11 @@ public static class HeMifConnector
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
-        return new Connector(engine, probeSettings.Timeout + TimeSpan.FromSeconds(2));
+        // Only discovered interfaces are watched: given ones are the caller's to update.
+        var discovery = new InterfaceDiscovery();
+        var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces,
+            () => discovery.Discover(), engine.UpdateInterface, options.TimeProvider, TimeSpan.FromSeconds(30));
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2));
     }
 
     private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
@@ -199,7 +203,7 @@ public static class HeMifConnector
             : http;
     }
 
-    private sealed class Connector(HeMifEngine engine, TimeSpan validationWait) : IHeMifConnector
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait) : IHeMifConnector
     {
         private readonly SemaphoreSlim _firstValidation = new(1, 1);
         private bool _validated;
@@ -232,6 +236,7 @@ public static class HeMifConnector
 
         public async ValueTask DisposeAsync()
         {
+            watcher?.Dispose();
             await engine.DisposeAsync().ConfigureAwait(false);
             _firstValidation.Dispose();
         }
