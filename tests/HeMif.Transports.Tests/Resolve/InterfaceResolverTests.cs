@@ -507,5 +507,7 @@ public sealed class InterfaceResolverTests
         Assert.Equal([IPAddress.Parse("192.0.2.1")], v4.Addresses);
         Assert.Empty(asV6.Addresses);
         Assert.Null(asV6.Error);
+        var bracketed = await resolver.ResolveAsync(Loopback("127.0.0.1"), "[2001:db8::1]", AddressFamily.InterNetworkV6, default);
+        Assert.Equal([IPAddress.Parse("2001:db8::1")], bracketed.Addresses);
     }
 }
