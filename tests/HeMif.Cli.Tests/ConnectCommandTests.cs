@@ -23,12 +23,8 @@ public sealed class ConnectCommandTests
     [Fact]
     public void A_refused_connection_exits_3_with_every_attempt_on_stderr()
     {
-        int closed;
-        using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            closed = ((IPEndPoint)s.LocalEndPoint!).Port;
-        }
+        using var refusing = new HeMif.TestKit.RefusingPort();
+        var closed = refusing.Port;
 
         var (exit, output, error) = Run("connect", "127.0.0.1", closed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-validation");
         Assert.Equal(3, exit);

@@ -154,7 +154,8 @@ internal sealed class RacerActor : Actor
         }
         else
         {
-            Log("resolved", resolved.Result.Addresses.Count == 0 ? $"{name}: no addresses" : $"{name}: {string.Join(", ", resolved.Result.Addresses)}", resolved.Interface);
+            var note = resolved.Result.Note is { } n ? $" ({n})" : "";
+            Log("resolved", (resolved.Result.Addresses.Count == 0 ? $"{name}: no addresses" : $"{name}: {string.Join(", ", resolved.Result.Addresses)}") + note, resolved.Interface);
             _planner.Handle(new RaceInput.ResolutionAnswered(resolved.Interface, resolved.Family, resolved.Result.Addresses), Now);
         }
 

@@ -8,6 +8,7 @@ using HeMif.Report;
 using HeMif.Resolve;
 using HeMif.Transports.Discovery;
 using HeMif.Transports.Probes;
+using HeMif.Transports.Resolve;
 using HeMif.Transports.Tcp;
 using HeMif.Validate;
 
@@ -167,7 +168,7 @@ public static class HeMifConnector
 
         var probeSettings = overrides?.Probe ?? new ProbeSettings();
         var tcp = new TcpTransport();
-        IInterfaceResolver resolver = new SystemResolverFallback();
+        IInterfaceResolver resolver = new InterfaceResolver(timeProvider: options.TimeProvider);
         IConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
             ? new NoValidation()
             : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider);
@@ -278,37 +279,5 @@ public static class HeMifConnector
     {
         public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
             Task.FromResult(new ValidationResult(ValidationState.Validated, "validation disabled by configuration"));
-    }
-
-    /// <summary>
-    /// The system resolver, used for every interface until the per-interface stub resolver lands: its answers are not
-    /// scoped to the interface (draft §7.3), and every answer says so.
-    /// </summary>
-    private sealed class SystemResolverFallback : IInterfaceResolver
-    {
-        public async Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
-        {
-            if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
-            {
-                return new ResolveResult(literal.AddressFamily == family ? [literal] : []);
-            }
-
-            try
-            {
-                return new ResolveResult(await Dns.GetHostAddressesAsync(host, family, cancellationToken).ConfigureAwait(false));
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.HostNotFound)
-            {
-                return ResolveResult.Failure("NXDOMAIN (system resolver)");
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.NoData)
-            {
-                return new ResolveResult([]);
-            }
-            catch (SocketException e)
-            {
-                return ResolveResult.Failure($"{e.SocketErrorCode} (system resolver)");
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using HeMif.Configuration;
 using HeMif.Interfaces;
 using HeMif.Report;
+using HeMif.TestKit;
 
 namespace HeMif.Transports.Tests.Connector;
 
@@ -45,7 +46,8 @@ public sealed class ConnectorTests
     public async Task When_nothing_connects_the_exception_lists_every_attempt_and_why()
     {
         await using var connector = Create();
-        var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", ClosedPort()));
+        using var refusing = new RefusingPort();
+        var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", refusing.Port));
         Assert.Contains("connection refused", error.Message, StringComparison.Ordinal);
         Assert.Contains("attempt #0 tcp 127.0.0.1:", error.Message, StringComparison.Ordinal);
         Assert.Equal(RaceOutcome.Failed, error.Report.Outcome);
@@ -133,7 +135,8 @@ public sealed class ConnectorTests
         }
 
         await using var connector = Create();
-        var port = ClosedPort();
+        using var refusing = new RefusingPort();
+        var port = refusing.Port;
         for (var i = 0; i < 50; i++)
         {
             await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", port));
@@ -147,13 +150,6 @@ public sealed class ConnectorTests
 
         var after = Directory.GetFiles("/proc/self/fd").Length;
         Assert.True(after - before < 20, $"{after - before} more file descriptors after 1,000 failing races");
-    }
-
-    private static int ClosedPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     /// <summary>Answers every request with the same bytes until disposed.</summary>

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using HeMif.Interfaces;
 using HeMif.Resolve;
+using HeMif.TestKit;
 using HeMif.Transports.Probes;
 using HeMif.Transports.Tcp;
 using HeMif.Validate;
@@ -70,12 +71,8 @@ public sealed class ProbeTests
     [Fact]
     public async Task An_unreachable_check_server_or_an_unresolvable_host_is_no_connectivity()
     {
-        int closed;
-        using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            closed = ((IPEndPoint)s.LocalEndPoint!).Port;
-        }
+        using var refusing = new RefusingPort();
+        var closed = refusing.Port;
 
         var refused = new HttpConnectivityProbe(new FixedResolver(IPAddress.Loopback), new TcpTransport(),
             new HttpProbeOptions { Url = new Uri($"http://check.test:{closed}/generate_204") }, TimeProvider.System);
