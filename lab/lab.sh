@@ -99,12 +99,18 @@ default_run() {
 start_daemon() { # start_daemon NS LOGFILE CMD... : detached from our stdout, so callers reading it see EOF
   local ns=$1 logfile=$2; shift 2
   setsid ip netns exec "$ns" "$@" </dev/null >"$logfile" 2>&1 &
+  DAEMONS+=("$!:$logfile")
 }
 
+DAEMONS=() # "pid:log" of the helpers this up started, so a wait gives up as soon as one of them died
+
 wait_for() { # wait_for SECONDS DESCRIPTION CMD...
-  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  local deadline=$((SECONDS + $1)) what=$2 d; shift 2
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || die "timed out waiting for $what"
+    for d in "${DAEMONS[@]}"; do
+      kill -0 "${d%%:*}" 2>/dev/null || die "a lab helper exited while waiting for $what: $(tail -n 5 "${d#*:}" 2>/dev/null | tr '\n' ' ')"
+    done
     sleep 0.05
   done
 }
