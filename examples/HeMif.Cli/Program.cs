@@ -24,6 +24,7 @@ public static class Program
         {
             PlanCommand.Create(output, error),
             SimulateCommand.Create(output, error),
+            ConnectCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);

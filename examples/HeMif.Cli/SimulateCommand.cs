@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using HeMif.Configuration;
 using HeMif.Report;
@@ -15,8 +13,6 @@ namespace HeMif.Cli;
 /// </summary>
 public static class SimulateCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Create(TextWriter output, TextWriter error)
     {
         var name = new Argument<string?>("name") { Description = "A built-in scenario (see --list)", Arity = ArgumentArity.ZeroOrOne };
@@ -72,7 +68,7 @@ public static class SimulateCommand
 
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(ToJson(result), JsonOptions));
+                output.WriteLine(JsonSerializer.Serialize(ToJson(result), RaceOutput.JsonOptions));
             }
             else
             {
@@ -101,76 +97,17 @@ public static class SimulateCommand
 
         for (var i = 0; i < result.Races.Count; i++)
         {
-            var race = result.Races[i];
             o.WriteLine();
-            o.WriteLine($"Request {i + 1} of {result.Races.Count}: {race.Host}:{race.Port}  (fallback delay {Ms(race.Timings.FallbackDelay)} ms, " +
-                        $"attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, resolution delay {Ms(race.Timings.ResolutionDelay)} ms)");
-            foreach (var e in race.Events)
-            {
-                o.WriteLine($"  {Ms(e.At),9} ms  {e.Kind,-14} {(e.Interface is null ? "" : e.Interface + ": ")}{e.Detail}");
-            }
-
-            o.WriteLine(race.Outcome == RaceOutcome.Connected
-                ? $"  connected over {race.Winner!.Interface} ({race.Winner.Kind}), {race.Winner.Transport.ToUpperInvariant()} {race.Winner.Family} to {race.Winner.Remote} in {Ms(race.TimeToConnect!.Value)} ms"
-                : $"  failed: {race.Failure}");
+            RaceOutput.WriteText(o, result.Races[i], $"Request {i + 1} of {result.Races.Count}");
         }
     }
 
     /// <summary>The JSON the issue specifies, for the last request; <c>races</c> has the same object for every request.</summary>
     private static Dictionary<string, object?> ToJson(SimulationResult result)
     {
-        var races = result.Races.Select(r => RaceJson(result.Scenario.Name, r)).ToList();
-        var last = new Dictionary<string, object?>(races[^1]) { ["races"] = races };
-        return last;
+        var races = result.Races.Select(r => RaceOutput.Json(result.Scenario.Name, r)).ToList();
+        return new Dictionary<string, object?>(races[^1]) { ["races"] = races };
     }
 
-    private static Dictionary<string, object?> RaceJson(string scenario, RaceReport r) => new()
-    {
-        ["scenario"] = scenario,
-        ["host"] = r.Host,
-        ["port"] = r.Port,
-        ["outcome"] = r.Outcome == RaceOutcome.Connected ? "connected" : "failed",
-        ["winner"] = r.Winner is null ? null : new Dictionary<string, object?>
-        {
-            ["interface"] = r.Winner.Interface,
-            ["kind"] = r.Winner.Kind.ToString(),
-            ["transport"] = r.Winner.Transport,
-            ["family"] = r.Winner.Family,
-            ["remote"] = r.Winner.Remote,
-        },
-        ["timeToConnectMs"] = r.TimeToConnect?.TotalMilliseconds,
-        ["failure"] = r.Failure,
-        ["settings"] = new Dictionary<string, object?>
-        {
-            ["fallbackDelayMs"] = r.Timings.FallbackDelay.TotalMilliseconds,
-            ["connectionAttemptDelayMs"] = r.Timings.ConnectionAttemptDelay.TotalMilliseconds,
-            ["resolutionDelayMs"] = r.Timings.ResolutionDelay.TotalMilliseconds,
-        },
-        ["attempts"] = r.Attempts.Select(a => new Dictionary<string, object?>
-        {
-            ["id"] = a.Id,
-            ["interface"] = a.Interface,
-            ["transport"] = a.Transport,
-            ["family"] = a.Family,
-            ["remote"] = a.Remote,
-            ["startMs"] = a.Start.TotalMilliseconds,
-            ["endMs"] = a.End?.TotalMilliseconds,
-            ["result"] = a.Result,
-            ["error"] = a.Error,
-        }).ToList(),
-        ["excluded"] = r.Excluded.Select(x => new Dictionary<string, object?>
-        {
-            ["interface"] = x.Interface,
-            ["reasons"] = x.Reasons.Select(reason => reason.ToString()).ToList(),
-        }).ToList(),
-        ["events"] = r.Events.Select(e => new Dictionary<string, object?>
-        {
-            ["atMs"] = e.At.TotalMilliseconds,
-            ["kind"] = e.Kind,
-            ["interface"] = e.Interface,
-            ["detail"] = e.Detail,
-        }).ToList(),
-    };
-
-    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
+    private static string Ms(TimeSpan t) => RaceOutput.Ms(t);
 }

@@ -93,6 +93,9 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// <summary>Every timeline event of every race.</summary>
     public IObservable<RaceEvent> RaceEvents => _raceEvents.AsObservable();
 
+    /// <summary>How many interfaces the engine supervises.</summary>
+    public int InterfaceCount => _supervisors.Count;
+
     /// <summary>The actor system (for virtual-time drivers: <see cref="ActorSystem.WhenIdleAsync"/>).</summary>
     internal ActorSystem System => _system;
 

@@ -43,6 +43,7 @@ internal static class HardSetFilter
     private static readonly RuleReference InterfaceDown = new("builtin:interface-down", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
     private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
     private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private static readonly RuleReference ThisHostOnly = new("builtin:this-host", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
 
     private enum Direction : byte
     {
@@ -80,13 +81,14 @@ internal static class HardSetFilter
             ? stackalloc InterfaceCondition[userRules.Length]
             : new InterfaceCondition[userRules.Length];
         var wantsLoopback = WantsLoopback(request.Host, destinations);
+        var onlyLoopback = OnlyLoopback(request.Host, destinations);
         for (var i = 0; i < states.Length; i++)
         {
             ref var s = ref states[i];
             var f = s.Facts;
             components.Owner = i;
             var componentStart = components.Count;
-            BuiltInChecks(ref s, destinations, wantsLoopback);
+            BuiltInChecks(ref s, destinations, wantsLoopback, onlyLoopback);
 
             // Which way do the user's rules point on this interface?
             bool userFor = false, userAgainst = false;
@@ -199,7 +201,7 @@ internal static class HardSetFilter
                $"(§4.1: \"the user's preference should be prioritized\"): {outcome}";
     }
 
-    private static void BuiltInChecks(ref InterfaceState s, ReadOnlySpan<UInt128> destinations, bool wantsLoopback)
+    private static void BuiltInChecks(ref InterfaceState s, ReadOnlySpan<UInt128> destinations, bool wantsLoopback, bool onlyLoopback)
     {
         var f = s.Facts;
         if (!f.IsUp)
@@ -210,6 +212,12 @@ internal static class HardSetFilter
         if (f.Kind == InterfaceKind.Loopback && !wantsLoopback)
         {
             Exclude(ref s, IsLoopback(f));
+        }
+
+        // The mirror rule: packets to this host never leave it, so an attempt over any other interface can only hang.
+        if (f.Kind != InterfaceKind.Loopback && onlyLoopback)
+        {
+            Exclude(ref s, IsNotLoopback(f));
         }
 
         bool v4 = f.Supports(IpVersion.IPv4), v6 = f.Supports(IpVersion.IPv6);
@@ -244,6 +252,9 @@ internal static class HardSetFilter
         static ExclusionReason IsLoopback(InterfaceFacts f) =>
             new(LoopbackOnly, () => $"{f.Name} is a loopback interface and the destination is not this host");
 
+        static ExclusionReason IsNotLoopback(InterfaceFacts f) =>
+            new(ThisHostOnly, () => $"the destination is this host, which only the loopback interface reaches, and {f.Name} is not it");
+
         static ExclusionReason HasNoFamily(InterfaceFacts f) => new(NoAddressFamily, () => $"{f.Name} has neither IPv4 nor IPv6");
 
         static ExclusionReason LacksFamily(InterfaceFacts f, string families, bool v4) =>
@@ -267,6 +278,25 @@ internal static class HardSetFilter
         }
 
         return false;
+    }
+
+    /// <summary>Every destination is this host: "localhost", or only loopback addresses (at least one).</summary>
+    private static bool OnlyLoopback(string host, ReadOnlySpan<UInt128> destinations)
+    {
+        if (string.Equals(host.TrimEnd('.'), "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var d in destinations)
+        {
+            if (!(d == UInt128.One || (Rfc6724.IsIPv4(d) && ((uint)(d & 0xFFFF_FFFF) >> 24) == 127)))
+            {
+                return false;
+            }
+        }
+
+        return destinations.Length > 0;
     }
 
     private static void Exclude(ref InterfaceState s, ExclusionReason reason) => (s.Reasons ??= []).Add(reason);

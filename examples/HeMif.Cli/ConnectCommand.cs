@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Text.Json;
+using HeMif.Configuration;
+using HeMif.Planning;
+
+namespace HeMif.Cli;
+
+/// <summary>
+/// <c>hemif connect HOST PORT [--interfaces FILE] [--policy FILE] [--transport tcp|quic|any] [--probe-url URL]
+/// [--no-validation] [--json]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
+/// (times in real milliseconds). Exit codes: 0 connected, 3 nothing connected, 2 bad input.
+/// </summary>
+public static class ConnectCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("host") { Description = "Destination host name or IP literal" };
+        var port = new Argument<int>("port") { Description = "Destination port (1-65535)" };
+        var interfaces = new Option<FileInfo?>("--interfaces") { Description = "Host override file: kind, cost flags, PvD, DNS servers, probe settings (docs/connect.md)" };
+        var policy = new Option<FileInfo?>("--policy") { Description = "Policy file (docs/policy.md)" };
+        var transport = new Option<string>("--transport") { Description = "tcp, quic or any (QUIC races first where the host supports it)", DefaultValueFactory = _ => "tcp" };
+        transport.AcceptOnlyFromAmong("tcp", "quic", "any");
+        var probeUrl = new Option<Uri?>("--probe-url") { Description = "Connectivity check URL (must answer 204)" };
+        var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
+        var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
+        {
+            host, port, interfaces, policy, transport, probeUrl, noValidation, json,
+        };
+
+        command.SetAction(parse =>
+        {
+            var portValue = parse.GetValue(port);
+            if (portValue is < 1 or > 65535)
+            {
+                error.WriteLine($"hemif: the port must be between 1 and 65535; got {portValue}.");
+                return Program.BadInput;
+            }
+
+            IHeMifConnector connector;
+            try
+            {
+                var policyFile = parse.GetValue(policy);
+                connector = HeMifConnector.Create(new HeMifConnectorOptions
+                {
+                    Policy = policyFile is null ? HeMifPolicy.Empty : HeMifConfiguration.LoadPolicyFile(policyFile.FullName),
+                    OverridesFile = parse.GetValue(interfaces)?.FullName,
+                    ProbeUrl = parse.GetValue(probeUrl),
+                    DisableValidation = parse.GetValue(noValidation),
+                });
+            }
+            catch (Exception e) when (e is HeMifConfigurationException or ArgumentException)
+            {
+                error.WriteLine($"hemif: {e.Message}");
+                return Program.BadInput;
+            }
+
+            var options = new ConnectOptions { Transport = parse.GetValue(transport) == "tcp" ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic };
+            try
+            {
+                Report.RaceReport report;
+                int exit;
+                try
+                {
+                    var connection = connector.ConnectAsync(parse.GetValue(host)!, portValue, options).GetAwaiter().GetResult();
+                    report = connection.Report;
+                    connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    exit = 0;
+                }
+                catch (HeMifConnectException e)
+                {
+                    report = e.Report;
+                    error.WriteLine($"hemif: {e.Message}");
+                    exit = Program.NoCandidate;
+                }
+
+                if (parse.GetValue(json))
+                {
+                    output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json("connect", report), RaceOutput.JsonOptions));
+                }
+                else
+                {
+                    RaceOutput.WriteText(output, report, "Connect");
+                }
+
+                return exit;
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"hemif: {e.Message}");
+                return Program.BadInput;
+            }
+            finally
+            {
+                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        });
+        return command;
+    }
+}

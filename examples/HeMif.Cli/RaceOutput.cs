@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using HeMif.Report;
+
+namespace HeMif.Cli;
+
+/// <summary>How the CLI shows a race: the timeline as text, or one JSON object (the same for simulate and connect).</summary>
+public static class RaceOutput
+{
+    /// <summary>Indented, with the characters the timeline uses (§, →) left as they are.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A header line with the race's timings, one line per event, and the outcome.</summary>
+    public static void WriteText(TextWriter o, RaceReport race, string title)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(race);
+        o.WriteLine($"{title}: {race.Host}:{race.Port}  (fallback delay {Ms(race.Timings.FallbackDelay)} ms, " +
+                    $"attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, resolution delay {Ms(race.Timings.ResolutionDelay)} ms)");
+        foreach (var e in race.Events)
+        {
+            o.WriteLine($"  {Ms(e.At),9} ms  {e.Kind,-14} {(e.Interface is null ? "" : e.Interface + ": ")}{e.Detail}");
+        }
+
+        o.WriteLine(race.Outcome == RaceOutcome.Connected
+            ? $"  connected over {race.Winner!.Interface} ({race.Winner.Kind}), {race.Winner.Transport.ToUpperInvariant()} {race.Winner.Family} to {race.Winner.Remote} in {Ms(race.TimeToConnect!.Value)} ms"
+            : $"  failed: {race.Failure}");
+    }
+
+    /// <summary>One race as the JSON object `hemif simulate --json` and `hemif connect --json` print.</summary>
+    public static Dictionary<string, object?> Json(string scenario, RaceReport r) => new()
+    {
+        ["scenario"] = scenario,
+        ["host"] = r.Host,
+        ["port"] = r.Port,
+        ["outcome"] = r.Outcome == RaceOutcome.Connected ? "connected" : "failed",
+        ["winner"] = r.Winner is null ? null : new Dictionary<string, object?>
+        {
+            ["interface"] = r.Winner.Interface,
+            ["kind"] = r.Winner.Kind.ToString(),
+            ["transport"] = r.Winner.Transport,
+            ["family"] = r.Winner.Family,
+            ["remote"] = r.Winner.Remote,
+        },
+        ["timeToConnectMs"] = r.TimeToConnect?.TotalMilliseconds,
+        ["failure"] = r.Failure,
+        ["settings"] = new Dictionary<string, object?>
+        {
+            ["fallbackDelayMs"] = r.Timings.FallbackDelay.TotalMilliseconds,
+            ["connectionAttemptDelayMs"] = r.Timings.ConnectionAttemptDelay.TotalMilliseconds,
+            ["resolutionDelayMs"] = r.Timings.ResolutionDelay.TotalMilliseconds,
+        },
+        ["attempts"] = r.Attempts.Select(a => new Dictionary<string, object?>
+        {
+            ["id"] = a.Id,
+            ["interface"] = a.Interface,
+            ["transport"] = a.Transport,
+            ["family"] = a.Family,
+            ["remote"] = a.Remote,
+            ["startMs"] = a.Start.TotalMilliseconds,
+            ["endMs"] = a.End?.TotalMilliseconds,
+            ["result"] = a.Result,
+            ["error"] = a.Error,
+        }).ToList(),
+        ["excluded"] = r.Excluded.Select(x => new Dictionary<string, object?>
+        {
+            ["interface"] = x.Interface,
+            ["reasons"] = x.Reasons.Select(reason => reason.ToString()).ToList(),
+        }).ToList(),
+        ["events"] = r.Events.Select(e => new Dictionary<string, object?>
+        {
+            ["atMs"] = e.At.TotalMilliseconds,
+            ["kind"] = e.Kind,
+            ["interface"] = e.Interface,
+            ["detail"] = e.Detail,
+        }).ToList(),
+    };
+
+    /// <summary>Milliseconds, invariant, up to three decimals.</summary>
+    public static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,314 @@
+using System.Net;
+using System.Net.Sockets;
+using HeMif.Engine;
+using HeMif.Interfaces;
+using HeMif.Planning;
+using HeMif.Race;
+using HeMif.Report;
+using HeMif.Resolve;
+using HeMif.Transports.Discovery;
+using HeMif.Transports.Probes;
+using HeMif.Transports.Tcp;
+using HeMif.Validate;
+
+namespace HeMif;
+
+/// <summary>How a connector is set up.</summary>
+public sealed record HeMifConnectorOptions
+{
+    /// <summary>The hard and soft sets (draft §4). Default: none, common practice only.</summary>
+    public HeMifPolicy Policy { get; init; } = HeMifPolicy.Empty;
+
+    /// <summary>The interfaces to use; null (the default) discovers the host's own.</summary>
+    public IReadOnlyList<InterfaceFacts>? Interfaces { get; init; }
+
+    /// <summary>
+    /// A host override file (what the OS cannot tell: kind, cost flags, PvD, DNS servers, probe settings; see
+    /// docs/connect.md). Null: none.
+    /// </summary>
+    public string? OverridesFile { get; init; }
+
+    /// <summary>The connectivity check URL (draft §5.2.1); null keeps the file's or the default platform check.</summary>
+    public Uri? ProbeUrl { get; init; }
+
+    /// <summary>Skip validation (every up interface counts as validated). Only for hosts without a check server.</summary>
+    public bool DisableValidation { get; init; }
+
+    /// <summary>How long the whole race may take. Default: 30 s.</summary>
+    public TimeSpan RaceTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>Per-request hints.</summary>
+public sealed record ConnectOptions
+{
+    /// <summary>The transport: TCP (default), or QUIC (raced first, TCP behind it, where the host supports QUIC).</summary>
+    public Filter.TransportProtocol Transport { get; init; } = Filter.TransportProtocol.Tcp;
+
+    /// <summary>The expected transfer size, for size rules (draft §4.1.2: "Only download applications larger than 20Mb over WiFi").</summary>
+    public long? ExpectedBytes { get; init; }
+
+    /// <summary>A traffic class for policy rules.</summary>
+    public string? TrafficClass { get; init; }
+}
+
+/// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
+public interface IHeMifConnector : IAsyncDisposable
+{
+    /// <summary>Every validation state change of every interface (a caller may re-select on it).</summary>
+    IObservable<InterfaceStateChanged> InterfaceStates { get; }
+
+    /// <summary>Every timeline event of every race.</summary>
+    IObservable<RaceEvent> RaceEvents { get; }
+
+    /// <summary>
+    /// Connects to <paramref name="host"/>:<paramref name="port"/>. Throws <see cref="HeMifConnectException"/> (with the
+    /// report of every attempt and exclusion) when nothing connects, <see cref="OperationCanceledException"/> when the
+    /// caller cancels, <see cref="ArgumentException"/> for a bad host or port.
+    /// </summary>
+    Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The winning connection. Disposing it closes it.</summary>
+public sealed class HeMifConnection : IAsyncDisposable
+{
+    private readonly IAsyncDisposable _path;
+
+    internal HeMifConnection(IConnectedPath path, RaceReport report)
+    {
+        _path = path;
+        Stream = path.Stream ?? throw new InvalidOperationException("The winning transport returned no stream.");
+        Socket = path.Socket;
+        LocalEndPoint = path.LocalEndPoint;
+        RemoteEndPoint = path.RemoteEndPoint;
+        Report = report;
+    }
+
+    /// <summary>The byte stream.</summary>
+    public Stream Stream { get; }
+
+    /// <summary>The socket, for TCP.</summary>
+    public Socket? Socket { get; }
+
+    /// <summary>The local endpoint (on the winning interface).</summary>
+    public IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>The remote endpoint.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The race that chose it: winner, attempts, exclusions, timeline.</summary>
+    public RaceReport Report { get; }
+
+    /// <summary>The winning interface's name.</summary>
+    public string Interface => Report.Winner!.Interface;
+
+    /// <summary>The winning transport (<c>tcp</c> or <c>quic</c>).</summary>
+    public string Transport => Report.Winner!.Transport;
+
+    /// <summary>Closes the connection.</summary>
+    public ValueTask DisposeAsync() => _path.DisposeAsync();
+}
+
+/// <summary>Nothing connected; <see cref="Report"/> lists every attempt, why it failed, and every excluded interface.</summary>
+public sealed class HeMifConnectException : Exception
+{
+    /// <summary>Creates the exception from the race's report.</summary>
+    public HeMifConnectException(RaceReport report)
+        : base(Describe(report)) => Report = report;
+
+    /// <summary>Creates the exception (serialization-style constructors are not supported).</summary>
+    public HeMifConnectException()
+        : base("No connection could be made.") => Report = null!;
+
+    /// <summary>Creates the exception.</summary>
+    public HeMifConnectException(string message)
+        : base(message) => Report = null!;
+
+    /// <summary>Creates the exception.</summary>
+    public HeMifConnectException(string message, Exception innerException)
+        : base(message, innerException) => Report = null!;
+
+    /// <summary>The race: attempts, exclusions, timeline.</summary>
+    public RaceReport Report { get; }
+
+    private static string Describe(RaceReport report)
+    {
+        var lines = new List<string> { $"No connection to {report.Host}:{report.Port}: {report.Failure}" };
+        lines.AddRange(report.Attempts.Select(a => $"  attempt #{a.Id} {a.Transport} {a.Remote} on {a.Interface}: {a.Result}{(a.Error is null ? "" : ": " + a.Error)}"));
+        lines.AddRange(report.Excluded.Select(x => $"  not used: {x.Interface}: {string.Join("; ", x.Reasons)}"));
+        return string.Join(Environment.NewLine, lines);
+    }
+}
+
+/// <summary>Creates connectors on the real network.</summary>
+public static class HeMifConnector
+{
+    /// <summary>
+    /// Creates a connector: discovers (or takes) the interfaces, applies the override file, starts validating them.
+    /// Throws <see cref="ArgumentException"/> when there is no usable interface or the override file names interfaces
+    /// the host does not have, and <see cref="Configuration.HeMifConfigurationException"/> for a malformed file.
+    /// </summary>
+    public static IHeMifConnector Create(HeMifConnectorOptions? options = null)
+    {
+        options ??= new HeMifConnectorOptions();
+        var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
+        var interfaces = options.Interfaces ?? new InterfaceDiscovery().Discover();
+        if (overrides is not null)
+        {
+            interfaces = overrides.ApplyTo(interfaces);
+        }
+
+        if (interfaces.Count == 0)
+        {
+            throw new ArgumentException("There is no interface to connect over: the host reports none and none were given.", nameof(options));
+        }
+
+        var probeSettings = overrides?.Probe ?? new ProbeSettings();
+        var tcp = new TcpTransport();
+        IInterfaceResolver resolver = new SystemResolverFallback();
+        IConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
+            ? new NoValidation()
+            : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider);
+        var engine = new HeMifEngine(new EngineOptions
+        {
+            Interfaces = interfaces,
+            Policy = options.Policy,
+            Probe = probe,
+            Resolver = resolver,
+            Tcp = tcp,
+            Quic = null,
+            TimeProvider = options.TimeProvider,
+            Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
+            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
+        });
+        // Only discovered interfaces are watched: given ones are the caller's to update.
+        var discovery = new InterfaceDiscovery();
+        var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces,
+            () => discovery.Discover(), engine.UpdateInterface, options.TimeProvider, TimeSpan.FromSeconds(30));
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2));
+    }
+
+    private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    {
+        var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
+        {
+            Url = settings.Url ?? new HttpProbeOptions().Url,
+            ExpectedStatus = settings.ExpectedStatus,
+            Timeout = settings.Timeout,
+        }, time);
+        return settings.NonexistentName is { } ghost
+            ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
+            : http;
+    }
+
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait) : IHeMifConnector
+    {
+        private readonly SemaphoreSlim _firstValidation = new(1, 1);
+        private bool _validated;
+
+        public IObservable<InterfaceStateChanged> InterfaceStates => engine.InterfaceStates;
+
+        public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
+
+        public async Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            if (port is < 1 or > 65535)
+            {
+                throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            options ??= new ConnectOptions();
+            var request = new ConnectionRequest(host, port)
+            {
+                Transport = options.Transport,
+                ExpectedBytes = options.ExpectedBytes,
+                TrafficClass = options.TrafficClass,
+                DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
+            };
+            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            watcher?.Dispose();
+            await engine.DisposeAsync().ConfigureAwait(false);
+            _firstValidation.Dispose();
+        }
+
+        /// <summary>
+        /// Draft §5.2.1: only validated interfaces take part, so the first request waits (at most the probe timeout) for
+        /// the first examination of every interface instead of racing on none.
+        /// </summary>
+        private async Task WaitForFirstValidationAsync(CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _validated))
+            {
+                return;
+            }
+
+            await _firstValidation.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var start = TimeProvider.System.GetTimestamp();
+                while (!Examined(engine.CurrentStates) && TimeProvider.System.GetElapsedTime(start) < validationWait)
+                {
+                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref _validated, true);
+            }
+            finally
+            {
+                _firstValidation.Release();
+            }
+        }
+
+        private bool Examined(IReadOnlyDictionary<string, InterfaceStateChanged> states) =>
+            states.Count == engine.InterfaceCount && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
+    }
+
+    /// <summary>Validation turned off by configuration: an up interface counts as validated, and the timeline says so.</summary>
+    private sealed class NoValidation : IConnectivityProbe
+    {
+        public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
+            Task.FromResult(new ValidationResult(ValidationState.Validated, "validation disabled by configuration"));
+    }
+
+    /// <summary>
+    /// The system resolver, used for every interface until the per-interface stub resolver lands: its answers are not
+    /// scoped to the interface (draft §7.3), and every answer says so.
+    /// </summary>
+    private sealed class SystemResolverFallback : IInterfaceResolver
+    {
+        public async Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
+        {
+            if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
+            {
+                return new ResolveResult(literal.AddressFamily == family ? [literal] : []);
+            }
+
+            try
+            {
+                return new ResolveResult(await Dns.GetHostAddressesAsync(host, family, cancellationToken).ConfigureAwait(false));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.HostNotFound)
+            {
+                return ResolveResult.Failure("NXDOMAIN (system resolver)");
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.NoData)
+            {
+                return new ResolveResult([]);
+            }
+            catch (SocketException e)
+            {
+                return ResolveResult.Failure($"{e.SocketErrorCode} (system resolver)");
+            }
+        }
+    }
+}

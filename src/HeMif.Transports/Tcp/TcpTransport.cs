@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using HeMif.Interfaces;
+using HeMif.Race;
+using HeMif.Sort;
+
+namespace HeMif.Transports.Tcp;
+
+/// <summary>
+/// One TCP attempt = one socket pinned to its interface: bound to the interface's source address for the destination
+/// (RFC 6724 §5) and, on Linux, to the device itself (<c>SO_BINDTODEVICE</c>; it needs root or CAP_NET_RAW, so when the
+/// kernel refuses it the attempt goes on with the address binding alone, and <see cref="DeviceBindingRefused"/> says
+/// so). Failures are classified for the planner: RST and ICMP unreachable/prohibited are hard errors (draft §7.2),
+/// timeouts and the rest soft. The socket is disposed on every path but success, where the caller owns it.
+/// </summary>
+internal sealed class TcpTransport : IAttemptTransport
+{
+    private const int SolSocket = 1;
+    private const int SoBindToDevice = 25;
+    private int _deviceBindingRefused;
+
+    public TransportProtocol Protocol => TransportProtocol.Tcp;
+
+    public string? UnsupportedReason => null;
+
+    /// <summary>Whether the kernel refused SO_BINDTODEVICE at least once (attempts then used address binding only).</summary>
+    public bool DeviceBindingRefused => Volatile.Read(ref _deviceBindingRefused) != 0;
+
+    public async Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(networkInterface);
+        ArgumentNullException.ThrowIfNull(remote);
+        cancellationToken.ThrowIfCancellationRequested();
+        var source = SourceAddress(networkInterface, remote.Address);
+        if (source is null && networkInterface.Addresses.Count > 0)
+        {
+            throw new AttemptFailedException(AttemptFailureKind.Hard,
+                $"{networkInterface.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address to connect to {remote} from");
+        }
+
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            PinToDevice(socket, networkInterface.Name);
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+            }
+
+            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            return new TcpConnectedPath(socket);
+        }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            throw;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new AttemptFailedException(Classify(e.SocketErrorCode), $"{Describe(e.SocketErrorCode)} ({remote} on {networkInterface.Name})", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Hard errors end the path at once (draft §7.2: "a hard error [RFC1122] in replied ICMP could serve as a trigger
+    /// for the fallback process"): RST, ICMP unreachable (host, network, port) and administratively prohibited.
+    /// </summary>
+    internal static AttemptFailureKind Classify(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.HostUnreachable or SocketError.NetworkUnreachable
+            or SocketError.HostDown or SocketError.NetworkDown or SocketError.AccessDenied or SocketError.AddressNotAvailable => AttemptFailureKind.Hard,
+        _ => AttemptFailureKind.Soft,
+    };
+
+    internal static string Describe(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.ConnectionReset => "connection reset",
+        SocketError.HostUnreachable => "host unreachable",
+        SocketError.NetworkUnreachable => "network unreachable",
+        SocketError.HostDown => "host down",
+        SocketError.NetworkDown => "network down",
+        SocketError.AccessDenied => "administratively prohibited",
+        SocketError.AddressNotAvailable => "source address not available",
+        SocketError.TimedOut => "timed out",
+        _ => error.ToString(),
+    };
+
+    /// <summary>RFC 6724 §5 source address selection among the interface's own addresses of the destination's family.</summary>
+    internal static IPAddress? SourceAddress(InterfaceFacts facts, IPAddress destination)
+    {
+        var candidates = new List<SourceCandidate>(facts.Addresses.Count);
+        for (var i = 0; i < facts.Addresses.Count; i++)
+        {
+            candidates.Add(SourceCandidate.From(facts.Addresses[i], 0, i));
+        }
+
+        var chosen = Rfc6724.SelectSource(candidates.ToArray(), Rfc6724.ToUInt128(destination), 0, AddressSelectionPolicyTable.Default);
+        if (chosen is not { } c)
+        {
+            return null;
+        }
+
+        var address = facts.Addresses[c.AddressIndex].Address;
+        if (address.IsIPv6LinkLocal && destination.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId == 0)
+        {
+            return null; // a link-local source without a scope cannot be bound; let the kernel choose on the device
+        }
+
+        return address;
+    }
+
+    private void PinToDevice(Socket socket, string device)
+    {
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref _deviceBindingRefused) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.SetRawSocketOption(SolSocket, SoBindToDevice, Encoding.ASCII.GetBytes(device + "\0"));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            // EPERM: no root or CAP_NET_RAW. Address binding alone from now on, and say so.
+            Interlocked.Exchange(ref _deviceBindingRefused, 1);
+        }
+        catch (SocketException)
+        {
+            // ENODEV and the like: no such device on this host (facts from an override file); address binding alone.
+        }
+    }
+}
+
+/// <summary>A connected TCP socket, handed to the caller: the stream owns the socket.</summary>
+internal sealed class TcpConnectedPath(Socket socket) : IConnectedPath
+{
+    private readonly NetworkStream _stream = new(socket, ownsSocket: true);
+
+    public IPEndPoint? LocalEndPoint => socket.LocalEndPoint as IPEndPoint;
+
+    public IPEndPoint RemoteEndPoint => (IPEndPoint)socket.RemoteEndPoint!;
+
+    public Stream? Stream => _stream;
+
+    public Socket? Socket => socket;
+
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using HeMif.Configuration;
+using HeMif.Interfaces;
+using HeMif.Report;
+
+namespace HeMif.Transports.Tests.Connector;
+
+/// <summary>The public connector on loopback: a connection or an exception that lists every attempt; bad input rejected clearly.</summary>
+public sealed class ConnectorTests
+{
+    private static readonly InterfaceFacts Loopback = new("lo", InterfaceKind.Loopback)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Loopback, 8)],
+    };
+
+    private static IHeMifConnector Create(Uri? probe = null) => HeMifConnector.Create(new HeMifConnectorOptions
+    {
+        Interfaces = [Loopback],
+        DisableValidation = probe is null,
+        ProbeUrl = probe,
+    });
+
+    [Fact]
+    public async Task A_connection_comes_back_with_its_stream_interface_and_report()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        await using var connector = Create();
+
+        await using var connection = await connector.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptSocketAsync();
+        await connection.Stream.WriteAsync("ping"u8.ToArray());
+        var buffer = new byte[4];
+        Assert.Equal(4, await accepted.ReceiveAsync(buffer));
+
+        Assert.Equal("lo", connection.Interface);
+        Assert.Equal("tcp", connection.Transport);
+        Assert.Equal(RaceOutcome.Connected, connection.Report.Outcome);
+        Assert.Contains(connection.Report.Events, e => e.Kind == "won");
+    }
+
+    [Fact]
+    public async Task When_nothing_connects_the_exception_lists_every_attempt_and_why()
+    {
+        await using var connector = Create();
+        var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", ClosedPort()));
+        Assert.Contains("connection refused", error.Message, StringComparison.Ordinal);
+        Assert.Contains("attempt #0 tcp 127.0.0.1:", error.Message, StringComparison.Ordinal);
+        Assert.Equal(RaceOutcome.Failed, error.Report.Outcome);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65536)]
+    public async Task A_port_outside_1_to_65535_is_rejected_naming_it(int port)
+    {
+        await using var connector = Create();
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => connector.ConnectAsync("127.0.0.1", port));
+        Assert.Contains($"got {port}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_interface_list_is_rejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [] }));
+        Assert.Contains("no interface to connect over", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_override_file_naming_an_interface_the_host_lacks_is_rejected_naming_it()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"hemif-overrides-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """{ "interfaces": [ { "name": "wlan9", "kind": "Wifi" } ] }""");
+        try
+        {
+            var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Contains("wlan9", error.Message, StringComparison.Ordinal);
+            Assert.Contains("the host has: lo", error.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(file, """{ "interfaces": [ { "name": "lo", "metred": true } ] }""");
+            var bad = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Contains(Path.GetFileName(file), bad.Message, StringComparison.Ordinal);
+            Assert.Contains("$.interfaces[0]", bad.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>§5.2.1: the interface takes part once its check answered 204, and not when the check finds a portal.</summary>
+    [Fact]
+    public async Task Validation_runs_the_HTTP_check_over_the_interface_before_the_first_request()
+    {
+        using var service = new TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        var servicePort = ((IPEndPoint)service.LocalEndpoint).Port;
+
+        await using (var ok = new OneShotHttp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"))
+        await using (var connector = Create(new Uri($"http://127.0.0.1:{ok.Port}/generate_204")))
+        await using (var connection = await connector.ConnectAsync("127.0.0.1", servicePort))
+        {
+            Assert.Equal("lo", connection.Interface);
+        }
+
+        await using (var portal = new OneShotHttp("HTTP/1.1 302 Found\r\nLocation: http://portal.example.net/\r\nContent-Length: 0\r\n\r\n"))
+        await using (var connector = Create(new Uri($"http://127.0.0.1:{portal.Port}/generate_204")))
+        {
+            var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", servicePort));
+            Assert.Contains("not validated: CaptivePortal", error.Message, StringComparison.Ordinal);
+            Assert.Empty(error.Report.Attempts);
+        }
+    }
+
+    [Fact]
+    public async Task The_callers_cancellation_ends_the_request_with_OperationCanceledException()
+    {
+        await using var connector = Create();
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connector.ConnectAsync("127.0.0.1", 9, cancellationToken: cts.Token));
+    }
+
+    /// <summary>Issue 5: "no leaked socket (test it by counting open file descriptors before and after 1,000 failing races)".</summary>
+    [Fact]
+    public async Task A_thousand_failing_races_leave_no_file_descriptor_behind()
+    {
+        if (!Directory.Exists("/proc/self/fd"))
+        {
+            Assert.Fail("This check needs /proc/self/fd (Linux); it could not run here.");
+        }
+
+        await using var connector = Create();
+        var port = ClosedPort();
+        for (var i = 0; i < 50; i++)
+        {
+            await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", port));
+        }
+
+        var before = Directory.GetFiles("/proc/self/fd").Length;
+        for (var i = 0; i < 1000; i++)
+        {
+            await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", port));
+        }
+
+        var after = Directory.GetFiles("/proc/self/fd").Length;
+        Assert.True(after - before < 20, $"{after - before} more file descriptors after 1,000 failing races");
+    }
+
+    private static int ClosedPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Answers every request with the same bytes until disposed.</summary>
+    private sealed class OneShotHttp : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public OneShotHttp(string answer)
+        {
+            _listener.Start();
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    using var client = await _listener.AcceptSocketAsync(_stop.Token);
+                    var buffer = new byte[4096];
+                    var head = "";
+                    while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        var n = await client.ReceiveAsync(buffer, _stop.Token);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        head += Encoding.ASCII.GetString(buffer, 0, n);
+                    }
+
+                    await client.SendAsync(Encoding.ASCII.GetBytes(answer), _stop.Token);
+                    client.Shutdown(SocketShutdown.Both);
+                }
+            });
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (SocketException)
+            {
+            }
+
+            _stop.Dispose();
+        }
+    }
+}

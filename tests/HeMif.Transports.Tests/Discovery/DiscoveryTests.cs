@@ -1,0 +1,115 @@
+using System.Net;
+using HeMif.Interfaces;
+using HeMif.TestKit;
+using HeMif.Transports.Discovery;
+
+namespace HeMif.Transports.Tests.Discovery;
+
+/// <summary>Interface discovery: the kind from sysfs then the name; the watcher reports what changed.</summary>
+public sealed class DiscoveryTests : IDisposable
+{
+    private readonly DirectoryInfo _sysfs = Directory.CreateTempSubdirectory("hemif-sysfs-");
+
+    public void Dispose() => _sysfs.Delete(recursive: true);
+
+    [Fact]
+    public void The_kind_comes_from_sysfs_wireless_uevent_and_type_before_the_name()
+    {
+        Directory.CreateDirectory(Path.Combine(_sysfs.FullName, "odd0", "wireless"));
+        Write("modem1/uevent", "INTERFACE=modem1\nDEVTYPE=wwan\n");
+        Write("wlx1/uevent", "DEVTYPE=wlan\n");
+        Write("lo/type", "772\n");
+        Write("t0/type", "65534\n");
+        var discovery = new InterfaceDiscovery(_sysfs.FullName);
+
+        Assert.Equal(InterfaceKind.Wifi, discovery.Classify("odd0"));
+        Assert.Equal(InterfaceKind.Cellular, discovery.Classify("modem1"));
+        Assert.Equal(InterfaceKind.Wifi, discovery.Classify("wlx1"));
+        Assert.Equal(InterfaceKind.Loopback, discovery.Classify("lo"));
+        Assert.Equal(InterfaceKind.Vpn, discovery.Classify("t0"));
+    }
+
+    [Theory]
+    [InlineData("wlan0", InterfaceKind.Wifi)]
+    [InlineData("rmnet_data0", InterfaceKind.Cellular)]
+    [InlineData("wwan0", InterfaceKind.Cellular)]
+    [InlineData("tun0", InterfaceKind.Vpn)]
+    [InlineData("wg0", InterfaceKind.Vpn)]
+    [InlineData("eth0", InterfaceKind.Ethernet)]
+    [InlineData("enp3s0", InterfaceKind.Ethernet)]
+    [InlineData("lo", InterfaceKind.Loopback)]
+    [InlineData("br-lan", InterfaceKind.Other)]
+    public void Without_sysfs_hints_the_name_decides(string name, InterfaceKind kind) =>
+        Assert.Equal(kind, new InterfaceDiscovery(_sysfs.FullName).Classify(name));
+
+    [Fact]
+    public void This_hosts_loopback_is_discovered_up_with_its_address()
+    {
+        var lo = new InterfaceDiscovery().Discover().FirstOrDefault(f => f.Name == "lo");
+        Assert.NotNull(lo);
+        Assert.Equal(InterfaceKind.Loopback, lo.Kind);
+        Assert.True(lo.IsUp);
+        Assert.Contains(lo.Addresses, a => a.Address.Equals(IPAddress.Loopback));
+    }
+
+    [Fact]
+    public void The_override_file_fills_in_what_the_OS_cannot_tell()
+    {
+        var overrides = HostOverrides.Parse("""
+            { "interfaces": [ { "name": "eth9", "kind": "Cellular", "metered": true, "roaming": true, "pvd": "pvd.example.net", "dnsServers": ["192.0.2.53"] } ],
+              "probe": { "url": "http://check.example.net/generate_204", "timeoutMs": 1500, "nonexistentName": "x.invalid" } }
+            """, "host.json");
+        var facts = overrides.ApplyTo([new InterfaceFacts("eth9", InterfaceKind.Ethernet)]).Single();
+        Assert.Equal((InterfaceKind.Cellular, true, true, "pvd.example.net"), (facts.Kind, facts.Metered, facts.Roaming, facts.PvdId));
+        Assert.Equal([IPAddress.Parse("192.0.2.53")], facts.DnsServers);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), overrides.Probe.Timeout);
+        Assert.Equal("x.invalid", overrides.Probe.NonexistentName);
+    }
+
+    [Theory]
+    [InlineData("""{ "interfaces": [ { "name": "a" }, { "name": "a" } ] }""", "$.interfaces[1].name", "one override per interface")]
+    [InlineData("""{ "interfaces": [ { "name": "a", "kind": "Satellite" } ] }""", "$.interfaces[0].kind", "")]
+    [InlineData("""{ "interfaces": [ { "name": "a", "dnsServers": ["not-an-ip"] } ] }""", "$.interfaces[0].dnsServers[0]", "")]
+    [InlineData("""{ "probe": { "timeoutMs": -1 } }""", "$.probe.timeoutMs", "from 1 to 600000")]
+    [InlineData("""{ "probes": {} }""", "$", "")]
+    [InlineData("""{ "interfaces": [ """, "$", "valid JSON")]
+    public void A_malformed_override_file_names_the_file_the_JSON_path_and_the_expectation(string json, string path, string expected)
+    {
+        var error = Assert.Throws<HeMif.Configuration.HeMifConfigurationException>(() => HostOverrides.Parse(json, "host.json"));
+        Assert.Contains("host.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_watcher_reports_an_interface_whose_link_or_addresses_changed_and_keeps_the_overridden_facts()
+    {
+        var time = new ManualTimeProvider();
+        var initial = new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Metered = true, Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] };
+        var current = new List<InterfaceFacts> { new("wlan0", InterfaceKind.Other) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] } };
+        var changes = new List<InterfaceFacts>();
+        using var watcher = new InterfaceWatcher([initial], () => current, changes.Add, time, TimeSpan.FromSeconds(30), listenToOs: false);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Empty(changes);
+
+        current = [new("wlan0", InterfaceKind.Other) { Addresses = [new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)] }, new("tun0", InterfaceKind.Vpn)];
+        time.Advance(TimeSpan.FromSeconds(30));
+        var changed = Assert.Single(changes);
+        Assert.Equal(IPAddress.Parse("198.51.100.10"), changed.Addresses.Single().Address);
+        Assert.True(changed.Metered, "the overridden facts stay");
+        Assert.Equal(InterfaceKind.Wifi, changed.Kind);
+        Assert.Equal(["tun0"], watcher.Appeared);
+
+        current = [];
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.False(changes[^1].IsUp, "an interface that disappeared is down");
+    }
+
+    private void Write(string relative, string content)
+    {
+        var path = Path.Combine(_sysfs.FullName, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+}
