@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace HeMif.Lab;
+
+/// <summary>A command line that cannot be carried out as written.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// <c>HeMif.Lab COMMAND ...</c>: the lab's helpers. Probes print one JSON object on one line and exit
+/// 0 when they succeeded, 1 when the network said no (refused, unreachable, timed out), 2 on bad input.
+/// </summary>
+internal static class Program
+{
+    private const string Usage = """
+        usage: HeMif.Lab COMMAND [options]
+          relay --link NSA:DEVA:NSB:DEVB:DELAYMS [--link ...] [--pid-file F]
+                join TAP devices of two namespaces, holding each frame DELAYMS in each direction
+          serve [--echo-port N] [--http-port N] [--mode check|portal] [--pid-file F]
+                TCP echo and HTTP (check: 204 on /generate_204; portal: 302 to the login page)
+          probe-tcp ADDR PORT [--bind ADDR] [--device DEV] [--timeout-ms N] [--echo]
+          measure ADDR PORT [--bind ADDR] [--device DEV] [--count N] [--timeout-ms N]
+          http-get URL [--connect ADDR] [--bind ADDR] [--device DEV] [--timeout-ms N]
+          dns-query SERVER NAME A|AAAA [--bind ADDR] [--device DEV] [--timeout-ms N]
+        """;
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help")
+            {
+                Console.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+
+            var options = Options.Parse(args.Skip(1));
+            return args[0] switch
+            {
+                "relay" => TapRelay.Run(options.All("link").Select(LinkSpec.Parse).ToList(), options.Value("pid-file")),
+                "serve" => await LabServer.RunAsync(options.Int("echo-port", 0), options.Int("http-port", 0), options.Mode(), options.Value("pid-file")),
+                "probe-tcp" => await ProbeTcpAsync(options),
+                "measure" => await MeasureAsync(options),
+                "http-get" => await HttpGetAsync(options),
+                "dns-query" => await DnsQueryAsync(options),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            await Console.Error.WriteLineAsync($"HeMif.Lab: {e.Message}\n{Usage}");
+            return 2;
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"HeMif.Lab {args[0]}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> ProbeTcpAsync(Options options)
+    {
+        var remote = options.Endpoint(0, 1);
+        var result = await Probes.ConnectAsync(remote, options.Pin(), options.Timeout(), options.Flag("echo"));
+        Print(new { remote = remote.ToString(), result.Connected, ms = Math.Round(result.Milliseconds, 3), result.Error, result.Local, result.Echoed });
+        return result.Connected && (!options.Flag("echo") || result.Echoed) ? 0 : 1;
+    }
+
+    private static async Task<int> MeasureAsync(Options options)
+    {
+        var remote = options.Endpoint(0, 1);
+        var count = options.Int("count", 5);
+        if (count is < 1 or > 1000)
+        {
+            throw new UsageException("--count must be 1..1000");
+        }
+
+        var samples = new List<double>();
+        var errors = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var result = await Probes.ConnectAsync(remote, options.Pin(), options.Timeout(), echo: false);
+            if (result.Connected)
+            {
+                samples.Add(Math.Round(result.Milliseconds, 3));
+            }
+            else
+            {
+                errors.Add(result.Error);
+            }
+        }
+
+        var sorted = samples.Order().ToList();
+        var median = sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        Print(new { remote = remote.ToString(), count, connected = samples.Count, medianMs = median, minMs = sorted.FirstOrDefault(), samples, errors });
+        return errors.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> HttpGetAsync(Options options)
+    {
+        if (!Uri.TryCreate(options.Positional(0), UriKind.Absolute, out var url) || url.Scheme != "http")
+        {
+            throw new UsageException("http-get wants an http:// URL");
+        }
+
+        var host = options.Value("connect") ?? url.Host.Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new UsageException($"'{host}' is not an address: give --connect ADDR for a URL with a name");
+        }
+
+        var remote = new IPEndPoint(address, url.Port);
+        var (status, location, error) = await Probes.HttpGetAsync(url, remote, options.Pin(), options.Timeout());
+        Print(new { url = url.ToString(), remote = remote.ToString(), status, location, error });
+        return status > 0 ? 0 : 1;
+    }
+
+    private static async Task<int> DnsQueryAsync(Options options)
+    {
+        var server = new IPEndPoint(options.Address(0), 53);
+        var name = options.Positional(1);
+        var type = options.Positional(2).ToUpperInvariant() switch
+        {
+            "A" => (ushort)1,
+            "AAAA" => (ushort)28,
+            var t => throw new UsageException($"dns-query asks A or AAAA, not '{t}'"),
+        };
+        var result = await DnsQuery.QueryAsync(server, name, type, options.Pin(), options.Timeout());
+        Print(new
+        {
+            server = server.ToString(),
+            name,
+            result.Answered,
+            result.Rcode,
+            addresses = result.Addresses.Select(a => a.ToString()).ToList(),
+            ms = Math.Round(result.Milliseconds, 3),
+            result.Error,
+        });
+        return result.Answered ? 0 : 1;
+    }
+
+    private static void Print<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary><c>--name value</c> pairs (repeatable), <c>--flag</c> switches and positional words.</summary>
+    private sealed class Options
+    {
+        private static readonly HashSet<string> Flags = ["echo"];
+        private readonly List<string> positional = [];
+        private readonly List<KeyValuePair<string, string>> named = [];
+
+        public static Options Parse(IEnumerable<string> args)
+        {
+            var options = new Options();
+            using var e = args.GetEnumerator();
+            while (e.MoveNext())
+            {
+                var arg = e.Current;
+                if (!arg.StartsWith("--", StringComparison.Ordinal))
+                {
+                    options.positional.Add(arg);
+                    continue;
+                }
+
+                var key = arg[2..];
+                if (Flags.Contains(key))
+                {
+                    options.named.Add(new(key, "true"));
+                }
+                else if (e.MoveNext())
+                {
+                    options.named.Add(new(key, e.Current));
+                }
+                else
+                {
+                    throw new UsageException($"{arg} needs a value");
+                }
+            }
+
+            return options;
+        }
+
+        public string Positional(int index) =>
+            index < positional.Count ? positional[index] : throw new UsageException($"argument {index + 1} is missing");
+
+        public IEnumerable<string> All(string key) => named.Where(p => p.Key == key).Select(p => p.Value);
+
+        public string? Value(string key) => All(key).LastOrDefault();
+
+        public bool Flag(string key) => Value(key) == "true";
+
+        public int Int(string key, int fallback)
+        {
+            var text = Value(key);
+            return text is null ? fallback
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+                : throw new UsageException($"--{key} wants a number, got '{text}'");
+        }
+
+        public TimeSpan Timeout() => TimeSpan.FromMilliseconds(Int("timeout-ms", 3000));
+
+        public HttpMode Mode() => Value("mode") switch
+        {
+            null or "check" => HttpMode.Check,
+            "portal" => HttpMode.Portal,
+            var m => throw new UsageException($"--mode is check or portal, not '{m}'"),
+        };
+
+        public IPAddress Address(int index) =>
+            IPAddress.TryParse(Positional(index), out var a) ? a : throw new UsageException($"'{Positional(index)}' is not an IP address");
+
+        public IPEndPoint Endpoint(int addressIndex, int portIndex)
+        {
+            var address = Address(addressIndex);
+            return int.TryParse(Positional(portIndex), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535
+                ? new IPEndPoint(address, port)
+                : throw new UsageException($"'{Positional(portIndex)}' is not a port (1..65535)");
+        }
+
+        public Pin Pin()
+        {
+            var bind = Value("bind");
+            IPAddress? address = null;
+            if (bind is not null && !IPAddress.TryParse(bind, out address))
+            {
+                throw new UsageException($"--bind wants an address, got '{bind}'");
+            }
+
+            return new Pin(address, Value("device"));
+        }
+    }
+}

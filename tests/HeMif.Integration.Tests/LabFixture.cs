@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace HeMif.Integration.Tests;
+
+/// <summary>One TCP connect from the client namespace (HeMif.Lab probe-tcp).</summary>
+public sealed record TcpProbe(string Remote, bool Connected, double Ms, string Error, string? Local, bool Echoed);
+
+/// <summary>Repeated TCP connects (HeMif.Lab measure): the median handshake time in milliseconds.</summary>
+public sealed record Measurement(string Remote, int Count, int Connected, double MedianMs, double MinMs, IReadOnlyList<double> Samples, IReadOnlyList<string> Errors);
+
+/// <summary>One HTTP GET from the client namespace (HeMif.Lab http-get).</summary>
+public sealed record HttpProbe(string Url, string Remote, int Status, string? Location, string Error);
+
+/// <summary>One DNS query from the client namespace (HeMif.Lab dns-query).</summary>
+public sealed record DnsProbe(string Server, string Name, bool Answered, string Rcode, IReadOnlyList<string> Addresses, double Ms, string Error);
+
+/// <summary>
+/// Packets the client sent per interface: every frame (<c>/sys/class/net/IF/statistics/tx_packets</c>,
+/// neighbour discovery included) and its TCP/UDP packets only (an nftables counter on the client's output).
+/// </summary>
+public sealed record PacketCounts(long WifiTx, long WifiTransport, long CellTx, long CellTransport);
+
+/// <summary>
+/// One lab (<c>lab/lab.sh up</c>) for the whole test collection: its names and addresses (the KEY=VALUE
+/// lines lab.sh prints), switching, probes run inside the client namespace, packet counters, and a
+/// teardown that always runs (DisposeAsync, and at process exit if the runner never got there).
+/// </summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
+    private readonly Dictionary<string, string> values = new(StringComparer.Ordinal);
+    private string? runId;
+
+    /// <summary>The repository's root (the folder holding lab/lab.sh).</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>lab/lab.sh.</summary>
+    public static string Script => Path.Combine(RepoRoot, "lab", "lab.sh");
+
+    /// <summary>The lab's helpers, built with this project and copied beside it.</summary>
+    public static string LabDll => Path.Combine(AppContext.BaseDirectory, "HeMif.Lab.dll");
+
+    /// <summary>The environment lab.sh gets: the helpers from this build.</summary>
+    public static IReadOnlyDictionary<string, string> ScriptEnvironment { get; } = new Dictionary<string, string> { ["HEMIF_LAB_DLL"] = LabDll };
+
+    /// <summary>Every KEY=VALUE line <c>lab.sh up</c> printed.</summary>
+    public IReadOnlyDictionary<string, string> Values => values;
+
+    public string RunId => runId ?? throw new InvalidOperationException("the lab is not up: " + (LabRequirements.Missing ?? "InitializeAsync did not run"));
+
+    public string ClientNamespace => this["NS_CLIENT"];
+
+    public string WifiInterface => this["WIFI_IF"];
+
+    public string CellInterface => this["CELL_IF"];
+
+    public IPAddress WifiAddress4 => Address("WIFI_ADDR4");
+
+    public IPAddress WifiAddress6 => Address("WIFI_ADDR6");
+
+    public IPAddress CellAddress4 => Address("CELL_ADDR4");
+
+    public IPAddress CellAddress6 => Address("CELL_ADDR6");
+
+    public IPAddress WifiDns4 => Address("WIFI_DNS4");
+
+    public IPAddress WifiDns6 => Address("WIFI_DNS6");
+
+    public IPAddress CellDns4 => Address("CELL_DNS4");
+
+    public IPAddress CellDns6 => Address("CELL_DNS6");
+
+    public IPAddress ServerAddress4 => Address("SERVER_ADDR4");
+
+    public IPAddress ServerAddress6 => Address("SERVER_ADDR6");
+
+    public IPAddress PortalAddress4 => Address("PORTAL_ADDR4");
+
+    public IPAddress PortalAddress6 => Address("PORTAL_ADDR6");
+
+    public int ServerTcpPort => Number("SERVER_TCP_PORT");
+
+    public int ServerHttpPort => Number("SERVER_HTTP_PORT");
+
+    public string ServiceName => this["SERVICE_NAME"];
+
+    public int WifiDelayMs => Number("WIFI_DELAY_MS");
+
+    public int CellDelayMs => Number("CELL_DELAY_MS");
+
+    public string this[string key] => values.TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"lab.sh up printed no {key} (run {runId ?? "not up"})");
+
+    public async Task InitializeAsync()
+    {
+        if (LabRequirements.Missing is { } why)
+        {
+            if (LabRequirements.InCi)
+            {
+                throw new InvalidOperationException("CI=true but the network lab cannot run: " + why + " (.ci/run installs the lab's packages)");
+            }
+
+            return; // every lab test is skipped with this reason (LabFactAttribute)
+        }
+
+        var up = await LabProcess.RunAsync("bash", [Script, "up"], TimeSpan.FromSeconds(120), ScriptEnvironment);
+        if (up.ExitCode != 0)
+        {
+            throw new InvalidOperationException("lab/lab.sh up failed (it tears down what it built):\n" + up);
+        }
+
+        foreach (var line in up.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                values[line[..eq]] = line[(eq + 1)..];
+            }
+        }
+
+        runId = values.GetValueOrDefault("RUN_ID") ?? throw new InvalidOperationException("lab/lab.sh up printed no RUN_ID:\n" + up);
+        AppDomain.CurrentDomain.ProcessExit += TearDownAtExit;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (runId is null)
+        {
+            return;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit -= TearDownAtExit;
+        var run = runId;
+        runId = null;
+        var down = await LabProcess.RunAsync("bash", [Script, "down", run], TimeSpan.FromSeconds(60), ScriptEnvironment);
+        var left = await NamespacesOfRunAsync(run);
+        if (down.ExitCode != 0 || left.Count > 0)
+        {
+            throw new InvalidOperationException($"lab/lab.sh down {run} left namespaces [{string.Join(", ", left)}]:\n{down}");
+        }
+    }
+
+    /// <summary>The namespaces of one run that <c>ip netns list</c> still shows.</summary>
+    public static async Task<IReadOnlyList<string>> NamespacesOfRunAsync(string run)
+    {
+        var list = await LabProcess.RunAsync("ip", ["netns", "list"], TimeSpan.FromSeconds(10));
+        return list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')[0])
+            .Where(n => n.StartsWith($"hm{run}-", StringComparison.Ordinal))
+            .ToList();
+    }
+
+    /// <summary>Puts the lab into a state: one of lab.sh's switches, or several joined by commas.</summary>
+    public async Task SwitchAsync(string name)
+    {
+        var result = await LabProcess.RunAsync("bash", [Script, "switch", RunId, name], TimeSpan.FromSeconds(30), ScriptEnvironment);
+        Assert.True(result.ExitCode == 0, $"lab.sh switch {name} failed:\n{result}");
+    }
+
+    /// <summary>Runs a HeMif.Lab command inside the client namespace (<c>ip netns exec</c>).</summary>
+    public Task<ProcessResult> InClientAsync(params string[] args) =>
+        LabProcess.RunAsync("ip", ["netns", "exec", ClientNamespace, "dotnet", LabDll, .. args], TimeSpan.FromSeconds(60));
+
+    public async Task<TcpProbe> ConnectAsync(IPAddress remote, IPAddress bind, int timeoutMs = 3000, bool echo = true)
+    {
+        string[] args = ["probe-tcp", remote.ToString(), Int(ServerTcpPort), "--bind", bind.ToString(), "--timeout-ms", Int(timeoutMs)];
+        return await ParseAsync<TcpProbe>(InClientAsync(echo ? [.. args, "--echo"] : args));
+    }
+
+    public Task<Measurement> MeasureAsync(IPAddress remote, IPAddress bind, int count) =>
+        ParseAsync<Measurement>(InClientAsync("measure", remote.ToString(), Int(ServerTcpPort), "--bind", bind.ToString(), "--count", Int(count)));
+
+    public Task<DnsProbe> QueryAsync(IPAddress server, string name, string type, IPAddress bind, int timeoutMs = 2000) =>
+        ParseAsync<DnsProbe>(InClientAsync("dns-query", server.ToString(), name, type, "--bind", bind.ToString(), "--timeout-ms", Int(timeoutMs)));
+
+    public Task<HttpProbe> HttpGetAsync(string url, IPAddress connect, IPAddress bind, int timeoutMs = 3000) =>
+        ParseAsync<HttpProbe>(InClientAsync("http-get", url, "--connect", connect.ToString(), "--bind", bind.ToString(), "--timeout-ms", Int(timeoutMs)));
+
+    /// <summary>Packets the client has sent so far on each interface (lab.sh count).</summary>
+    public async Task<PacketCounts> CountAsync()
+    {
+        var result = await LabProcess.RunAsync("bash", [Script, "count", RunId], TimeSpan.FromSeconds(30), ScriptEnvironment);
+        Assert.True(result.ExitCode == 0, "lab.sh count failed:\n" + result);
+        var counts = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('=', 2))
+            .ToDictionary(p => p[0], p => long.Parse(p[1], NumberStyles.None, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        return new PacketCounts(counts["WIFI_TX_PACKETS"], counts["WIFI_TRANSPORT_PACKETS"], counts["CELL_TX_PACKETS"], counts["CELL_TRANSPORT_PACKETS"]);
+    }
+
+    private static async Task<T> ParseAsync<T>(Task<ProcessResult> run)
+    {
+        var result = await run;
+        if (result.ExitCode > 1)
+        {
+            throw new InvalidOperationException("HeMif.Lab could not run the probe:\n" + result);
+        }
+
+        return JsonSerializer.Deserialize<T>(result.Stdout, Json) ?? throw new InvalidOperationException("HeMif.Lab printed nothing:\n" + result);
+    }
+
+    private static string Int(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private IPAddress Address(string key) => IPAddress.Parse(this[key]);
+
+    private int Number(string key) => int.Parse(this[key], NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private void TearDownAtExit(object? sender, EventArgs e)
+    {
+        if (runId is { } run)
+        {
+            LabProcess.RunAsync("bash", [Script, "down", run], TimeSpan.FromSeconds(30), ScriptEnvironment).GetAwaiter().GetResult();
+        }
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "lab", "lab.sh")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no lab/lab.sh above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>Every lab test shares one lab and runs one at a time (switches change the whole lab).</summary>
+[CollectionDefinition(Name)]
+public sealed class NetworkLab : ICollectionFixture<LabFixture>
+{
+    public const string Name = "network lab";
+}
