@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace HeMif.Integration.Tests;
+
+/// <summary>
+/// `hemif connect` run inside the lab's client namespace, switch by switch (issue 5): the winner's interface and
+/// family, the time to connect against the fastest working path's handshake measured in the same run, and no packet
+/// through an interface the policy prohibits.
+/// </summary>
+[Collection(NetworkLab.Name)]
+public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
+{
+    private static string Hemif => Path.Combine(AppContext.BaseDirectory, "hemif.dll");
+
+    [LabFact]
+    public async Task Healthy_Wi_Fi_wins_over_IPv6_with_one_attempt()
+    {
+        await lab.SwitchAsync("healthy");
+        var race = await ConnectAsync();
+        Assert.Equal(0, race.Exit);
+        Assert.Equal(("wlan0", "ipv6"), (race.Winner("interface"), race.Winner("family")));
+        Assert.Equal(1, race.Json.GetProperty("attempts").GetArrayLength());
+    }
+
+    /// <summary>
+    /// §3.1 "WiFi is broken", with validation off so that the race itself must find out: "Wi-Fi broken must connect in
+    /// under fallback delay + 3 × cellular RTT + 50 ms" (issue 5), compared with cellular's handshake in the same run.
+    /// </summary>
+    [LabFact]
+    public async Task Wi_Fi_broken_cellular_wins_within_the_fallback_delay_plus_three_cellular_RTTs()
+    {
+        await lab.SwitchAsync("wifi-broken");
+        var cellular = await lab.MeasureAsync(lab.ServerAddress6, lab.CellAddress6, count: 5);
+        var race = await ConnectAsync(validate: false);
+        Assert.Equal(0, race.Exit);
+        Assert.Equal("rmnet0", race.Winner("interface"));
+        var fallback = race.Json.GetProperty("settings").GetProperty("fallbackDelayMs").GetDouble();
+        var bound = fallback + (3 * cellular.MedianMs) + 50;
+        var took = race.Json.GetProperty("timeToConnectMs").GetDouble();
+        output.WriteLine($"time to connect {took:F1} ms; cellular handshake median {cellular.MedianMs:F1} ms; bound {bound:F1} ms");
+        Assert.True(took < bound, $"took {took} ms, bound {bound} ms");
+        Assert.All(race.Attempts("wlan0"), a => Assert.Equal("cancelled", a.GetProperty("result").GetString()));
+    }
+
+    /// <summary>With validation on, the broken Wi-Fi fails its check (§5.2.1) and is never raced.</summary>
+    [LabFact]
+    public async Task Wi_Fi_broken_with_validation_cellular_wins_and_Wi_Fi_is_excluded_as_unconnected()
+    {
+        await lab.SwitchAsync("wifi-broken");
+        var race = await ConnectAsync();
+        Assert.Equal(0, race.Exit);
+        Assert.Equal("rmnet0", race.Winner("interface"));
+        Assert.Empty(race.Attempts("wlan0"));
+        Assert.Contains("not validated", race.ExcludedReasons("wlan0"), StringComparison.Ordinal);
+    }
+
+    /// <summary>§7.2: a hard error starts the other interfaces at once.</summary>
+    [LabFact]
+    public async Task Wi_Fi_hard_error_cellular_wins_well_before_the_fallback_delay()
+    {
+        await lab.SwitchAsync("wifi-hard-error");
+        var race = await ConnectAsync(validate: false);
+        Assert.Equal(0, race.Exit);
+        Assert.Equal("rmnet0", race.Winner("interface"));
+        Assert.True(race.Json.GetProperty("timeToConnectMs").GetDouble() < 1000, race.Raw);
+    }
+
+    [LabFact]
+    public async Task Wi_Fi_captive_portal_is_found_by_validation_and_never_used()
+    {
+        await lab.SwitchAsync("wifi-captive");
+        var race = await ConnectAsync();
+        Assert.Equal(0, race.Exit);
+        Assert.Equal("rmnet0", race.Winner("interface"));
+        Assert.Empty(race.Attempts("wlan0"));
+        Assert.Contains("CaptivePortal", race.ExcludedReasons("wlan0"), StringComparison.Ordinal);
+    }
+
+    [LabFact]
+    public async Task IPv6_broken_on_both_Wi_Fi_wins_over_IPv4()
+    {
+        await lab.SwitchAsync("v6-broken");
+        var race = await ConnectAsync(validate: false);
+        Assert.Equal(0, race.Exit);
+        Assert.Equal(("wlan0", "ipv4"), (race.Winner("interface"), race.Winner("family")));
+    }
+
+    /// <summary>§7.3: names resolve through each interface's own DNS; Wi-Fi's not answering does not strand the request.</summary>
+    [LabFact]
+    public async Task DNS_broken_on_Wi_Fi_only_cellular_resolves_and_wins()
+    {
+        await lab.SwitchAsync("dns-broken-wifi");
+        var race = await ConnectAsync();
+        Assert.Equal(0, race.Exit);
+        Assert.Equal("rmnet0", race.Winner("interface"));
+    }
+
+    /// <summary>§4.1.2: a user rule prohibits cellular; with Wi-Fi broken nothing connects, and not one packet leaves through rmnet0.</summary>
+    [LabFact]
+    public async Task A_prohibited_interface_carries_not_one_packet()
+    {
+        await lab.SwitchAsync("wifi-broken");
+        var policy = Path.Combine(Path.GetTempPath(), $"hemif-lab-policy-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(policy, """{ "userRules": [ { "name": "no-cellular", "level": "Prohibit", "interface": { "kinds": ["Cellular"] } } ] }""");
+        try
+        {
+            var before = await lab.CountAsync();
+            var race = await ConnectAsync(validate: false, extra: ["--policy", policy]);
+            var after = await lab.CountAsync();
+            Assert.Equal(3, race.Exit);
+            Assert.Contains("no-cellular", race.ExcludedReasons("rmnet0"), StringComparison.Ordinal);
+            Assert.Equal(before.CellTransport, after.CellTransport);
+            Assert.True(after.WifiTransport > before.WifiTransport, "Wi-Fi was tried");
+        }
+        finally
+        {
+            File.Delete(policy);
+        }
+    }
+
+    /// <summary>
+    /// Runs hemif connect in the client namespace. The check URL names the service, as a real check names its host, so
+    /// that each interface resolves it through its own DNS (a captive portal intercepts exactly that, §7.3).
+    /// </summary>
+    private async Task<Race> ConnectAsync(bool validate = true, string[]? extra = null)
+    {
+        var overrides = Path.Combine(Path.GetTempPath(), $"hemif-lab-host-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(overrides, $$"""
+            {
+              "interfaces": [
+                { "name": "{{lab.WifiInterface}}", "kind": "Wifi", "dnsServers": ["{{lab.WifiDns4}}"] },
+                { "name": "{{lab.CellInterface}}", "kind": "Cellular", "dnsServers": ["{{lab.CellDns4}}"] }
+              ],
+              "probe": { "url": "http://{{lab.ServiceName}}:{{lab.ServerHttpPort.ToString(CultureInfo.InvariantCulture)}}{{lab["CHECK_PATH"]}}", "timeoutMs": 1500, "disabled": {{(validate ? "false" : "true")}} }
+            }
+            """);
+        try
+        {
+            string[] args = ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture), "--interfaces", overrides, "--json", .. extra ?? []];
+            var result = await LabProcess.RunAsync("ip", args, TimeSpan.FromSeconds(60));
+            output.WriteLine(result.ToString());
+            return new Race(result.ExitCode, JsonDocument.Parse(result.Stdout).RootElement.Clone(), result.Stdout);
+        }
+        finally
+        {
+            File.Delete(overrides);
+        }
+    }
+
+    private sealed record Race(int Exit, JsonElement Json, string Raw)
+    {
+        public string? Winner(string field) => Json.GetProperty("winner").ValueKind == JsonValueKind.Null ? null : Json.GetProperty("winner").GetProperty(field).GetString();
+
+        public List<JsonElement> Attempts(string iface) =>
+            Json.GetProperty("attempts").EnumerateArray().Where(a => a.GetProperty("interface").GetString() == iface).ToList();
+
+        public string ExcludedReasons(string iface) =>
+            string.Join("; ", Json.GetProperty("excluded").EnumerateArray().Where(x => x.GetProperty("interface").GetString() == iface)
+                .SelectMany(x => x.GetProperty("reasons").EnumerateArray().Select(r => r.GetString())));
+    }
+}
