@@ -23,9 +23,10 @@ public static class ConnectCommand
         var probeUrl = new Option<Uri?>("--probe-url") { Description = "Connectivity check URL (must answer 204)" };
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
+        var count = new Option<int>("--count") { Description = "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", DefaultValueFactory = _ => 1 };
         var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
         {
-            host, port, interfaces, policy, transport, probeUrl, noValidation, json,
+            host, port, interfaces, policy, transport, probeUrl, noValidation, json, count,
         };
 
         command.SetAction(parse =>
@@ -56,31 +57,52 @@ public static class ConnectCommand
             }
 
             var options = new ConnectOptions { Transport = parse.GetValue(transport) == "tcp" ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic };
+            var times = parse.GetValue(count);
+            if (times is < 1 or > 1000)
+            {
+                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                error.WriteLine($"hemif: --count must be between 1 and 1000; got {times}.");
+                return Program.BadInput;
+            }
+
             try
             {
-                Report.RaceReport report;
-                int exit;
-                try
+                var reports = new List<Report.RaceReport>();
+                var exit = 0;
+                for (var i = 0; i < times; i++)
                 {
-                    var connection = connector.ConnectAsync(parse.GetValue(host)!, portValue, options).GetAwaiter().GetResult();
-                    report = connection.Report;
-                    connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                    exit = 0;
-                }
-                catch (HeMifConnectException e)
-                {
-                    report = e.Report;
-                    error.WriteLine($"hemif: {e.Message}");
-                    exit = Program.NoCandidate;
+                    try
+                    {
+                        var connection = connector.ConnectAsync(parse.GetValue(host)!, portValue, options).GetAwaiter().GetResult();
+                        reports.Add(connection.Report);
+                        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        exit = 0;
+                    }
+                    catch (HeMifConnectException e)
+                    {
+                        reports.Add(e.Report);
+                        error.WriteLine($"hemif: {e.Message}");
+                        exit = Program.NoCandidate;
+                    }
                 }
 
                 if (parse.GetValue(json))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json("connect", report), RaceOutput.JsonOptions));
+                    var races = reports.Select(r => RaceOutput.Json("connect", r)).ToList();
+                    var last = new Dictionary<string, object?>(races[^1]);
+                    if (races.Count > 1)
+                    {
+                        last["races"] = races;
+                    }
+
+                    output.WriteLine(JsonSerializer.Serialize(last, RaceOutput.JsonOptions));
                 }
                 else
                 {
-                    RaceOutput.WriteText(output, report, "Connect");
+                    for (var i = 0; i < reports.Count; i++)
+                    {
+                        RaceOutput.WriteText(output, reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
+                    }
                 }
 
                 return exit;

@@ -21,6 +21,8 @@ internal static class Program
                 TCP echo and HTTP (check: 204 on /generate_204; portal: 302 to the login page)
           probe-tcp ADDR PORT [--bind ADDR] [--device DEV] [--timeout-ms N] [--echo]
           measure ADDR PORT [--bind ADDR] [--device DEV] [--count N] [--timeout-ms N]
+          tcpclient HOST PORT [--count N] [--timeout-ms N]
+                .NET's own TcpClient.ConnectAsync(host, port): the baseline of lab/bench.sh
           http-get URL [--connect ADDR] [--bind ADDR] [--device DEV] [--timeout-ms N]
           dns-query SERVER NAME A|AAAA [--bind ADDR] [--device DEV] [--timeout-ms N]
         """;
@@ -44,6 +46,7 @@ internal static class Program
                 "serve" => await LabServer.RunAsync(options.Int("echo-port", 0), options.Int("http-port", 0), options.Mode(), options.Value("pid-file")),
                 "probe-tcp" => await ProbeTcpAsync(options),
                 "measure" => await MeasureAsync(options),
+                "tcpclient" => await TcpClientAsync(options),
                 "http-get" => await HttpGetAsync(options),
                 "dns-query" => await DnsQueryAsync(options),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
@@ -96,6 +99,47 @@ internal static class Program
         var sorted = samples.Order().ToList();
         var median = sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
         Print(new { remote = remote.ToString(), count, connected = samples.Count, medianMs = median, minMs = sorted.FirstOrDefault(), samples, errors });
+        return errors.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The baseline the issue names: `new TcpClient().ConnectAsync(host, port)`, exactly as an application would call it
+    /// (system resolver, default route, no Happy Eyeballs in .NET 10), capped by --timeout-ms so a broken path ends.
+    /// </summary>
+    private static async Task<int> TcpClientAsync(Options options)
+    {
+        var host = options.Positional(0);
+        if (!int.TryParse(options.Positional(1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new UsageException("tcpclient wants HOST PORT");
+        }
+
+        var count = options.Int("count", 5);
+        var samples = new List<double>();
+        var errors = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            using var cts = new CancellationTokenSource(options.Timeout());
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await client.ConnectAsync(host, port, cts.Token);
+                samples.Add(Math.Round(watch.Elapsed.TotalMilliseconds, 3));
+            }
+            catch (OperationCanceledException)
+            {
+                errors.Add($"timed out after {options.Timeout().TotalMilliseconds:0} ms");
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                errors.Add($"{e.SocketErrorCode} after {watch.Elapsed.TotalMilliseconds:0} ms");
+            }
+        }
+
+        var sorted = samples.Order().ToList();
+        var median = sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        Print(new { host, port, count, connected = samples.Count, medianMs = median, samples, errors });
         return errors.Count == 0 ? 0 : 1;
     }
 

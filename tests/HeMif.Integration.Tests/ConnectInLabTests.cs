@@ -97,6 +97,19 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Equal("rmnet0", race.Winner("interface"));
     }
 
+    /// <summary>A name no interface's DNS knows: a clear failure naming NXDOMAIN per interface, exit 3, no attempt.</summary>
+    [LabFact]
+    public async Task A_host_that_resolves_nowhere_fails_clearly_with_no_attempt()
+    {
+        await lab.SwitchAsync("healthy");
+        var race = await ConnectAsync(host: lab["MISSING_NAME"]);
+        Assert.Equal(3, race.Exit);
+        Assert.Empty(race.Json.GetProperty("attempts").EnumerateArray());
+        var failure = race.Json.GetProperty("failure").GetString()!;
+        Assert.Contains("wlan0 [IPv6: NXDOMAIN", failure, StringComparison.Ordinal);
+        Assert.Contains("rmnet0 [IPv6: NXDOMAIN", failure, StringComparison.Ordinal);
+    }
+
     /// <summary>§4.1.2: a user rule prohibits cellular; with Wi-Fi broken nothing connects, and not one packet leaves through rmnet0.</summary>
     [LabFact]
     public async Task A_prohibited_interface_carries_not_one_packet()
@@ -124,7 +137,7 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
     /// Runs hemif connect in the client namespace. The check URL names the service, as a real check names its host, so
     /// that each interface resolves it through its own DNS (a captive portal intercepts exactly that, §7.3).
     /// </summary>
-    private async Task<Race> ConnectAsync(bool validate = true, string[]? extra = null)
+    private async Task<Race> ConnectAsync(bool validate = true, string[]? extra = null, string? host = null)
     {
         var overrides = Path.Combine(Path.GetTempPath(), $"hemif-lab-host-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(overrides, $$"""
@@ -138,7 +151,7 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
             """);
         try
         {
-            string[] args = ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture), "--interfaces", overrides, "--json", .. extra ?? []];
+            string[] args = ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", host ?? lab.ServiceName, lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture), "--interfaces", overrides, "--json", .. extra ?? []];
             var result = await LabProcess.RunAsync("ip", args, TimeSpan.FromSeconds(60));
             output.WriteLine(result.ToString());
             return new Race(result.ExitCode, JsonDocument.Parse(result.Stdout).RootElement.Clone(), result.Stdout);
