@@ -34,6 +34,9 @@ internal sealed record HttpProbeOptions
 /// </summary>
 internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemptTransport tcp, HttpProbeOptions options, TimeProvider time) : IConnectivityProbe
 {
+    /// <summary>RFC 8305 §5: "the recommended value for a default delay is 250 milliseconds".</summary>
+    private static readonly TimeSpan AttemptDelay = TimeSpan.FromMilliseconds(250);
+
     private const int MaxHead = 16 * 1024;
     private const int MaxBody = 4 * 1024;
 
@@ -103,20 +106,8 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
                 $"the check host {url.Host} did not resolve on {facts.Name}{(resolveErrors.Count > 0 ? ": " + string.Join(", ", resolveErrors) : "")}");
         }
 
-        IConnectedPath? path = null;
         var failures = new List<string>();
-        foreach (var address in addresses)
-        {
-            try
-            {
-                path = await tcp.ConnectAsync(facts, new IPEndPoint(address, port), ct).ConfigureAwait(false);
-                break;
-            }
-            catch (AttemptFailedException e)
-            {
-                failures.Add(e.Message);
-            }
-        }
+        var path = await ConnectFirstAsync(facts, addresses, port, failures, ct).ConfigureAwait(false);
 
         if (path is null)
         {
@@ -130,6 +121,73 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
             await stream.WriteAsync(Encoding.ASCII.GetBytes(request), ct).ConfigureAwait(false);
             return await ReadAnswerAsync(stream, url, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The check needs Happy Eyeballs too (RFC 8305 §5): a dropped SYN never fails, so trying the addresses one after
+    /// another would spend the whole timeout on a blackholed IPv6 and call an interface whose IPv4 works unconnected
+    /// (seen in the lab with IPv6 broken). The next address starts after the Connection Attempt Delay or at once when the
+    /// previous one fails; the first connection wins and every other is cancelled or closed.
+    /// </summary>
+    private async Task<IConnectedPath?> ConnectFirstAsync(InterfaceFacts facts, List<IPAddress> addresses, int port, List<string> failures, CancellationToken ct)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pending = new List<Task<IConnectedPath>>();
+        var next = 0;
+        IConnectedPath? winner = null;
+        try
+        {
+            while (winner is null && (next < addresses.Count || pending.Count > 0))
+            {
+                if (next < addresses.Count && (pending.Count == 0 || next == 0))
+                {
+                    pending.Add(tcp.ConnectAsync(facts, new IPEndPoint(addresses[next++], port), race.Token));
+                }
+
+                var waits = new List<Task>(pending);
+                var delay = next < addresses.Count ? Task.Delay(AttemptDelay, time, race.Token) : null;
+                if (delay is not null)
+                {
+                    waits.Add(delay);
+                }
+
+                var done = await Task.WhenAny(waits).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                if (done == delay)
+                {
+                    pending.Add(tcp.ConnectAsync(facts, new IPEndPoint(addresses[next++], port), race.Token));
+                    continue;
+                }
+
+                var attempt = (Task<IConnectedPath>)done;
+                pending.Remove(attempt);
+                try
+                {
+                    winner = await attempt.ConfigureAwait(false);
+                }
+                catch (AttemptFailedException e)
+                {
+                    failures.Add(e.Message);
+                }
+            }
+        }
+        finally
+        {
+            await race.CancelAsync().ConfigureAwait(false);
+            foreach (var loser in pending)
+            {
+                try
+                {
+                    await (await loser.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or AttemptFailedException)
+                {
+                    // cancelled or failed: nothing to close
+                }
+            }
+        }
+
+        return winner;
     }
 
     private async Task<ValidationResult> ReadAnswerAsync(Stream stream, Uri url, CancellationToken ct)

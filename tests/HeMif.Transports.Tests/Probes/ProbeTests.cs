@@ -58,6 +58,40 @@ public sealed class ProbeTests
         Assert.Contains(expected, result.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// RFC 8305 §5 inside the check: a first address whose SYN is dropped must not spend the whole timeout; the next one
+    /// starts after the attempt delay and validates.
+    /// </summary>
+    [Fact]
+    public async Task A_check_server_address_that_drops_the_handshake_does_not_strand_the_check()
+    {
+        await using var server = new CheckServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        full.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), server.Port));
+        full.Listen(0);
+        var fillers = new List<Socket>();
+        try
+        {
+            // Fill 127.0.0.2's accept queue so that further SYNs to it are dropped, as on a blackholed path.
+            for (var i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(full.LocalEndPoint!);
+            }
+
+            await Task.Delay(200);
+            var probe = new HttpConnectivityProbe(new FixedResolver(IPAddress.Parse("127.0.0.2"), IPAddress.Loopback), new TcpTransport(),
+                new HttpProbeOptions { Url = new Uri($"http://check.test:{server.Port}/generate_204"), Timeout = TimeSpan.FromSeconds(3) }, TimeProvider.System);
+            var result = await probe.ProbeAsync(Loopback, CancellationToken.None);
+            Assert.Equal(ValidationState.Validated, result.State);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
     [Fact]
     public async Task A_server_that_never_answers_is_no_connectivity_after_the_timeout()
     {
