@@ -2,10 +2,13 @@
 # Lab benchmark (issue 5): per switch, the median time to connect over N runs for HeMif (`hemif connect`, the race's
 # own time to connect) and for .NET's own `TcpClient.ConnectAsync(host, port)` run in the same client namespace, and
 # their ratio. Builds what it needs, brings a lab up, always tears it down.
-#   usage: lab/bench.sh [RUNS]    (default 10; needs root, like the lab)
+#   usage: lab/bench.sh [RUNS [SWITCH...]]    (default 10, every switch; needs root, like the lab)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
+shift || true
+switches=("$@")
+[ "${#switches[@]}" -gt 0 ] || switches=(healthy wifi-broken wifi-hard-error wifi-captive v6-broken dns-broken-wifi)
 timeout_ms=10000
 
 dotnet build -c Release -v q --nologo examples/HeMif.Cli >/dev/null
@@ -30,13 +33,13 @@ median() { { grep -v '^$' || true; } | sort -n | awk '{a[NR]=$1} END { if (NR==0
 
 printf '| switch | HeMif median (ms) | HeMif connected | TcpClient median (ms) | TcpClient connected | ratio TcpClient / HeMif |\n'
 printf '|---|---:|---:|---:|---:|---:|\n'
-for sw in healthy wifi-broken wifi-hard-error wifi-captive v6-broken dns-broken-wifi; do
+for sw in "${switches[@]}"; do
   bash lab/lab.sh switch "$RUN_ID" "$sw" >/dev/null
   # One process, one connector, RUNS races in a row: how an application uses it (and how TcpClient is measured
   # below). The first race includes the JIT; later ones use the outcome cache, as a real application would.
   errfile=$(mktemp)
   out=$(ip netns exec "$NS_CLIENT" dotnet "$hemif" connect "$SERVICE_NAME" "$SERVER_TCP_PORT" --interfaces "$overrides" --count "$runs" --json 2>"$errfile" || true)
-  mapfile -t hemif_times < <(printf '%s' "$out" | sed -n '/"races"/,$p' | { grep -o '"timeToConnectMs": [0-9.]*' || true; } | awk '{print $2}')
+  mapfile -t hemif_times < <(printf '%s' "$out" | sed -n '/"races"/,$p' | { grep -o '"timeToConnectMs": [0-9][0-9.]*' || true; } | awk '{print $2}')
   if [ "${#hemif_times[@]}" -eq 0 ]; then echo "hemif connect ($sw) gave no times: $(head -c 400 "$errfile")" >&2; fi
   rm -f "$errfile"
   hm=$(printf '%s\n' "${hemif_times[@]:-}" | median)
