@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using HeMif.Configuration;
 using HeMif.Interfaces;
 using HeMif.Report;
 using HeMif.TestKit;
+using HeMif.Transports.Tests.Support;
 
 namespace HeMif.Transports.Tests.Connector;
 
@@ -100,14 +100,14 @@ public sealed class ConnectorTests
         service.Start();
         var servicePort = ((IPEndPoint)service.LocalEndpoint).Port;
 
-        await using (var ok = new OneShotHttp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"))
+        await using (var ok = new ScriptedHttpServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"))
         await using (var connector = Create(new Uri($"http://127.0.0.1:{ok.Port}/generate_204")))
         await using (var connection = await connector.ConnectAsync("127.0.0.1", servicePort))
         {
             Assert.Equal("lo", connection.Interface);
         }
 
-        await using (var portal = new OneShotHttp("HTTP/1.1 302 Found\r\nLocation: http://portal.example.net/\r\nContent-Length: 0\r\n\r\n"))
+        await using (var portal = new ScriptedHttpServer("HTTP/1.1 302 Found\r\nLocation: http://portal.example.net/\r\nContent-Length: 0\r\n\r\n"))
         await using (var connector = Create(new Uri($"http://127.0.0.1:{portal.Port}/generate_204")))
         {
             var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", servicePort));
@@ -150,60 +150,5 @@ public sealed class ConnectorTests
 
         var after = Directory.GetFiles("/proc/self/fd").Length;
         Assert.True(after - before < 20, $"{after - before} more file descriptors after 1,000 failing races");
-    }
-
-    /// <summary>Answers every request with the same bytes until disposed.</summary>
-    private sealed class OneShotHttp : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public OneShotHttp(string answer)
-        {
-            _listener.Start();
-            _loop = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    using var client = await _listener.AcceptSocketAsync(_stop.Token);
-                    var buffer = new byte[4096];
-                    var head = "";
-                    while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
-                    {
-                        var n = await client.ReceiveAsync(buffer, _stop.Token);
-                        if (n == 0)
-                        {
-                            break;
-                        }
-
-                        head += Encoding.ASCII.GetString(buffer, 0, n);
-                    }
-
-                    await client.SendAsync(Encoding.ASCII.GetBytes(answer), _stop.Token);
-                    client.Shutdown(SocketShutdown.Both);
-                }
-            });
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _loop;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (SocketException)
-            {
-            }
-
-            _stop.Dispose();
-        }
     }
 }

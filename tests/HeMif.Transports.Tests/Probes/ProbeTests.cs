@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using HeMif.Interfaces;
 using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Transports.Probes;
 using HeMif.Transports.Tcp;
+using HeMif.Transports.Tests.Support;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Tests.Probes;
@@ -21,7 +21,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task A_204_with_no_body_validates()
     {
-        await using var server = new CheckServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        await using var server = new ScriptedHttpServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
         var result = await Probe(server).ProbeAsync(Loopback, CancellationToken.None);
         Assert.Equal(ValidationState.Validated, result.State);
         Assert.StartsWith("GET /generate_204 HTTP/1.1\r\nHost: check.test:", server.LastRequest, StringComparison.Ordinal);
@@ -31,7 +31,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task A_redirect_is_a_captive_portal_and_its_URL_is_recorded()
     {
-        await using var server = new CheckServer("HTTP/1.1 302 Found\r\nLocation: http://portal.example.net/login?x=1\r\nContent-Length: 0\r\n\r\n");
+        await using var server = new ScriptedHttpServer("HTTP/1.1 302 Found\r\nLocation: http://portal.example.net/login?x=1\r\nContent-Length: 0\r\n\r\n");
         var result = await Probe(server).ProbeAsync(Loopback, CancellationToken.None);
         Assert.Equal(ValidationState.CaptivePortal, result.State);
         Assert.Equal(new Uri("http://portal.example.net/login?x=1"), result.PortalUrl);
@@ -40,7 +40,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task An_unexpected_200_page_is_a_captive_portal()
     {
-        await using var server = new CheckServer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 26\r\n\r\n<html>Please log in</html>");
+        await using var server = new ScriptedHttpServer("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 26\r\n\r\n<html>Please log in</html>");
         var result = await Probe(server).ProbeAsync(Loopback, CancellationToken.None);
         Assert.Equal(ValidationState.CaptivePortal, result.State);
         Assert.Contains("26-byte page instead of 204", result.Detail, StringComparison.Ordinal);
@@ -52,7 +52,7 @@ public sealed class ProbeTests
     [InlineData("", "closed without answering")]
     public async Task Other_answers_mean_no_connectivity_saying_why(string answer, string expected)
     {
-        await using var server = new CheckServer(answer);
+        await using var server = new ScriptedHttpServer(answer);
         var result = await Probe(server).ProbeAsync(Loopback, CancellationToken.None);
         Assert.Equal(ValidationState.NoConnectivity, result.State);
         Assert.Contains(expected, result.Detail, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task A_check_server_address_that_drops_the_handshake_does_not_strand_the_check()
     {
-        await using var server = new CheckServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        await using var server = new ScriptedHttpServer("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
         using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         full.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), server.Port));
         full.Listen(0);
@@ -95,7 +95,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task A_server_that_never_answers_is_no_connectivity_after_the_timeout()
     {
-        await using var server = new CheckServer(answer: null);
+        await using var server = new ScriptedHttpServer(answer: null);
         var probe = Probe(server, TimeSpan.FromMilliseconds(300));
         var result = await probe.ProbeAsync(Loopback, CancellationToken.None);
         Assert.Equal(ValidationState.NoConnectivity, result.State);
@@ -123,7 +123,7 @@ public sealed class ProbeTests
     [Fact]
     public async Task The_callers_cancellation_is_not_a_verdict()
     {
-        await using var server = new CheckServer(answer: null);
+        await using var server = new ScriptedHttpServer(answer: null);
         using var cts = new CancellationTokenSource();
         var probing = Probe(server, TimeSpan.FromSeconds(30)).ProbeAsync(Loopback, cts.Token);
         await cts.CancelAsync();
@@ -155,7 +155,7 @@ public sealed class ProbeTests
         Assert.Equal(ValidationState.DnsIntercepted, (await composite.ProbeAsync(Loopback, CancellationToken.None)).State);
     }
 
-    private static HttpConnectivityProbe Probe(CheckServer server, TimeSpan? timeout = null) =>
+    private static HttpConnectivityProbe Probe(ScriptedHttpServer server, TimeSpan? timeout = null) =>
         new(new FixedResolver(IPAddress.Loopback), new TcpTransport(),
             new HttpProbeOptions { Url = new Uri($"http://check.test:{server.Port}/generate_204"), Timeout = timeout ?? TimeSpan.FromSeconds(5) },
             TimeProvider.System);
@@ -165,70 +165,5 @@ public sealed class ProbeTests
     {
         public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             Task.FromResult(addresses.Length == 0 ? ResolveResult.Failure("NXDOMAIN") : new ResolveResult(addresses.Where(a => a.AddressFamily == family).ToList()));
-    }
-
-    /// <summary>A one-answer HTTP server on 127.0.0.1: reads the request head, writes <c>answer</c> (null: never answers), closes.</summary>
-    private sealed class CheckServer : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public CheckServer(string? answer)
-        {
-            _listener.Start();
-            _loop = ServeAsync(answer);
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public string LastRequest { get; private set; } = "";
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _loop;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (SocketException)
-            {
-            }
-
-            _stop.Dispose();
-        }
-
-        private async Task ServeAsync(string? answer)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                using var client = await _listener.AcceptSocketAsync(_stop.Token);
-                var buffer = new byte[4096];
-                var received = new StringBuilder();
-                while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                {
-                    var n = await client.ReceiveAsync(buffer, _stop.Token);
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                }
-
-                LastRequest = received.ToString();
-                if (answer is null)
-                {
-                    await Task.Delay(Timeout.Infinite, _stop.Token);
-                }
-
-                await client.SendAsync(Encoding.ASCII.GetBytes(answer!), _stop.Token);
-                client.Shutdown(SocketShutdown.Both);
-            }
-        }
     }
 }

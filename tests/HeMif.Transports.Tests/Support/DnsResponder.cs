@@ -217,8 +217,10 @@ internal sealed class DnsResponder : IAsyncDisposable
                 continue;
             }
 
-            // Start the response (a delay arms its timer synchronously) before the test hears of the query, so a
-            // test that advances a manual clock on hearing it never advances before the responder's timer exists.
+            // Count the query before answering it (a client that has its answer must see it counted), but start the
+            // response (a delay arms its timer synchronously) before the test hears of the query, so a test that
+            // advances a manual clock on hearing it never advances before the responder's timer exists.
+            Interlocked.Increment(ref _queryCount);
             Track(RespondUdpAsync(query, ScriptFor(query)));
             Publish(query);
         }
@@ -262,6 +264,7 @@ internal sealed class DnsResponder : IAsyncDisposable
                 }
 
                 var script = ScriptFor(query);
+                Interlocked.Increment(ref _queryCount);
                 Publish(query);
                 while (true)
                 {
@@ -429,11 +432,7 @@ internal sealed class DnsResponder : IAsyncDisposable
         return new ReceivedQuery(transport, from, id, flags, name.ToString(), type, cls, edns);
     }
 
-    private void Publish(ReceivedQuery query)
-    {
-        Interlocked.Increment(ref _queryCount);
-        _queries.Writer.TryWrite(query);
-    }
+    private void Publish(ReceivedQuery query) => _queries.Writer.TryWrite(query);
 
     private void Track(Task task)
     {

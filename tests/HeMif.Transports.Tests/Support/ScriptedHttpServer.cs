@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace HeMif.Transports.Tests.Support;
+
+/// <summary>
+/// An HTTP server on 127.0.0.1 for connectivity-check tests: reads each request head, writes the same scripted answer
+/// (null: never answers), closes. Disposing it stops it.
+/// </summary>
+internal sealed class ScriptedHttpServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public ScriptedHttpServer(string? answer)
+    {
+        _listener.Start();
+        _loop = Task.Run(() => ServeAsync(answer));
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>The last request head received.</summary>
+    public string LastRequest { get; private set; } = "";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (SocketException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task ServeAsync(string? answer)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            using var client = await _listener.AcceptSocketAsync(_stop.Token);
+            var buffer = new byte[4096];
+            var received = new StringBuilder();
+            while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = await client.ReceiveAsync(buffer, _stop.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                received.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+
+            LastRequest = received.ToString();
+            if (answer is null)
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token);
+            }
+
+            await client.SendAsync(Encoding.ASCII.GetBytes(answer!), _stop.Token);
+            client.Shutdown(SocketShutdown.Both);
+        }
+    }
+}
