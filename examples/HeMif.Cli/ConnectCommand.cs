@@ -88,14 +88,7 @@ public static class ConnectCommand
 
                 if (parse.GetValue(json))
                 {
-                    var races = reports.Select(r => RaceOutput.Json("connect", r)).ToList();
-                    var last = new Dictionary<string, object?>(races[^1]);
-                    if (races.Count > 1)
-                    {
-                        last["races"] = races;
-                    }
-
-                    output.WriteLine(JsonSerializer.Serialize(last, RaceOutput.JsonOptions));
+                    output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json("connect", reports, alwaysListRaces: false), RaceOutput.JsonOptions));
                 }
                 else
                 {

@@ -77,6 +77,23 @@ public static class RaceOutput
         }).ToList(),
     };
 
+    /// <summary>
+    /// Several races as one object: the last race's fields at the top level, and <c>races</c> with every race's object
+    /// (always, or only when there are several).
+    /// </summary>
+    public static Dictionary<string, object?> Json(string name, IReadOnlyList<RaceReport> reports, bool alwaysListRaces)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        var races = reports.Select(r => Json(name, r)).ToList();
+        var last = new Dictionary<string, object?>(races[^1]);
+        if (alwaysListRaces || races.Count > 1)
+        {
+            last["races"] = races;
+        }
+
+        return last;
+    }
+
     /// <summary>Milliseconds, invariant, up to three decimals.</summary>
     public static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -68,7 +68,7 @@ public static class SimulateCommand
 
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(ToJson(result), RaceOutput.JsonOptions));
+                output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json(result.Scenario.Name, result.Races, alwaysListRaces: true), RaceOutput.JsonOptions));
             }
             else
             {
@@ -102,12 +102,6 @@ public static class SimulateCommand
         }
     }
 
-    /// <summary>The JSON the issue specifies, for the last request; <c>races</c> has the same object for every request.</summary>
-    private static Dictionary<string, object?> ToJson(SimulationResult result)
-    {
-        var races = result.Races.Select(r => RaceOutput.Json(result.Scenario.Name, r)).ToList();
-        return new Dictionary<string, object?>(races[^1]) { ["races"] = races };
-    }
 
     private static string Ms(TimeSpan t) => RaceOutput.Ms(t);
 }

@@ -96,9 +96,7 @@ internal static class Program
             }
         }
 
-        var sorted = samples.Order().ToList();
-        var median = sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        Print(new { remote = remote.ToString(), count, connected = samples.Count, medianMs = median, minMs = sorted.FirstOrDefault(), samples, errors });
+        Print(new { remote = remote.ToString(), count, connected = samples.Count, medianMs = Median(samples), minMs = samples.DefaultIfEmpty().Min(), samples, errors });
         return errors.Count == 0 ? 0 : 1;
     }
 
@@ -137,10 +135,15 @@ internal static class Program
             }
         }
 
-        var sorted = samples.Order().ToList();
-        var median = sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        Print(new { host, port, count, connected = samples.Count, medianMs = median, samples, errors });
+        Print(new { host, port, count, connected = samples.Count, medianMs = Median(samples), samples, errors });
         return errors.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The median of the samples (0 when there are none).</summary>
+    private static double Median(List<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static async Task<int> HttpGetAsync(Options options)

@@ -93,8 +93,18 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// <summary>Every timeline event of every race.</summary>
     public IObservable<RaceEvent> RaceEvents => _raceEvents.AsObservable();
 
-    /// <summary>How many interfaces the engine supervises.</summary>
-    public int InterfaceCount => _supervisors.Count;
+    /// <summary>
+    /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
+    /// them all as validated or not (draft §5.2.1).
+    /// </summary>
+    public bool AllExamined
+    {
+        get
+        {
+            var states = _latest.Snapshot();
+            return states.Count == _supervisors.Count && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
+        }
+    }
 
     /// <summary>The actor system (for virtual-time drivers: <see cref="ActorSystem.WhenIdleAsync"/>).</summary>
     internal ActorSystem System => _system;

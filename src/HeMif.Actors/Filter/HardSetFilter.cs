@@ -270,8 +270,7 @@ internal static class HardSetFilter
 
         foreach (var d in destinations)
         {
-            var a = d;
-            if (a == UInt128.One || (Rfc6724.IsIPv4(a) && ((uint)(a & 0xFFFF_FFFF) >> 24) == 127))
+            if (IsLoopbackAddress(d))
             {
                 return true;
             }
@@ -279,6 +278,9 @@ internal static class HardSetFilter
 
         return false;
     }
+
+    /// <summary>::1, or 127.0.0.0/8 in its IPv4-mapped form.</summary>
+    private static bool IsLoopbackAddress(UInt128 a) => a == UInt128.One || (Rfc6724.IsIPv4(a) && ((uint)(a & 0xFFFF_FFFF) >> 24) == 127);
 
     /// <summary>Every destination is this host: "localhost", or only loopback addresses (at least one).</summary>
     private static bool OnlyLoopback(string host, ReadOnlySpan<UInt128> destinations)
@@ -290,7 +292,7 @@ internal static class HardSetFilter
 
         foreach (var d in destinations)
         {
-            if (!(d == UInt128.One || (Rfc6724.IsIPv4(d) && ((uint)(d & 0xFFFF_FFFF) >> 24) == 127)))
+            if (!IsLoopbackAddress(d))
             {
                 return false;
             }

@@ -53,11 +53,7 @@ public static class Simulator
             });
 
             // Validation first (draft §5.2.1): no interface joins a race before its probe has answered.
-            var validated = await VirtualTimeDriver.RunUntilAsync(engine.System, clock, () =>
-            {
-                var states = engine.CurrentStates;
-                return states.Count == scenario.Interfaces.Count && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
-            }, ValidationLimit, cancellationToken).ConfigureAwait(false);
+            var validated = await VirtualTimeDriver.RunUntilAsync(engine.System, clock, () => engine.AllExamined, ValidationLimit, cancellationToken).ConfigureAwait(false);
             if (!validated)
             {
                 throw new InvalidOperationException($"Scenario '{scenario.Name}': the interfaces were still being validated after {ValidationLimit.TotalSeconds:0} s of virtual time.");

@@ -257,7 +257,7 @@ public static class HeMifConnector
             try
             {
                 var start = TimeProvider.System.GetTimestamp();
-                while (!Examined(engine.CurrentStates) && TimeProvider.System.GetElapsedTime(start) < validationWait)
+                while (!engine.AllExamined && TimeProvider.System.GetElapsedTime(start) < validationWait)
                 {
                     await Task.Delay(10, cancellationToken).ConfigureAwait(false);
                 }
@@ -269,9 +269,6 @@ public static class HeMifConnector
                 _firstValidation.Release();
             }
         }
-
-        private bool Examined(IReadOnlyDictionary<string, InterfaceStateChanged> states) =>
-            states.Count == engine.InterfaceCount && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
     }
 
     /// <summary>Validation turned off by configuration: an up interface counts as validated, and the timeline says so.</summary>

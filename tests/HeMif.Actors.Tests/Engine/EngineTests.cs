@@ -244,7 +244,7 @@ public sealed class EngineTests : IAsyncLifetime
     private async Task StartAsync()
     {
         await StartEngineAsync();
-        await DriveAsync(() => _engine.CurrentStates.Count == 2 && _engine.CurrentStates.Values.All(s => s.State != ValidationState.Validating));
+        await DriveAsync(() => _engine.AllExamined);
     }
 
     private async Task<RaceResult> RaceAsync()
