@@ -204,7 +204,7 @@ public static class HeMifConnector
             : http;
     }
 
-    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait) : IHeMifConnector
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait) : IHeMifConnector, IHeMifConnectorControl
     {
         private readonly SemaphoreSlim _firstValidation = new(1, 1);
         private bool _validated;
@@ -212,6 +212,12 @@ public static class HeMifConnector
         public IObservable<InterfaceStateChanged> InterfaceStates => engine.InterfaceStates;
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
+
+        public bool AllExamined => engine.AllExamined;
+
+        public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => engine.CurrentStates;
+
+        public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) => engine.UpdatePolicyAsync(policy, cancellationToken);
 
         public async Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
         {

@@ -1,0 +1,22 @@
+using HeMif.Report;
+
+namespace HeMif.Hosting;
+
+/// <summary>
+/// HeMif's decisions as streams, from DI. Every stream completes when the host stops (the connector is disposed);
+/// none ever fails. Subscribers are called on the engine's threads: hand heavy work off.
+/// </summary>
+public interface IHeMifEvents
+{
+    /// <summary>
+    /// Interface validation states (draft §5.2.1): first the latest state of each interface examined so far, then
+    /// every change — so a subscriber that arrives after start-up still learns where each interface stands.
+    /// </summary>
+    IObservable<InterfaceStateChanged> InterfaceStates { get; }
+
+    /// <summary>Every timeline event of every race, as it happens.</summary>
+    IObservable<RaceEvent> RaceEvents { get; }
+
+    /// <summary>The report of every finished race through the hosted connector (HttpClient's included), won or failed.</summary>
+    IObservable<RaceReport> Races { get; }
+}

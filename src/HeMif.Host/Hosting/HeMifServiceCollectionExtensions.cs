@@ -1,0 +1,111 @@
+using HeMif;
+using HeMif.Configuration;
+using HeMif.Hosting;
+using HeMif.Interfaces;
+using HeMif.Planning;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds HeMif to a service collection.</summary>
+public static class HeMifServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds HeMif: <see cref="HeMifOptions"/> bound from the configuration section <c>HeMif</c> and validated on start,
+    /// an <see cref="IHeMifConnector"/> singleton made from them and DI's <see cref="TimeProvider"/> (default
+    /// <see cref="TimeProvider.System"/>), <see cref="IHeMifEvents"/>, logging and metrics, and a hosted service that
+    /// starts the engine with the host and drains it on stop. Calling it again adds nothing twice; each call's
+    /// <paramref name="configure"/> applies.
+    /// </summary>
+    /// <returns>A builder for policies, interfaces, transports and probes.</returns>
+    public static HeMifBuilder AddHeMif(this IServiceCollection services, Action<HeMifBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new HeMifBuilder(services);
+        if (!services.Any(d => d.ServiceType == typeof(HeMifMarker)))
+        {
+            services.AddSingleton<HeMifMarker>();
+            services.AddOptions();
+            services.AddLogging();
+            services.AddMetrics();
+            services.TryAddSingleton(TimeProvider.System);
+            services.AddSingleton<IConfigureOptions<HeMifOptions>>(sp => new HeMifOptionsSetup(sp.GetService<IConfiguration>()));
+            services.AddSingleton<IPostConfigureOptions<HeMifOptions>>(sp => new HeMifOptionsSetup(null));
+            services.AddSingleton<IOptionsChangeTokenSource<HeMifOptions>>(sp => new ConfigurationChangeTokenSource<HeMifOptions>(
+                sp.GetService<IConfiguration>()?.GetSection(HeMifConfiguration.SectionName) ?? (IConfiguration)new ConfigurationBuilder().Build()));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HeMifOptions>, HeMifOptionsValidator>());
+            services.AddOptions<HeMifOptions>().ValidateOnStart();
+            services.TryAddSingleton<HeMifTelemetry>();
+            services.TryAddSingleton<HostedConnector>();
+            services.TryAddSingleton<IHeMifConnector>(sp => sp.GetRequiredService<HostedConnector>());
+            services.TryAddSingleton<IHeMifEvents>(sp => sp.GetRequiredService<HostedConnector>());
+            services.AddHostedService<HeMifHostedService>();
+        }
+
+        configure?.Invoke(builder);
+        return builder;
+    }
+
+    /// <summary>Marks a collection that already has HeMif (the hosted service must be added once only).</summary>
+    private sealed class HeMifMarker;
+}
+
+/// <summary>Configures HeMif in code, on top of the <c>HeMif</c> configuration section (code is applied after it).</summary>
+public sealed class HeMifBuilder
+{
+    internal HeMifBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Uses <paramref name="policy"/> (draft §4: hard and soft sets) instead of policy keys in configuration.</summary>
+    public HeMifBuilder UsePolicy(HeMifPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return Configure(o => o.Policy = policy);
+    }
+
+    /// <summary>Reads the policy from a file (docs/policy.md); its errors fail start-up naming the file and JSON path.</summary>
+    public HeMifBuilder UsePolicyFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Configure(o => o.PolicyFile = path);
+    }
+
+    /// <summary>Uses exactly these interfaces instead of discovering the host's (tests, fixed appliances).</summary>
+    public HeMifBuilder UseInterfaces(IReadOnlyList<InterfaceFacts> interfaces)
+    {
+        ArgumentNullException.ThrowIfNull(interfaces);
+        return Configure(o => o.Interfaces = interfaces);
+    }
+
+    /// <summary>Applies a host override file (docs/connect.md): kinds, cost flags, per-interface DNS servers, probe settings.</summary>
+    public HeMifBuilder UseOverridesFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Configure(o => o.OverridesFile = path);
+    }
+
+    /// <summary>The transport of requests that do not choose one (HttpClient always uses TCP: see docs/hosting.md).</summary>
+    public HeMifBuilder UseTransport(HeMifTransport transport) => Configure(o => o.Transport = transport);
+
+    /// <summary>Validates interfaces with this check URL (plain <c>http://</c>, expecting 204 unless the override file says otherwise).</summary>
+    public HeMifBuilder UseProbe(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return Configure(o => o.ProbeUrl = url);
+    }
+
+    /// <summary>Skips validation: every up interface counts as validated. Only for hosts without a check server.</summary>
+    public HeMifBuilder DisableValidation() => Configure(o => o.DisableValidation = true);
+
+    /// <summary>Any other change to <see cref="HeMifOptions"/>.</summary>
+    public HeMifBuilder Configure(Action<HeMifOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+}

@@ -1,0 +1,68 @@
+using HeMif.Report;
+
+namespace HeMif.Hosting;
+
+/// <summary>
+/// Plugs a connector into <see cref="System.Net.Http.SocketsHttpHandler.ConnectCallback"/>: every new HTTP/1.1 and
+/// HTTP/2 connection is a HeMif race across the interfaces, and the winning stream carries the requests (pooled
+/// connections are reused as usual; only new connections race). For a hand-built handler:
+/// <code>new SocketsHttpHandler { ConnectCallback = new HeMifConnectCallback(connector).ConnectAsync }</code>
+/// In DI, <c>services.AddHttpClient("x").UseHeMif()</c> does this.
+/// </summary>
+public sealed class HeMifConnectCallback
+{
+    /// <summary>
+    /// Set on the request that opened a new connection (its <see cref="HttpRequestMessage.Options"/>): the race that
+    /// chose the connection. Absent when the request went over a pooled connection.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<RaceReport> RaceReportKey = new("HeMif.RaceReport");
+
+    private readonly IHeMifConnector _connector;
+    private readonly ConnectOptions? _options;
+
+    /// <summary>Creates the callback.</summary>
+    /// <param name="connector">The connector that races each new connection.</param>
+    /// <param name="options">
+    /// Per-connection hints (traffic class, expected size) for policy rules. HTTP/1.1 and HTTP/2 run over TCP, so the
+    /// transport is always TCP here (SocketsHttpHandler makes HTTP/3's QUIC connections itself); null: the connector's
+    /// defaults with TCP.
+    /// </param>
+    public HeMifConnectCallback(IHeMifConnector connector, ConnectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        _connector = connector;
+        _options = options;
+    }
+
+    /// <summary>
+    /// The <see cref="System.Net.Http.SocketsHttpHandler.ConnectCallback"/>: races to the context's host and port and
+    /// returns the winning stream (the handler owns it; disposing it closes the connection). A race that connects
+    /// nowhere throws <see cref="HttpRequestException"/> with the report's message (every attempt and exclusion) and
+    /// the <see cref="HeMifConnectException"/> inside; the handler's cancellation ends the race.
+    /// </summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        cancellationToken.ThrowIfCancellationRequested();
+        var endpoint = context.DnsEndPoint;
+        var options = (_options ?? (_connector as HostedConnector)?.DefaultOptions() ?? new ConnectOptions()) with { Transport = Filter.TransportProtocol.Tcp };
+        HeMifConnection connection;
+        try
+        {
+            connection = await _connector.ConnectAsync(endpoint.Host, endpoint.Port, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HeMifConnectException e)
+        {
+            throw new HttpRequestException(HttpRequestError.ConnectionError, e.Message, e);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new HttpRequestException(HttpRequestError.ConnectionError, e.Message, e);
+        }
+
+        context.InitialRequestMessage.Options.Set(RaceReportKey, connection.Report);
+
+        // For TCP the stream is a NetworkStream that owns the socket: the handler disposing it closes the connection.
+        return connection.Stream;
+    }
+}

@@ -1,0 +1,93 @@
+using HeMif.Interfaces;
+using HeMif.Planning;
+
+namespace HeMif.Hosting;
+
+/// <summary>Which transport a request races when the caller does not say (HeMif:Transport).</summary>
+public enum HeMifTransport
+{
+    /// <summary>TCP only (the default).</summary>
+    Tcp,
+
+    /// <summary>QUIC first, TCP behind it, where the host supports QUIC.</summary>
+    Quic,
+
+    /// <summary>Whatever connects first; QUIC candidates are skipped where QUIC cannot run.</summary>
+    Any,
+}
+
+/// <summary>
+/// HeMif in a host, bound from the configuration section <c>HeMif</c> (keys below, case-insensitive) and from
+/// <see cref="Microsoft.Extensions.DependencyInjection.HeMifBuilder"/>. The policy keys of docs/policy.md
+/// (<c>kindOrder</c>, <c>operatorRules</c>, <c>userRules</c>, <c>interfaceOverrides</c>,
+/// <c>addressSelectionTable</c>) sit in the same section. Which settings apply live and which at restart:
+/// docs/hosting.md.
+/// </summary>
+public sealed class HeMifOptions
+{
+    /// <summary>The least <see cref="RaceTimeout"/> (1 s).</summary>
+    public static readonly TimeSpan MinRaceTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most <see cref="RaceTimeout"/> (10 min).</summary>
+    public static readonly TimeSpan MaxRaceTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most <see cref="StartupTimeout"/> (5 min).</summary>
+    public static readonly TimeSpan MaxStartupTimeout = TimeSpan.FromMinutes(5);
+
+    private HeMifPolicy _policy = HeMifPolicy.Empty;
+
+    /// <summary>
+    /// The policy (draft §4): from the section's policy keys, from <see cref="PolicyFile"/>, or set in code. Applies to
+    /// the next request when it changes.
+    /// </summary>
+    public HeMifPolicy Policy
+    {
+        get => _policy;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _policy = value;
+            PolicyGiven = !ReferenceEquals(value, HeMifPolicy.Empty);
+            PolicyText = null;
+        }
+    }
+
+    /// <summary>A policy file (docs/policy.md) instead of policy keys in the section (HeMif:PolicyFile). Read at start and on every configuration change.</summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>The interfaces to use, set in code; null (the default) discovers the host's own. Applies at restart.</summary>
+    public IReadOnlyList<InterfaceFacts>? Interfaces { get; set; }
+
+    /// <summary>The host override file of docs/connect.md (HeMif:OverridesFile): kinds, cost flags, DNS servers, probe settings. Applies at restart.</summary>
+    public string? OverridesFile { get; set; }
+
+    /// <summary>The connectivity check URL, plain <c>http://</c> (HeMif:ProbeUrl); null keeps the override file's or the default. Applies at restart.</summary>
+    public Uri? ProbeUrl { get; set; }
+
+    /// <summary>Skip validation: every up interface counts as validated (HeMif:DisableValidation). Applies at restart.</summary>
+    public bool DisableValidation { get; set; }
+
+    /// <summary>The transport of a request whose caller does not choose one (HeMif:Transport: Tcp, Quic or Any). Applies to the next request.</summary>
+    public HeMifTransport Transport { get; set; } = HeMifTransport.Tcp;
+
+    /// <summary>How long one race may take (HeMif:RaceTimeout, 00:00:01 to 00:10:00; default 00:00:30). Applies at restart.</summary>
+    public TimeSpan RaceTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long start-up waits for the first examination of every interface (HeMif:StartupTimeout, 00:00:00 to
+    /// 00:05:00; default 00:00:10). Start-up goes on after it with what is examined by then, and says so.
+    /// </summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether <see cref="Policy"/> was given (in the section, a file or code) rather than left empty.</summary>
+    internal bool PolicyGiven { get; private set; }
+
+    /// <summary>
+    /// The text the policy was read from (the section's policy keys, or the file), so that a configuration change that
+    /// leaves the policy as it was is not taken for a new policy; null when it was set in code.
+    /// </summary>
+    internal string? PolicyText { get; set; }
+
+    /// <summary>Problems found while binding the section; the validator reports them at start (and on every change).</summary>
+    internal List<string> BindErrors { get; } = [];
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using HeMif.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace HeMif.Hosting;
+
+/// <summary>
+/// Binds <see cref="HeMifOptions"/> from the configuration section <c>HeMif</c>, strictly: every key is either a host
+/// setting or a policy key (docs/policy.md), an unknown key is an error naming it, and the policy is read by
+/// <see cref="HeMifConfiguration.BindPolicy"/> so its errors carry the configuration path. Errors are collected, not
+/// thrown: <see cref="HeMifOptionsValidator"/> reports them all at start (ValidateOnStart) and on every change.
+/// The configuration binder is not used because it ignores unknown keys and throws on the first bad value.
+/// </summary>
+internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfigureOptions<HeMifOptions>, IPostConfigureOptions<HeMifOptions>
+{
+    internal const string PolicyFileKey = "PolicyFile";
+    internal const string OverridesFileKey = "OverridesFile";
+    internal const string ProbeUrlKey = "ProbeUrl";
+    internal const string DisableValidationKey = "DisableValidation";
+    internal const string TransportKey = "Transport";
+    internal const string RaceTimeoutKey = "RaceTimeout";
+    internal const string StartupTimeoutKey = "StartupTimeout";
+
+    /// <summary>The host's own keys, beside the policy's.</summary>
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, RaceTimeoutKey, StartupTimeoutKey];
+
+    /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
+    internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable"];
+
+    /// <summary>The configuration key of a setting, as messages name it.</summary>
+    internal static string Key(string name) => HeMifConfiguration.SectionName + ":" + name;
+
+    public void Configure(HeMifOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (configuration is null)
+        {
+            return;
+        }
+
+        var section = configuration.GetSection(HeMifConfiguration.SectionName);
+        var policyGiven = false;
+        foreach (var child in section.GetChildren())
+        {
+            if (PolicyKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                policyGiven = true;
+            }
+            else if (!HostKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                options.BindErrors.Add($"{child.Path} is not a HeMif setting; the section takes {string.Join(", ", HostKeys)} and the policy keys {string.Join(", ", PolicyKeys)} (docs/hosting.md, docs/policy.md)");
+            }
+        }
+
+        Text(section, PolicyFileKey, v => options.PolicyFile = v);
+        Text(section, OverridesFileKey, v => options.OverridesFile = v);
+        Parse<Uri>(section, ProbeUrlKey, "an absolute http:// URL", (string v, out Uri u) => Uri.TryCreate(v, UriKind.Absolute, out u!), v => options.ProbeUrl = v, options);
+        Parse<bool>(section, DisableValidationKey, "true or false", bool.TryParse, v => options.DisableValidation = v, options);
+        Parse<HeMifTransport>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<HeMifTransport>()),
+            (string v, out HeMifTransport t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);
+        Parse<TimeSpan>(section, RaceTimeoutKey, "a time span such as 00:00:30", ParseTimeSpan, v => options.RaceTimeout = v, options);
+        Parse<TimeSpan>(section, StartupTimeoutKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.StartupTimeout = v, options);
+
+        if (policyGiven)
+        {
+            try
+            {
+                var policySection = new PolicyOnlySection(section);
+                options.Policy = HeMifConfiguration.BindPolicy(policySection);
+                options.PolicyText = string.Join("\n", policySection.AsEnumerable()
+                    .OrderBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase)
+                    .Select(kv => kv.Key.ToUpperInvariant() + "=" + kv.Value));
+            }
+            catch (HeMifConfigurationException e)
+            {
+                options.BindErrors.Add(e.Message);
+            }
+        }
+    }
+
+    /// <summary>Reads <see cref="HeMifOptions.PolicyFile"/> after every other configuration step (code may set it too).</summary>
+    public void PostConfigure(string? name, HeMifOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.PolicyFile is not { } file)
+        {
+            return;
+        }
+
+        if (options.PolicyGiven)
+        {
+            options.BindErrors.Add($"{Key(PolicyFileKey)} and a policy (policy keys in the {HeMifConfiguration.SectionName} section, or one set in code) are both given; give one");
+            return;
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        {
+            options.BindErrors.Add($"{Key(PolicyFileKey)} must name a readable policy file; got \"{file}\" ({e.Message})");
+            return;
+        }
+
+        try
+        {
+            options.Policy = HeMifConfiguration.ParsePolicy(text, Path.GetFileName(file));
+            options.PolicyText = "file:" + file + "\n" + text;
+        }
+        catch (HeMifConfigurationException e)
+        {
+            options.BindErrors.Add($"{Key(PolicyFileKey)}: {e.Message}");
+        }
+    }
+
+    private delegate bool TryParser<T>(string text, out T value);
+
+    private static bool ParseTimeSpan(string v, out TimeSpan t) => TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out t);
+
+    private static void Text(IConfigurationSection section, string key, Action<string> set)
+    {
+        if (section[key] is { Length: > 0 } v)
+        {
+            set(v);
+        }
+    }
+
+    private static void Parse<T>(IConfigurationSection section, string key, string expected, TryParser<T> parse, Action<T> set, HeMifOptions options)
+    {
+        var child = section.GetSection(key);
+        if (child.Value is not { } text)
+        {
+            if (child.GetChildren().Any())
+            {
+                options.BindErrors.Add($"{child.Path} must be {expected}; got a section");
+            }
+
+            return;
+        }
+
+        if (!parse(text.Trim(), out var value))
+        {
+            options.BindErrors.Add($"{child.Path} must be {expected}; got \"{text}\"");
+            return;
+        }
+
+        set(value);
+    }
+
+    /// <summary>
+    /// The <c>HeMif</c> section without the host's keys, so that the strict policy reader sees only the policy and names
+    /// every path as the configuration key it really is (<c>HeMif:userRules:0:level</c>).
+    /// </summary>
+    private sealed class PolicyOnlySection(IConfigurationSection inner) : IConfigurationSection
+    {
+        public string Key => inner.Key;
+
+        public string Path => inner.Path;
+
+        public string? Value
+        {
+            get => inner.Value;
+            set => inner.Value = value;
+        }
+
+        public string? this[string key]
+        {
+            get => inner[key];
+            set => inner[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() =>
+            inner.GetChildren().Where(c => !HostKeys.Contains(c.Key, StringComparer.OrdinalIgnoreCase));
+
+        public IChangeToken GetReloadToken() => inner.GetReloadToken();
+
+        public IConfigurationSection GetSection(string key) => inner.GetSection(key);
+    }
+}
+
+/// <summary>The checks of every <see cref="HeMifOptions"/> value, whether it came from configuration or code.</summary>
+internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HeMifOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>(options.BindErrors);
+        Range(failures, HeMifOptionsSetup.RaceTimeoutKey, options.RaceTimeout, HeMifOptions.MinRaceTimeout, HeMifOptions.MaxRaceTimeout);
+        Range(failures, HeMifOptionsSetup.StartupTimeoutKey, options.StartupTimeout, TimeSpan.Zero, HeMifOptions.MaxStartupTimeout);
+        if (options.ProbeUrl is { } url && !(url.IsAbsoluteUri && url.Scheme == Uri.UriSchemeHttp))
+        {
+            // The check is a plain HTTP request over each interface (docs/connect.md): a TLS check would need a name.
+            failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.ProbeUrlKey)} must be an absolute http:// URL; got \"{url}\"");
+        }
+
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.TransportKey)} must be one of {string.Join(", ", Enum.GetNames<HeMifTransport>())}; got {options.Transport}");
+        }
+
+        if (options.Interfaces is { Count: 0 })
+        {
+            failures.Add("HeMifOptions.Interfaces is empty: give at least one interface, or null to discover the host's own");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Range(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{HeMifOptionsSetup.Key(key)} must be between {min:c} and {max:c}; got {value:c}"));
+        }
+    }
+}

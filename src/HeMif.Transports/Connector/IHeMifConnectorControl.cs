@@ -1,0 +1,21 @@
+using HeMif.Planning;
+using HeMif.Report;
+
+namespace HeMif;
+
+/// <summary>
+/// What the hosting layer (HeMif.Host) needs from a connector beyond the public <see cref="IHeMifConnector"/>: whether
+/// every interface has had its first examination, the latest state of each, and live policy updates. Internal: the
+/// public way to change the policy of a hosted connector is configuration (IOptionsMonitor).
+/// </summary>
+internal interface IHeMifConnectorControl
+{
+    /// <summary>Every interface has had its first examination (draft §5.2.1: none is still unexamined).</summary>
+    bool AllExamined { get; }
+
+    /// <summary>The latest known state of each interface examined so far.</summary>
+    IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates { get; }
+
+    /// <summary>Replaces the policy; the next request is planned with it.</summary>
+    Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default);
+}
