@@ -4,6 +4,7 @@ using System.Reactive.Subjects;
 using HeMif.Filter;
 using HeMif.Report;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace HeMif.Hosting;
 
@@ -29,7 +30,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     private int _disposed;
     private TaskCompletionSource? _drained;
 
-    public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry)
+    public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -53,6 +54,13 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         if (change is not null)
         {
             _subscriptions.Add(change);
+        }
+
+        // The options monitor never hands an invalid change to OnChange: it throws where the reload happens (for a
+        // reloaded appsettings.json, in the file watcher). Watch the same sources to say so in the log.
+        foreach (var source in changes)
+        {
+            _subscriptions.Add(ChangeToken.OnChange(source.GetChangeToken, () => CheckChange(source.Name)));
         }
     }
 
@@ -270,6 +278,18 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             WarnIfChanged(HeMifOptionsSetup.DisableValidationKey, previous.DisableValidation, next.DisableValidation, _started.DisableValidation);
             WarnIfChanged(HeMifOptionsSetup.RaceTimeoutKey, previous.RaceTimeout, next.RaceTimeout, _started.RaceTimeout);
             WarnIfChanged(HeMifOptionsSetup.StartupTimeoutKey, previous.StartupTimeout, next.StartupTimeout, _started.StartupTimeout);
+        }
+    }
+
+    private void CheckChange(string? name)
+    {
+        try
+        {
+            _ = _monitor.Get(name);
+        }
+        catch (OptionsValidationException e)
+        {
+            Log.ConfigurationRejected(_telemetry.Logger, e.Message);
         }
     }
 

@@ -37,8 +37,9 @@ public sealed class HeMifConnectCallback
     /// <summary>
     /// The <see cref="System.Net.Http.SocketsHttpHandler.ConnectCallback"/>: races to the context's host and port and
     /// returns the winning stream (the handler owns it; disposing it closes the connection). A race that connects
-    /// nowhere throws <see cref="HttpRequestException"/> with the report's message (every attempt and exclusion) and
-    /// the <see cref="HeMifConnectException"/> inside; the handler's cancellation ends the race.
+    /// nowhere reaches the caller as an <see cref="HttpRequestException"/> (<see cref="HttpRequestError.ConnectionError"/>)
+    /// with the report's message (every attempt and exclusion) and the <see cref="HeMifConnectException"/> inside; the
+    /// handler's cancellation ends the race.
     /// </summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -46,20 +47,11 @@ public sealed class HeMifConnectCallback
         cancellationToken.ThrowIfCancellationRequested();
         var endpoint = context.DnsEndPoint;
         var options = (_options ?? (_connector as HostedConnector)?.DefaultOptions() ?? new ConnectOptions()) with { Transport = Filter.TransportProtocol.Tcp };
-        HeMifConnection connection;
-        try
-        {
-            connection = await _connector.ConnectAsync(endpoint.Host, endpoint.Port, options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HeMifConnectException e)
-        {
-            throw new HttpRequestException(HttpRequestError.ConnectionError, e.Message, e);
-        }
-        catch (ObjectDisposedException e)
-        {
-            throw new HttpRequestException(HttpRequestError.ConnectionError, e.Message, e);
-        }
-
+        // A failed race throws HeMifConnectException (stopping: ObjectDisposedException) as it is: SocketsHttpHandler
+        // wraps whatever the callback throws, other than the caller's cancellation, in an HttpRequestException
+        // (ConnectionError) with the same message plus "(host:port)" and this exception inside. Wrapping it here too
+        // would only add a layer.
+        var connection = await _connector.ConnectAsync(endpoint.Host, endpoint.Port, options, cancellationToken).ConfigureAwait(false);
         context.InitialRequestMessage.Options.Set(RaceReportKey, connection.Report);
 
         // For TCP the stream is a NetworkStream that owns the socket: the handler disposing it closes the connection.

@@ -56,7 +56,7 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
 
         Text(section, PolicyFileKey, v => options.PolicyFile = v);
         Text(section, OverridesFileKey, v => options.OverridesFile = v);
-        Parse<Uri>(section, ProbeUrlKey, "an absolute http:// URL", (string v, out Uri u) => Uri.TryCreate(v, UriKind.Absolute, out u!), v => options.ProbeUrl = v, options);
+        Parse<Uri>(section, ProbeUrlKey, "an absolute http:// URL", (string v, out Uri u) => Uri.TryCreate(v, UriKind.Absolute, out u!) && u.Scheme == Uri.UriSchemeHttp, v => options.ProbeUrl = v, options);
         Parse<bool>(section, DisableValidationKey, "true or false", bool.TryParse, v => options.DisableValidation = v, options);
         Parse<HeMifTransport>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<HeMifTransport>()),
             (string v, out HeMifTransport t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);

@@ -39,6 +39,10 @@ internal static partial class Log
         Message = "HeMif:{Key} changed; the running engine keeps the old value until the application restarts")]
     public static partial void RestartRequired(ILogger logger, string key);
 
+    [LoggerMessage(EventId = 8, EventName = "ConfigurationRejected", Level = LogLevel.Error,
+        Message = "HeMif refused a configuration change and keeps its last valid settings: {Reason}")]
+    public static partial void ConfigurationRejected(ILogger logger, string reason);
+
     // 10-19: interface validation (draft §5.2.1)
     [LoggerMessage(EventId = 10, EventName = "InterfaceValidated", Level = LogLevel.Information,
         Message = "Interface {Interface} validated: {Detail}")]
