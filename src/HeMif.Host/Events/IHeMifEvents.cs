@@ -1,3 +1,4 @@
+using HeMif.Multipath;
 using HeMif.Report;
 
 namespace HeMif.Hosting;
@@ -19,4 +20,10 @@ public interface IHeMifEvents
 
     /// <summary>The report of every finished race through the hosted connector (HttpClient's included), won or failed.</summary>
     IObservable<RaceReport> Races { get; }
+
+    /// <summary>
+    /// Every MPTCP subflow suggestion (which interfaces may carry subflows, in which role) issued by any
+    /// <see cref="IHeMifConnector.WatchSubflows"/> subscription on the hosted connector (docs/multipath.md).
+    /// </summary>
+    IObservable<SubflowPlan> SubflowSuggestions { get; }
 }

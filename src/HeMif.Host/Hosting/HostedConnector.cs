@@ -2,6 +2,7 @@ using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using HeMif.Filter;
+using HeMif.Multipath;
 using HeMif.Report;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -111,6 +112,9 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     /// <inheritdoc/>
     public IObservable<RaceReport> Races => _races.AsObservable();
 
+    /// <inheritdoc cref="IHeMifEvents.SubflowSuggestions"/>
+    public IObservable<SubflowPlan> SubflowSuggestions => _inner.SubflowSuggestions;
+
     /// <summary>Whether every interface has had its first examination.</summary>
     internal bool AllExamined => _control?.AllExamined ?? true;
 
@@ -159,6 +163,17 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             }
         }
     }
+
+    /// <inheritdoc/>
+    public Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _inner.PlanSubflowsAsync(host, port, mode, options ?? DefaultOptions(), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null) =>
+        _inner.WatchSubflows(host, port, mode, options ?? DefaultOptions());
 
     /// <summary>
     /// Waits for the first examination of every interface, at most <paramref name="timeout"/> on

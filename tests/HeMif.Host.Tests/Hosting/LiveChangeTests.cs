@@ -135,6 +135,23 @@ public sealed class LiveChangeTests
     }
 
     [Fact]
+    public async Task Subflow_suggestions_of_the_hosted_connector_reach_IHeMifEvents()
+    {
+        var (host, _) = TestHosts.Create();
+        using (host)
+        {
+            await host.StartAsync().WaitAsync(Bound);
+            var events = host.Services.GetRequiredService<IHeMifEvents>();
+            var suggested = events.SubflowSuggestions.FirstAsync().ToTask();
+            var connector = host.Services.GetRequiredService<IHeMifConnector>();
+            using var watch = connector.WatchSubflows("127.0.0.1", 443, Multipath.MultipathMode.Handover).Subscribe(_ => { });
+            var plan = await suggested.WaitAsync(Bound);
+            Assert.Equal(("127.0.0.1", "lo"), (plan.Host, plan.Primary?.Interface));
+            await host.StopAsync().WaitAsync(Bound);
+        }
+    }
+
+    [Fact]
     public async Task Race_reports_are_published_for_failures_too()
     {
         using var refusing = new TestKit.RefusingPort();
