@@ -49,7 +49,9 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             TimeProvider = timeProvider,
         });
         _control = _inner as IHeMifConnectorControl;
-        _subscriptions.Add(_inner.InterfaceStates.Subscribe(telemetry.InterfaceChanged));
+        // Through the replaying stream: the engine starts validating inside Create, so a first verdict may come before
+        // this line, and the log and the validation counter must still see it (once).
+        _subscriptions.Add(InterfaceStates.Subscribe(telemetry.InterfaceChanged));
         _subscriptions.Add(_inner.RaceEvents.Subscribe(telemetry.RaceEvent));
         var change = monitor.OnChange(OptionsChanged);
         if (change is not null)
@@ -90,12 +92,14 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             observer.OnCompleted);
         lock (gate)
         {
-            foreach (var state in _control?.CurrentStates.Values ?? [])
+            var latest = _control?.CurrentStates.Values.ToList() ?? [];
+            foreach (var state in latest)
             {
                 observer.OnNext(state);
             }
 
-            foreach (var change in held)
+            // A change published while the snapshot was taken is in both: say it once.
+            foreach (var change in held.Where(h => !latest.Contains(h)))
             {
                 observer.OnNext(change);
             }
