@@ -149,27 +149,11 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
     /// </summary>
     private async Task<Race> ConnectAsync(bool validate = true, string[]? extra = null, string? host = null)
     {
-        var overrides = Path.Combine(Path.GetTempPath(), $"hemif-lab-host-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(overrides, $$"""
-            {
-              "interfaces": [
-                { "name": "{{lab.WifiInterface}}", "kind": "Wifi", "dnsServers": ["{{lab.WifiDns4}}"] },
-                { "name": "{{lab.CellInterface}}", "kind": "Cellular", "dnsServers": ["{{lab.CellDns4}}"] }
-              ],
-              "probe": { "url": "http://{{lab.ServiceName}}:{{lab.ServerHttpPort.ToString(CultureInfo.InvariantCulture)}}{{lab["CHECK_PATH"]}}", "timeoutMs": 1500, "disabled": {{(validate ? "false" : "true")}} }
-            }
-            """);
-        try
-        {
-            string[] args = ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", host ?? lab.ServiceName, lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture), "--interfaces", overrides, "--json", .. extra ?? []];
-            var result = await LabProcess.RunAsync("ip", args, TimeSpan.FromSeconds(60));
-            output.WriteLine(result.ToString());
-            return new Race(result.ExitCode, JsonDocument.Parse(result.Stdout).RootElement.Clone(), result.Stdout);
-        }
-        finally
-        {
-            File.Delete(overrides);
-        }
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate);
+        string[] args = ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", host ?? lab.ServiceName, lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture), "--interfaces", overrides.Path, "--json", .. extra ?? []];
+        var result = await LabProcess.RunAsync("ip", args, TimeSpan.FromSeconds(60));
+        output.WriteLine(result.ToString());
+        return new Race(result.ExitCode, JsonDocument.Parse(result.Stdout).RootElement.Clone(), result.Stdout);
     }
 
     private sealed record Race(int Exit, JsonElement Json, string Raw)

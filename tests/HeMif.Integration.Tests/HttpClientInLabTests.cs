@@ -1,4 +1,3 @@
-using System.Globalization;
 using Xunit.Abstractions;
 
 namespace HeMif.Integration.Tests;
@@ -37,29 +36,11 @@ public sealed class HttpClientInLabTests(LabFixture lab, ITestOutputHelper outpu
 
     private async Task<ProcessResult> GetAsync(bool validate)
     {
-        var port = lab.ServerHttpPort.ToString(CultureInfo.InvariantCulture);
-        var overrides = Path.Combine(Path.GetTempPath(), $"hemif-lab-worker-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(overrides, $$"""
-            {
-              "interfaces": [
-                { "name": "{{lab.WifiInterface}}", "kind": "Wifi", "dnsServers": ["{{lab.WifiDns4}}"] },
-                { "name": "{{lab.CellInterface}}", "kind": "Cellular", "dnsServers": ["{{lab.CellDns4}}"] }
-              ],
-              "probe": { "url": "http://{{lab.ServiceName}}:{{port}}{{lab["CHECK_PATH"]}}", "timeoutMs": 1500, "disabled": {{(validate ? "false" : "true")}} }
-            }
-            """);
-        try
-        {
-            var url = $"http://{lab.ServiceName}:{port}{lab["CHECK_PATH"]}";
-            var result = await LabProcess.RunAsync("ip",
-                ["netns", "exec", lab.ClientNamespace, "dotnet", Worker, "--once", url, $"--HeMif:OverridesFile={overrides}"],
-                TimeSpan.FromSeconds(60));
-            output.WriteLine(result.ToString());
-            return result;
-        }
-        finally
-        {
-            File.Delete(overrides);
-        }
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate);
+        var result = await LabProcess.RunAsync("ip",
+            ["netns", "exec", lab.ClientNamespace, "dotnet", Worker, "--once", LabHostOverrides.CheckUrl(lab), $"--HeMif:OverridesFile={overrides.Path}"],
+            TimeSpan.FromSeconds(60));
+        output.WriteLine(result.ToString());
+        return result;
     }
 }

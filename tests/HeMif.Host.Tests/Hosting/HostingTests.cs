@@ -137,12 +137,7 @@ public sealed class HostingTests
         using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        var (host, logs) = TestHosts.Create(new Dictionary<string, string?>
-        {
-            ["HeMif:DisableValidation"] = "false",
-            ["HeMif:ProbeUrl"] = $"http://127.0.0.1:{port}/generate_204",
-            ["HeMif:StartupTimeout"] = "00:00:00",
-        });
+        var (host, logs) = TestHosts.Create(ValidatingAgainstSilentCheck(port));
         using (host)
         {
             await host.StartAsync().WaitAsync(Bound);
@@ -159,12 +154,7 @@ public sealed class HostingTests
         using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        var (host, _) = TestHosts.Create(new Dictionary<string, string?>
-        {
-            ["HeMif:DisableValidation"] = "false",
-            ["HeMif:ProbeUrl"] = $"http://127.0.0.1:{port}/generate_204",
-            ["HeMif:StartupTimeout"] = "00:00:00",
-        });
+        var (host, _) = TestHosts.Create(ValidatingAgainstSilentCheck(port));
         using (host)
         {
             await host.StartAsync().WaitAsync(Bound);
@@ -214,6 +204,17 @@ public sealed class HostingTests
         var first = await events.InterfaceStates.FirstAsync(s => s.State == Validate.ValidationState.Validated).ToTask().WaitAsync(Bound);
         Assert.Equal(clock.GetUtcNow(), first.At);
     }
+
+    /// <summary>
+    /// Validation on, against a check server that accepts and never answers (the first examination never ends on its
+    /// own), and no start-up wait.
+    /// </summary>
+    private static Dictionary<string, string?> ValidatingAgainstSilentCheck(int port) => new()
+    {
+        ["HeMif:DisableValidation"] = "false",
+        ["HeMif:ProbeUrl"] = $"http://127.0.0.1:{port}/generate_204",
+        ["HeMif:StartupTimeout"] = "00:00:00",
+    };
 
     /// <summary>A clock whose date is far from today's: a state stamped with it can only have come from this clock.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider

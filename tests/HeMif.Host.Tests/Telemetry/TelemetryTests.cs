@@ -86,25 +86,9 @@ public sealed class TelemetryTests
     [Fact]
     public void A_report_with_a_fallback_and_exclusions_is_counted_by_kind()
     {
-        var services = new ServiceCollection();
-        var logs = new MemoryLoggerProvider();
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
-        services.AddMetrics();
-        services.AddSingleton<HeMifTelemetry>();
-        using var provider = services.BuildServiceProvider();
-        var telemetry = provider.GetRequiredService<HeMifTelemetry>();
-        using var metrics = new Measurements(provider.GetRequiredService<IMeterFactory>());
-
-        var report = WifiBrokenReport();
-        using var source = new ActivitySource("HeMif.Tests." + Guid.NewGuid().ToString("N"));
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
-        using var activity = source.StartActivity("race")!;
-        telemetry.RaceFinished(report, activity);
+        using var t = new Harness();
+        var (telemetry, logs, metrics, activity) = (t.Telemetry, t.Logs, t.Metrics, t.Activity);
+        telemetry.RaceFinished(WifiBrokenReport(), activity);
 
         Assert.Equal(1, Assert.Single(metrics.Of("hemif.fallbacks")).Value);
         var exclusion = Assert.Single(metrics.Of("hemif.policy.exclusions"));
@@ -128,22 +112,8 @@ public sealed class TelemetryTests
     [Fact]
     public void A_failed_race_marks_the_activity_as_an_error_and_logs_at_Information()
     {
-        var services = new ServiceCollection();
-        var logs = new MemoryLoggerProvider();
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
-        services.AddMetrics();
-        services.AddSingleton<HeMifTelemetry>();
-        using var provider = services.BuildServiceProvider();
-        var telemetry = provider.GetRequiredService<HeMifTelemetry>();
-        using var metrics = new Measurements(provider.GetRequiredService<IMeterFactory>());
-        using var source = new ActivitySource("HeMif.Tests." + Guid.NewGuid().ToString("N"));
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
-        using var activity = source.StartActivity("race")!;
+        using var t = new Harness();
+        var (telemetry, logs, metrics, activity) = (t.Telemetry, t.Logs, t.Metrics, t.Activity);
 
         var failed = WifiBrokenReport() with { Outcome = RaceOutcome.Failed, Winner = null, TimeToConnect = null, Failure = "every interface failed" };
         telemetry.RaceFinished(failed, activity);
@@ -163,14 +133,8 @@ public sealed class TelemetryTests
     [InlineData(ValidationState.Down, 14, "down")]
     public void Each_validation_result_is_logged_at_Information_with_its_own_event_and_counted_by_state(ValidationState state, int eventId, string tag)
     {
-        var services = new ServiceCollection();
-        var logs = new MemoryLoggerProvider();
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
-        services.AddMetrics();
-        services.AddSingleton<HeMifTelemetry>();
-        using var provider = services.BuildServiceProvider();
-        using var metrics = new Measurements(provider.GetRequiredService<IMeterFactory>());
-        var telemetry = provider.GetRequiredService<HeMifTelemetry>();
+        using var t = new Harness();
+        var (telemetry, logs, metrics) = (t.Telemetry, t.Logs, t.Metrics);
 
         telemetry.InterfaceChanged(new InterfaceStateChanged("wlan0", ValidationState.Validating, "probing", DateTimeOffset.UnixEpoch));
         telemetry.InterfaceChanged(new InterfaceStateChanged("wlan0", state, "the check said so", DateTimeOffset.UnixEpoch));
@@ -206,6 +170,49 @@ public sealed class TelemetryTests
                 new RaceEvent(TimeSpan.FromMilliseconds(2120), "won", "#1", "rmnet0"),
             ],
             null);
+    }
+
+    /// <summary>HeMif's telemetry alone, with its logs, its measurements and an activity of a source of its own.</summary>
+    private sealed class Harness : IDisposable
+    {
+        private readonly ServiceProvider _provider;
+        private readonly ActivitySource _source = new("HeMif.Tests." + Guid.NewGuid().ToString("N"));
+        private readonly ActivityListener _listener;
+
+        public Harness()
+        {
+            var services = new ServiceCollection();
+            services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+            services.AddMetrics();
+            services.AddSingleton<HeMifTelemetry>();
+            _provider = services.BuildServiceProvider();
+            Telemetry = _provider.GetRequiredService<HeMifTelemetry>();
+            Metrics = new Measurements(_provider.GetRequiredService<IMeterFactory>());
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s == _source,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            };
+            ActivitySource.AddActivityListener(_listener);
+            Activity = _source.StartActivity("race")!;
+        }
+
+        public MemoryLoggerProvider Logs { get; } = new();
+
+        public HeMifTelemetry Telemetry { get; }
+
+        public Measurements Metrics { get; }
+
+        public Activity Activity { get; }
+
+        public void Dispose()
+        {
+            Activity.Dispose();
+            _listener.Dispose();
+            _source.Dispose();
+            Metrics.Dispose();
+            _provider.Dispose();
+        }
     }
 
     /// <summary>Everything the meters of one IMeterFactory measure (parallel tests have their own factories).</summary>
