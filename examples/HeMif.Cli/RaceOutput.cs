@@ -11,12 +11,19 @@ public static class RaceOutput
     /// <summary>Indented, with the characters the timeline uses (§, →) left as they are.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>The race's title with its timings.</summary>
+    /// <summary>The race's title: what it is, and the destination.</summary>
     public static string TitleLine(RaceReport race, string title)
     {
         ArgumentNullException.ThrowIfNull(race);
-        return $"{title}: {race.Host}:{race.Port}  (fallback delay {Ms(race.Timings.FallbackDelay)} ms, " +
-               $"attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, resolution delay {Ms(race.Timings.ResolutionDelay)} ms)";
+        return $"{title}: {race.Host}:{race.Port}";
+    }
+
+    /// <summary>The delays the race used.</summary>
+    public static string TimingsLine(RaceReport race)
+    {
+        ArgumentNullException.ThrowIfNull(race);
+        return $"fallback delay {Ms(race.Timings.FallbackDelay)} ms, attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, " +
+               $"resolution delay {Ms(race.Timings.ResolutionDelay)} ms";
     }
 
     /// <summary>One timeline event as a line: time, kind, interface, detail.</summary>

@@ -155,6 +155,7 @@ internal sealed partial class TimelineView
         ArgumentNullException.ThrowIfNull(race);
         var layout = TimelineLayout.Compute(race, Width);
         Line($"[bold]{Markup.Escape(RaceOutput.TitleLine(race, title))}[/]");
+        Line($"[grey]  {Markup.Escape(RaceOutput.TimingsLine(race))}[/]");
         WriteTimeline(layout);
         WriteNotes(layout);
         WriteInterfaces(race, layout);

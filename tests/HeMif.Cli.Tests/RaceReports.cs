@@ -1,4 +1,3 @@
-using System.Globalization;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
@@ -92,9 +91,6 @@ internal static class RaceReports
 
     /// <summary>The default timings (RFC 8305 and draft §7.2 values the engine uses).</summary>
     public static RaceTimings Timings { get; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(50));
-
-    /// <summary>Milliseconds as the tests write them.</summary>
-    public static string Ms(double ms) => ms.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static TimeSpan Fraction(Random random, TimeSpan of) =>
         random.Next(5) == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(of.Ticks * random.NextDouble()));
