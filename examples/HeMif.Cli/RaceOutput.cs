@@ -11,6 +11,9 @@ public static class RaceOutput
     /// <summary>Indented, with the characters the timeline uses (§, →) left as they are.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The human view of one race (<see cref="TimelineView"/>) with the default settings: colour only on a terminal.</summary>
+    public static void WriteText(TextWriter o, RaceReport race, string title) => TimelineView.Create(o, new ViewSettings()).Write(race, title);
+
     /// <summary>The race's title: what it is, and the destination.</summary>
     public static string TitleLine(RaceReport race, string title)
     {
