@@ -28,6 +28,7 @@ public static class ConnectCommand
         {
             host, port, interfaces, policy, transport, probeUrl, noValidation, json, count,
         };
+        var view = ViewOptions.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -92,9 +93,10 @@ public static class ConnectCommand
                 }
                 else
                 {
+                    var raceView = TimelineView.Create(output, view.Read(parse));
                     for (var i = 0; i < reports.Count; i++)
                     {
-                        RaceOutput.WriteText(output, reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
+                        raceView.Write(reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
                     }
                 }
 
