@@ -27,3 +27,15 @@ public interface IHeMifEvents
     /// </summary>
     IObservable<SubflowPlan> SubflowSuggestions { get; }
 }
+
+/// <summary>The streams of a connector the application registered itself (it has no race reports to give).</summary>
+internal sealed class ConnectorEvents(IHeMifConnector connector) : IHeMifEvents
+{
+    public IObservable<InterfaceStateChanged> InterfaceStates => connector.InterfaceStates;
+
+    public IObservable<RaceEvent> RaceEvents => connector.RaceEvents;
+
+    public IObservable<RaceReport> Races => System.Reactive.Linq.Observable.Empty<RaceReport>();
+
+    public IObservable<SubflowPlan> SubflowSuggestions => connector.SubflowSuggestions;
+}

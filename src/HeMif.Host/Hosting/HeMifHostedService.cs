@@ -27,7 +27,12 @@ internal sealed class HeMifHostedService(
         try
         {
             var settings = options.CurrentValue;
-            var connector = services.GetRequiredService<HostedConnector>();
+            if (services.GetRequiredService<IHeMifConnector>() is not HostedConnector connector)
+            {
+                // The application registered its own connector before AddHeMif (TryAdd): it is the application's to run.
+                return;
+            }
+
             _connector = connector;
             var complete = await connector.WaitForFirstExaminationAsync(settings.StartupTimeout, timeProvider, cancellationToken).ConfigureAwait(false);
             var states = Describe(connector.CurrentStates);

@@ -40,7 +40,11 @@ public static class HeMifServiceCollectionExtensions
             services.TryAddSingleton<HeMifTelemetry>();
             services.TryAddSingleton<HostedConnector>();
             services.TryAddSingleton<IHeMifConnector>(sp => sp.GetRequiredService<HostedConnector>());
-            services.TryAddSingleton<IHeMifEvents>(sp => sp.GetRequiredService<HostedConnector>());
+            services.TryAddSingleton<IHeMifEvents>(sp => sp.GetRequiredService<IHeMifConnector>() switch
+            {
+                HostedConnector hosted => hosted,
+                var other => new ConnectorEvents(other), // an IHeMifConnector registered before AddHeMif wins (TryAdd)
+            });
             services.AddHostedService<HeMifHostedService>();
         }
 

@@ -193,6 +193,27 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_connector_registered_before_AddHeMif_is_the_one_used_and_hosted()
+    {
+        var services = new ServiceCollection();
+        await using var own = HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [TestHosts.Loopback], DisableValidation = true });
+        services.AddSingleton(own);
+        services.AddLogging();
+        services.AddSingleton<IHostApplicationLifetime, Lifetime>();
+        services.AddHeMif();
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Same(own, provider.GetRequiredService<IHeMifConnector>());
+        var events = provider.GetRequiredService<IHeMifEvents>();
+        Assert.IsType<ConnectorEvents>(events);
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(CancellationToken.None).WaitAsync(Bound);
+            await hosted.StopAsync(CancellationToken.None).WaitAsync(Bound);
+        }
+    }
+
+    [Fact]
     public async Task The_TimeProvider_comes_from_DI()
     {
         var clock = new FixedClock(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
@@ -215,6 +236,17 @@ public sealed class HostingTests
         ["HeMif:ProbeUrl"] = $"http://127.0.0.1:{port}/generate_204",
         ["HeMif:StartupTimeout"] = "00:00:00",
     };
+
+    private sealed class Lifetime : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => throw new InvalidOperationException("nothing failed, so nothing should stop the application");
+    }
 
     /// <summary>A clock whose date is far from today's: a state stamped with it can only have come from this clock.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
