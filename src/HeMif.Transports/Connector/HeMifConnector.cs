@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using HeMif.Engine;
 using HeMif.Interfaces;
+using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
@@ -70,6 +71,22 @@ public interface IHeMifConnector : IAsyncDisposable
     /// caller cancels, <see cref="ArgumentException"/> for a bad host or port.
     /// </summary>
     Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
+    IObservable<SubflowPlan> SubflowSuggestions { get; }
+
+    /// <summary>
+    /// Which interfaces may carry subflows of a multipath (MPTCP) connection to <paramref name="host"/>:<paramref name="port"/>
+    /// in <paramref name="mode"/>, decided by the same filter, validation and sort as a race (draft §7.6). Waits for the
+    /// first examination of the interfaces like <see cref="ConnectAsync"/>.
+    /// </summary>
+    Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Subflow suggestions for one destination: the first at once, then a new one whenever an interface change alters an
+    /// assignment (Wi-Fi lost: move to cellular; Wi-Fi back: return). Completes when the connector is disposed.
+    /// </summary>
+    IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null);
 }
 
 /// <summary>The winning connection. Disposing it closes it.</summary>
@@ -213,7 +230,33 @@ public static class HeMifConnector
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 
+        public IObservable<SubflowPlan> SubflowSuggestions => engine.SubflowSuggestions;
+
         public async Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var request = ToRequest(host, port, options);
+            cancellationToken.ThrowIfCancellationRequested();
+            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
+        }
+
+        public async Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var request = ToRequest(host, port, options);
+            cancellationToken.ThrowIfCancellationRequested();
+            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            return await engine.PlanSubflowsAsync(request, mode, "first plan", cancellationToken).ConfigureAwait(false);
+        }
+
+        public IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null)
+        {
+            var request = ToRequest(host, port, options);
+            return System.Reactive.Linq.Observable.SelectMany(
+                System.Reactive.Linq.Observable.FromAsync(WaitForFirstValidationAsync), _ => engine.WatchSubflows(request, mode));
+        }
+
+        private static ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(host);
             if (port is < 1 or > 65535)
@@ -221,18 +264,14 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
-            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
             options ??= new ConnectOptions();
-            var request = new ConnectionRequest(host, port)
+            return new ConnectionRequest(host, port)
             {
                 Transport = options.Transport,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
                 DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
             };
-            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
         }
 
         public async ValueTask DisposeAsync()
