@@ -31,9 +31,8 @@ internal sealed record OwnedEndpoint(int Id, string Interface, IPAddress Address
 /// </list>
 /// A role change is <c>ip mptcp endpoint change id N backup|nobackup</c> (MP_PRIO on the live subflow, no new
 /// handshake). The manager only changes and deletes endpoints it created (by their ids); an endpoint someone else
-/// made for the same address is left as it is and the log says so. It raises the <c>subflows</c> and
-/// <c>add_addr_accepted</c> limits when the plan needs more, remembers the limits it found, and puts them back on
-/// dispose unless someone changed them since. The in-kernel path manager is one per network namespace: its endpoints
+/// made for the same address is left as it is and the log says so. It raises the <c>subflows</c> limit when the plan
+/// needs more, remembers the limits it found, and puts them back on dispose unless someone changed them since. The in-kernel path manager is one per network namespace: its endpoints
 /// apply to every MPTCP connection of the namespace, which is why everything added is removed again.
 /// </summary>
 internal sealed class LinuxPathManager : IAsyncDisposable
@@ -291,14 +290,16 @@ internal sealed class LinuxPathManager : IAsyncDisposable
             return;
         }
 
+        // Only the subflows limit gates the plan. add_addr_accepted (subflows toward addresses the peer announces) is
+        // restated unchanged: raising it would open subflows the plan did not ask for.
         var current = await ReadLimitsAsync(cancellationToken).ConfigureAwait(false);
         var needed = Math.Min(subflows, MaxLimit);
-        if (current.Subflows >= needed && current.AddAddrAccepted >= needed)
+        if (current.Subflows >= needed)
         {
             return;
         }
 
-        var wanted = new Limits(Math.Max(current.AddAddrAccepted, needed), Math.Max(current.Subflows, needed));
+        var wanted = current with { Subflows = needed };
         await RunAsync(log, $"limits were {current}", cancellationToken, LimitsArgs(wanted)).ConfigureAwait(false);
         _previousLimits ??= current;
         _setLimits = wanted;

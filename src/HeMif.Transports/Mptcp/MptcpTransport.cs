@@ -14,8 +14,10 @@ namespace HeMif.Transports.Mptcp;
 /// back to TCP in two ways, both said on the connection: the kernel refuses the socket (a plain TCP socket is used
 /// instead) or the peer does not answer MP_CAPABLE (the kernel carries on as TCP, RFC 8684 §3.7).
 /// </summary>
-internal sealed class MptcpTransport(TcpTransport tcp) : IAttemptTransport
+internal sealed class MptcpTransport(TcpTransport tcp, MptcpSocketFactory? createMptcp = null) : IAttemptTransport
 {
+    private readonly MptcpSocketFactory _createMptcp = createMptcp ?? MptcpNative.TryCreate;
+
     public TransportProtocol Protocol => TransportProtocol.Tcp;
 
     /// <summary>Never unsupported: where MPTCP is, the attempt falls back to TCP and says so.</summary>
@@ -26,12 +28,15 @@ internal sealed class MptcpTransport(TcpTransport tcp) : IAttemptTransport
         ArgumentNullException.ThrowIfNull(remote);
         string? refusal = null;
         return tcp.ConnectSocketAsync(networkInterface, remote,
-            family => MptcpNative.TryCreate(family, out refusal) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp),
+            family => _createMptcp(family, out refusal) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp),
             pinToDevice: true,
             socket => MptcpConnectedPath.Create(socket, refusal),
             cancellationToken);
     }
 }
+
+/// <summary>Makes an MPTCP socket, or returns null with why the kernel refused one (<see cref="MptcpNative.TryCreate"/>; tests inject refusals).</summary>
+internal delegate Socket? MptcpSocketFactory(AddressFamily family, out string? refusal);
 
 /// <summary>A connected socket from <see cref="MptcpTransport"/>: an MPTCP connection or a TCP fallback, and which.</summary>
 internal sealed class MptcpConnectedPath : IConnectedPath
