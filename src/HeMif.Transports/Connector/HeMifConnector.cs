@@ -271,27 +271,38 @@ public static class HeMifConnector
             var request = ToRequest(host, port, options);
             cancellationToken.ThrowIfCancellationRequested();
             await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
-            var mode = options?.Multipath;
-            var result = await engine.ConnectAsync(request, mode is null ? null : mptcp, cancellationToken).ConfigureAwait(false);
-            if (result.Connection is not { } path)
+            if (options?.Multipath is not { } mode)
             {
-                throw new HeMifConnectException(result.Report);
+                var single = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+                return single.Connection is { } connected ? new HeMifConnection(connected, single.Report) : throw new HeMifConnectException(single.Report);
             }
 
-            if (mode is not { } m || path is not MptcpConnectedPath multipath)
-            {
-                return new HeMifConnection(path, result.Report);
-            }
-
+            // The kernel opens subflows only from path manager endpoints that exist when a connection is created: the
+            // plan is applied before the race, then again for the winner.
+            var session = await MultipathSession.PrepareAsync(mode, ct => engine.PlanSubflowsAsync(request, mode, "before connecting", ct), interfaces, _ip,
+                request.DestinationAddresses, cancellationToken).ConfigureAwait(false);
+            IConnectedPath? path = null;
             try
             {
-                var session = await MultipathSession.StartAsync(multipath, m, engine.WatchSubflows(request, m),
-                    ct => engine.PlanSubflowsAsync(request, m, "connected", ct), interfaces, _ip, cancellationToken).ConfigureAwait(false);
+                var result = await engine.ConnectAsync(request, mptcp, cancellationToken).ConfigureAwait(false);
+                path = result.Connection ?? throw new HeMifConnectException(result.Report);
+                if (path is not MptcpConnectedPath multipath)
+                {
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    return new HeMifConnection(path, result.Report);
+                }
+
+                await session.ConnectedAsync(multipath, engine.WatchSubflows(request, mode), cancellationToken).ConfigureAwait(false);
                 return new HeMifConnection(path, result.Report, session);
             }
             catch
             {
-                await path.DisposeAsync().ConfigureAwait(false);
+                if (path is not null)
+                {
+                    await path.DisposeAsync().ConfigureAwait(false);
+                }
+
+                await session.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
         }

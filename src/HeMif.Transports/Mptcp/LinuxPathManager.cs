@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using HeMif.Multipath;
@@ -16,71 +17,92 @@ internal sealed record OwnedEndpoint(int Id, string Interface, IPAddress Address
 
 /// <summary>
 /// Applies a <see cref="SubflowPlan"/> through Linux's in-kernel MPTCP path manager with iproute2's
-/// <c>ip mptcp endpoint</c> and <c>ip mptcp limits</c>. For each interface of the plan it uses that interface's
-/// address of the connection's family:
+/// <c>ip mptcp endpoint</c> and <c>ip mptcp limits</c>, one endpoint per interface and address family:
 /// <list type="bullet">
-/// <item>Active (or Primary) on an address other than the connection's own: a <c>subflow</c> endpoint, so the kernel
-/// opens an additional subflow from it; Backup: a <c>subflow backup</c> endpoint (the subflow is opened as a backup,
-/// used only when no other subflow works).</item>
-/// <item>The connection's own address (its initial subflow): no endpoint while it is Primary or Active. An endpoint on
-/// that address would not add a subflow, and one with <c>backup</c> would make the kernel mark the initial subflow
-/// backup, so a Primary needs nothing. Demoted to Backup, it gets a flag-less endpoint changed to <c>backup</c>, which
-/// sends MP_PRIO for the initial subflow; promoted again, that endpoint is changed to <c>nobackup</c>.</item>
-/// <item>An interface the plan drops (excluded, lost) has the endpoint this manager made for it deleted, which closes
-/// the subflows from its address.</item>
+/// <item>Active (or a Primary that is not the connection's own address): a <c>subflow</c> endpoint, so the kernel
+/// opens an additional subflow from that address; Backup: a <c>subflow backup</c> endpoint (the subflow is opened as
+/// a backup, used only when no other subflow works, RFC 8684 §3.3.8).</item>
+/// <item>The connection's own address (its initial subflow; before <see cref="Connected"/>, the plan's Primary): no
+/// endpoint while it is Primary or Active. An endpoint there would add no subflow, and one flagged <c>backup</c> would
+/// make the kernel mark the initial subflow backup. Demoted to Backup, it gets a flag-less endpoint changed to
+/// <c>backup</c> (the change, not the add, sends MP_PRIO); an endpoint of ours that is already on that address is kept
+/// and only its backup flag changed, because deleting it would close the initial subflow.</item>
+/// <item>An interface the plan drops (excluded, lost) has the endpoints this manager made for it deleted, which
+/// closes the subflows from its address.</item>
 /// </list>
-/// A role change is <c>ip mptcp endpoint change id N backup|nobackup</c> (MP_PRIO on the live subflow, no new
-/// handshake). The manager only changes and deletes endpoints it created (by their ids); an endpoint someone else
-/// made for the same address is left as it is and the log says so. It raises the <c>subflows</c> limit when the plan
-/// needs more, remembers the limits it found, and puts them back on dispose unless someone changed them since. The in-kernel path manager is one per network namespace: its endpoints
-/// apply to every MPTCP connection of the namespace, which is why everything added is removed again.
+/// The kernel opens subflows for a connection only from endpoints that exist when the connection is created, or that
+/// are added once it is fully established (after its first data is acknowledged): an endpoint added in between is
+/// ignored for it. So a plan is applied before the race (<see cref="Connected"/> not yet called: every family, the
+/// plan's Primary taken for the connection's own interface) and again once the winner is known (its family only; the
+/// other family's endpoints are deleted). A role change is <c>ip mptcp endpoint change id N backup|nobackup</c>
+/// (MP_PRIO on the live subflow, no new handshake). The manager only changes and deletes endpoints it created (by
+/// their ids); an endpoint someone else made for the same address is left as it is and the log says so. It raises the
+/// <c>subflows</c> limit when the plan needs more, remembers the limits it found, and puts them back on dispose unless
+/// someone changed them since. The in-kernel path manager is one per network namespace: its endpoints apply to every
+/// MPTCP connection of the namespace, which is why everything added is removed again.
 /// </summary>
 internal sealed class LinuxPathManager : IAsyncDisposable
 {
     /// <summary>The in-kernel path manager's ceiling for both limits (<c>MPTCP_PM_ADDR_MAX</c>, 8).</summary>
     public const int MaxLimit = 8;
 
+    private static readonly AddressFamily[] BothFamilies = [AddressFamily.InterNetworkV6, AddressFamily.InterNetwork];
     private readonly ICommandRunner _runner;
-    private readonly IPEndPoint _connectionLocal;
-    private readonly Func<string, IPAddress?> _addressOf;
+    private readonly Func<string, AddressFamily, IPAddress?> _addressOf;
     private readonly string _ip;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, OwnedEndpoint> _owned = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Interface, AddressFamily Family), OwnedEndpoint> _owned = [];
     private readonly List<Follower> _followers = [];
     private readonly Lock _followersLock = new();
+    private IPAddress? _connectionAddress;
     private Limits? _previousLimits;
     private Limits? _setLimits;
     private bool _disposed;
 
     /// <param name="runner">Runs <c>ip</c>.</param>
-    /// <param name="connectionLocal">The connection's local endpoint (its initial subflow's address).</param>
-    /// <param name="addressOf">An interface's usable address of the connection's family, or null when it has none.</param>
+    /// <param name="addressOf">An interface's usable address of a family, or null when it has none.</param>
     /// <param name="ipCommand">The iproute2 program.</param>
-    public LinuxPathManager(ICommandRunner runner, IPEndPoint connectionLocal, Func<string, IPAddress?> addressOf, string ipCommand = "ip")
+    public LinuxPathManager(ICommandRunner runner, Func<string, AddressFamily, IPAddress?> addressOf, string ipCommand = "ip")
     {
         ArgumentNullException.ThrowIfNull(runner);
-        ArgumentNullException.ThrowIfNull(connectionLocal);
         ArgumentNullException.ThrowIfNull(addressOf);
         _runner = runner;
-        _connectionLocal = connectionLocal;
         _addressOf = addressOf;
         _ip = ipCommand;
     }
 
-    /// <summary>The endpoints this manager created and has not deleted, by interface.</summary>
-    internal IReadOnlyDictionary<string, OwnedEndpoint> Owned
+    /// <summary>The endpoints this manager created and has not deleted.</summary>
+    internal IReadOnlyList<OwnedEndpoint> Owned
     {
         get
         {
             _gate.Wait();
             try
             {
-                return new Dictionary<string, OwnedEndpoint>(_owned, StringComparer.Ordinal);
+                return [.. _owned.Values.OrderBy(o => o.Id)];
             }
             finally
             {
                 _gate.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// The connection is made from <paramref name="local"/>: from the next <see cref="ApplyAsync"/> on, only its family
+    /// is planned, and its address is the initial subflow's.
+    /// </summary>
+    public void Connected(IPEndPoint local)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        _gate.Wait();
+        try
+        {
+            _connectionAddress = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -99,29 +121,31 @@ internal sealed class LinuxPathManager : IAsyncDisposable
             var log = new List<string>();
             var desired = Desired(plan, log);
 
-            // Drop first (an interface lost or excluded, or an address that changed), so its id is free again.
-            foreach (var (name, owned) in _owned.ToList())
+            // Drop first (an interface lost or excluded, a family not used, an address that changed), so ids are free again.
+            foreach (var (key, owned) in _owned.ToList())
             {
-                if (!desired.TryGetValue(name, out var want) || !want.Address.Equals(owned.Address) || want.Subflow != owned.Subflow)
+                if (!desired.TryGetValue(key, out var want) || !want.Address.Equals(owned.Address) || want.Subflow != owned.Subflow)
                 {
-                    await RunAsync(log, $"{name}: {(desired.ContainsKey(name) ? "address or kind changed" : "no longer in the plan")}",
+                    await RunAsync(log, $"{key.Interface}: {(desired.ContainsKey(key) ? "address changed" : plan.Subflows.Any(s => s.Interface == key.Interface) ? "family not used" : "no longer in the plan")}",
                         cancellationToken, "mptcp", "endpoint", "delete", "id", Number(owned.Id)).ConfigureAwait(false);
-                    _owned.Remove(name);
+                    _owned.Remove(key);
                 }
             }
 
-            await EnsureLimitsAsync(desired.Values.Count(d => d.Subflow), log, cancellationToken).ConfigureAwait(false);
+            await EnsureLimitsAsync(desired.Values.Where(d => d.Subflow).GroupBy(d => d.Address.AddressFamily).Select(g => g.Count()).DefaultIfEmpty(0).Max(),
+                log, cancellationToken).ConfigureAwait(false);
 
             List<KernelEndpoint>? existing = null;
-            foreach (var (name, want) in desired)
+            foreach (var (key, want) in desired)
             {
-                if (_owned.TryGetValue(name, out var owned))
+                var name = key.Interface;
+                if (_owned.TryGetValue(key, out var owned))
                 {
                     if (owned.Backup != want.Backup)
                     {
                         await RunAsync(log, $"{name}: {want.Role}", cancellationToken,
                             "mptcp", "endpoint", "change", "id", Number(owned.Id), want.Backup ? "backup" : "nobackup").ConfigureAwait(false);
-                        _owned[name] = owned with { Backup = want.Backup };
+                        _owned[key] = owned with { Backup = want.Backup };
                     }
 
                     continue;
@@ -151,14 +175,14 @@ internal sealed class LinuxPathManager : IAsyncDisposable
                 }
 
                 await RunAsync(log, $"{name}: {want.Role}", cancellationToken, [.. args]).ConfigureAwait(false);
-                _owned[name] = new OwnedEndpoint(id, name, want.Address, want.Subflow, want.Subflow && want.Backup);
+                _owned[key] = new OwnedEndpoint(id, name, want.Address, want.Subflow, want.Subflow && want.Backup);
                 existing.Add(new KernelEndpoint(id, want.Address, name, want.Subflow, want.Subflow && want.Backup));
                 if (!want.Subflow)
                 {
                     // The connection's own address demoted to Backup: the change (not the add) sends MP_PRIO.
                     await RunAsync(log, $"{name}: {want.Role} (the initial subflow)", cancellationToken,
                         "mptcp", "endpoint", "change", "id", Number(id), "backup").ConfigureAwait(false);
-                    _owned[name] = _owned[name] with { Backup = true };
+                    _owned[key] = _owned[key] with { Backup = true };
                 }
             }
 
@@ -215,15 +239,15 @@ internal sealed class LinuxPathManager : IAsyncDisposable
 
             _disposed = true;
             var errors = new List<string>();
-            foreach (var (name, owned) in _owned.ToList())
+            foreach (var (key, owned) in _owned.ToList())
             {
                 var result = await _runner.RunAsync(_ip, ["mptcp", "endpoint", "delete", "id", Number(owned.Id)], CancellationToken.None).ConfigureAwait(false);
                 if (result.ExitCode != 0 && !result.Stderr.Contains("not found", StringComparison.OrdinalIgnoreCase))
                 {
-                    errors.Add($"{name}: endpoint id {owned.Id}: {result.Stderr.Trim()}");
+                    errors.Add($"{key.Interface}: endpoint id {owned.Id}: {result.Stderr.Trim()}");
                 }
 
-                _owned.Remove(name);
+                _owned.Remove(key);
             }
 
             if (_previousLimits is { } previous && _setLimits is { } set)
@@ -250,34 +274,50 @@ internal sealed class LinuxPathManager : IAsyncDisposable
         }
     }
 
-    /// <summary>What each interface of the plan should have, by interface (interfaces without a usable address are left out, and logged).</summary>
-    private Dictionary<string, Wanted> Desired(SubflowPlan plan, List<string> log)
+    /// <summary>
+    /// What each interface of the plan should have, by interface and family (interfaces without a usable address of a
+    /// family are left out, and logged).
+    /// </summary>
+    private Dictionary<(string Interface, AddressFamily Family), Wanted> Desired(SubflowPlan plan, List<string> log)
     {
-        var desired = new Dictionary<string, Wanted>(StringComparer.Ordinal);
+        var desired = new Dictionary<(string, AddressFamily), Wanted>();
+        var families = _connectionAddress is { } connection ? [connection.AddressFamily] : BothFamilies;
         foreach (var assignment in plan.Subflows)
         {
-            var address = _addressOf(assignment.Interface);
-            if (address is null)
+            foreach (var family in families)
             {
-                log.Add($"{assignment.Interface}: no {Family()} address; no subflow from it");
-                continue;
-            }
-
-            var backup = assignment.Role == SubflowRole.Backup;
-            if (address.Equals(_connectionLocal.Address))
-            {
-                // The initial subflow's address: no subflow endpoint; an endpoint only to mark it backup (or to
-                // unmark it again when we marked it before).
-                var ours = _owned.TryGetValue(assignment.Interface, out var o) && o.Address.Equals(address);
-                if (backup || ours)
+                var key = (assignment.Interface, family);
+                var address = _addressOf(assignment.Interface, family);
+                if (address is null)
                 {
-                    desired[assignment.Interface] = new Wanted(address, Subflow: false, backup, assignment.Role);
+                    if (_connectionAddress is not null)
+                    {
+                        log.Add($"{assignment.Interface}: no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address; no subflow from it");
+                    }
+
+                    continue;
                 }
 
-                continue;
-            }
+                var backup = assignment.Role == SubflowRole.Backup;
+                var initial = _connectionAddress is { } own ? address.Equals(own) : assignment.Role == SubflowRole.Primary;
+                if (initial)
+                {
+                    // The initial subflow's address: an endpoint only to mark it backup; one of ours already there is
+                    // kept (its subflow flag too: deleting it would close the initial subflow) and only re-flagged.
+                    if (_owned.TryGetValue(key, out var ours) && ours.Address.Equals(address))
+                    {
+                        desired[key] = new Wanted(address, ours.Subflow, backup, assignment.Role);
+                    }
+                    else if (backup)
+                    {
+                        desired[key] = new Wanted(address, Subflow: false, Backup: true, assignment.Role);
+                    }
 
-            desired[assignment.Interface] = new Wanted(address, Subflow: true, backup, assignment.Role);
+                    continue;
+                }
+
+                desired[key] = new Wanted(address, Subflow: true, backup, assignment.Role);
+            }
         }
 
         return desired;
@@ -351,8 +391,6 @@ internal sealed class LinuxPathManager : IAsyncDisposable
 
     private static string[] LimitsArgs(Limits limits) =>
         ["mptcp", "limits", "set", "subflows", Number(limits.Subflows), "add_addr_accepted", Number(limits.AddAddrAccepted)];
-
-    private string Family() => _connectionLocal.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     private static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
 

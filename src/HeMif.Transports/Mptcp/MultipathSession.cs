@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Transports.Tcp;
@@ -37,67 +38,113 @@ internal sealed class InterfaceBook(IEnumerable<InterfaceFacts> initial)
 }
 
 /// <summary>
-/// The multipath side of one connection the connector opened with <c>ConnectOptions.Multipath</c>: when the socket is
-/// MPTCP, a <see cref="LinuxPathManager"/> applies the destination's subflow plan, then follows the suggestions (Wi-Fi
-/// lost: its endpoint goes, cellular is promoted; Wi-Fi back: it returns); when the connection ends, everything the
-/// path manager added is removed. Path manager failures never fail the connection: they are written to
-/// <see cref="MultipathInfo.PathManagerLog"/>.
+/// The multipath side of one connection the connector opens with <c>ConnectOptions.Multipath</c>. Before the race,
+/// a <see cref="LinuxPathManager"/> applies the destination's subflow plan (the kernel only opens subflows from
+/// endpoints that exist when a connection is created); once the winner is known and is MPTCP, the plan is applied
+/// again for the winner's address and family, and the suggestions are followed (Wi-Fi lost: its endpoint goes,
+/// cellular is promoted; Wi-Fi back: it returns). When the connection ends, or when it is not MPTCP after all,
+/// everything the path manager added is removed. Path manager failures never fail the connection: they are written
+/// to <see cref="MultipathInfo.PathManagerLog"/>.
 /// </summary>
 internal sealed class MultipathSession : IAsyncDisposable
 {
-    private readonly LinuxPathManager? _manager;
-    private readonly MultipathInfo _info;
+    /// <summary>Destinations for RFC 6724 source selection before the destination's address is known (only the scope matters).</summary>
+    private static readonly IPAddress AnyGlobal6 = IPAddress.Parse("2000::1");
+    private static readonly IPAddress AnyGlobal4 = IPAddress.Parse("192.0.2.1");
 
-    private MultipathSession(MultipathInfo info, LinuxPathManager? manager)
+    private readonly MultipathMode _mode;
+    private readonly InterfaceBook _interfaces;
+    private readonly LinuxPathManager? _manager;
+    private readonly List<string> _preparation = [];
+    private SubflowPlan? _plan;
+    private IPAddress? _remote;
+    private MultipathInfo? _info;
+
+    private MultipathSession(MultipathMode mode, InterfaceBook interfaces, ICommandRunner? runner, IReadOnlyList<IPAddress> destinations)
     {
-        _info = info;
-        _manager = manager;
+        _mode = mode;
+        _interfaces = interfaces;
+        if (runner is not null)
+        {
+            _manager = new LinuxPathManager(runner, (name, family) => _interfaces.Get(name) is { } facts
+                ? TcpTransport.SourceAddress(facts, _remote ?? destinations.FirstOrDefault(d => d.AddressFamily == family) ?? (family == AddressFamily.InterNetworkV6 ? AnyGlobal6 : AnyGlobal4))
+                : null);
+        }
     }
 
-    public MultipathInfo Info => _info;
+    /// <summary>The connection's multipath side, once <see cref="ConnectedAsync"/> has run.</summary>
+    public MultipathInfo? Info => _info;
 
     /// <summary>
-    /// Describes <paramref name="path"/> and, when it is MPTCP on Linux, applies the first plan from
-    /// <paramref name="suggestions"/> before returning (so the caller sees it) and keeps following the rest.
+    /// Before the race: the plan, applied on Linux (elsewhere there is no path manager to apply it to).
+    /// <paramref name="destinations"/> are the destination's addresses when already known (an IP literal).
     /// </summary>
-    public static async Task<MultipathSession> StartAsync(MptcpConnectedPath path, MultipathMode mode, IObservable<SubflowPlan> suggestions,
-        Func<CancellationToken, Task<SubflowPlan>> firstPlan, InterfaceBook interfaces, ICommandRunner runner, CancellationToken cancellationToken)
+    public static async Task<MultipathSession> PrepareAsync(MultipathMode mode, Func<CancellationToken, Task<SubflowPlan>> plan, InterfaceBook interfaces,
+        ICommandRunner runner, IReadOnlyList<IPAddress> destinations, CancellationToken cancellationToken)
     {
-        var info = new MultipathInfo(mode, path, interfaces.InterfaceOf);
-        if (path.Status != MptcpStatus.Mptcp || path.LocalEndPoint is not { } local || !OperatingSystem.IsLinux())
-        {
-            info.Note($"no subflows to plan: the connection is {path.Description}");
-            return new MultipathSession(info, null);
-        }
-
-        var remote = path.RemoteEndPoint.Address;
-        var manager = new LinuxPathManager(runner, local,
-            name => interfaces.Get(name) is { } facts ? TcpTransport.SourceAddress(facts, remote) : null);
+        var session = new MultipathSession(mode, interfaces, OperatingSystem.IsLinux() ? runner : null, destinations);
         try
         {
-            var plan = await firstPlan(cancellationToken).ConfigureAwait(false);
-            info.Applied(plan, await manager.ApplyAsync(plan, cancellationToken).ConfigureAwait(false));
+            session._plan = await plan(cancellationToken).ConfigureAwait(false);
+            if (session._manager is not null)
+            {
+                session._preparation.Add($"plan ({session._plan.Trigger}): {Describe(session._plan)}");
+                session._preparation.AddRange(await session._manager.ApplyAsync(session._plan, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch (PathManagerException e)
+        {
+            session._preparation.Add("path manager: " + e.Message);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return session;
+    }
+
+    /// <summary>
+    /// The race's winner: described; when it is MPTCP, the plan applied again for its address and family and the
+    /// suggestions followed; otherwise everything prepared is removed.
+    /// </summary>
+    public async Task<MultipathInfo> ConnectedAsync(MptcpConnectedPath path, IObservable<SubflowPlan> suggestions, CancellationToken cancellationToken)
+    {
+        var info = _info = new MultipathInfo(_mode, path, _interfaces.InterfaceOf);
+        if (_plan is not null)
+        {
+            info.Applied(_plan, _preparation);
+        }
+
+        if (_manager is null || path.Status != MptcpStatus.Mptcp || path.LocalEndPoint is not { } local || _plan is null)
+        {
+            info.Note($"no subflows to plan: the connection is {path.Description}");
+            await DisposeAsync().ConfigureAwait(false);
+            return info;
+        }
+
+        _remote = path.RemoteEndPoint.Address;
+        _manager.Connected(local);
+        try
+        {
+            info.Applied(_plan, await _manager.ApplyAsync(_plan, cancellationToken).ConfigureAwait(false));
         }
         catch (PathManagerException e)
         {
             info.Note("path manager: " + e.Message);
         }
-        catch
-        {
-            await manager.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
 
-        manager.Follow(suggestions,
+        _manager.Follow(suggestions,
             applied: (plan, actions) =>
             {
-                if (actions.Count > 0 || info.Plan is not { } last || !last.SameAssignmentsAs(plan))
+                if (info.Plan is not { } last || !last.SameAssignmentsAs(plan) || actions.Any(a => a.StartsWith("ip ", StringComparison.Ordinal)))
                 {
                     info.Applied(plan, [$"plan ({plan.Trigger}): {Describe(plan)}", .. actions]);
                 }
             },
             failed: (plan, e) => info.Note($"path manager ({plan.Trigger}): {e.Message}"));
-        return new MultipathSession(info, manager);
+        return info;
     }
 
     /// <summary>A plan as one line: <c>wlan0=Primary, rmnet0=Backup</c>.</summary>
@@ -118,7 +165,7 @@ internal sealed class MultipathSession : IAsyncDisposable
         catch (PathManagerException e)
         {
             // Closing the connection must not throw for the path manager's sake; the log keeps what was left behind.
-            _info.Note("path manager: " + e.Message);
+            _info?.Note("path manager: " + e.Message);
         }
     }
 }
