@@ -18,10 +18,20 @@ public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
 
     private int Port => int.Parse(lab["SERVER_MPTCP_PORT"], NumberStyles.None, CultureInfo.InvariantCulture);
 
+    /// <summary>The lab starts no MPTCP sink on a kernel without MPTCP (lab.sh prints MPTCP=0): say so plainly.</summary>
+    private void RequireMptcp()
+    {
+        if (lab["MPTCP"] != "1")
+        {
+            Assert.Fail("could not run: this kernel has no MPTCP (no /proc/sys/net/mptcp), so the lab has no MPTCP sink (CONFIG_MPTCP=y is needed)");
+        }
+    }
+
     /// <summary>Aggregate: "every allowed interface carries an active subflow" — seen by MPTCP_INFO and by the packet counters.</summary>
     [LabFact]
     public async Task Aggregate_opens_subflows_on_both_Wi_Fi_and_cellular()
     {
+        RequireMptcp();
         await lab.SwitchAsync("healthy");
         var before = await MptcpPacketsAsync();
 
@@ -42,6 +52,7 @@ public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
     [LabFact]
     public async Task A_prohibited_cellular_never_carries_a_subflow()
     {
+        RequireMptcp();
         await lab.SwitchAsync("healthy");
         var policy = Path.Combine(Path.GetTempPath(), $"hemif-lab-policy-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(policy, """{ "userRules": [ { "name": "no-cellular", "level": "Prohibit", "interface": { "kinds": ["Cellular"] } } ] }""");
@@ -74,6 +85,7 @@ public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
     [LabFact]
     public async Task Handover_keeps_the_byte_stream_intact_when_Wi_Fi_is_pulled_mid_transfer()
     {
+        RequireMptcp();
         await lab.SwitchAsync("healthy");
         const long total = 10_000_000;
         var before = await MptcpPacketsAsync();
@@ -101,6 +113,25 @@ public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
         var sinkLog = await File.ReadAllTextAsync(Path.Combine(lab["STATE_DIR"], "mptcp-sink.log"));
         Assert.Contains($"{total} bytes sha256 {transfer.GetProperty("sha256").GetString()}", sinkLog, StringComparison.Ordinal);
         await AssertNoEndpointLeftAsync();
+    }
+
+    /// <summary>The switch the handover test uses: wlan0 down loses its paths; healthy brings both families back.</summary>
+    [LabFact]
+    public async Task Wi_Fi_down_cuts_wlan0_and_healthy_restores_it_for_both_families()
+    {
+        await lab.SwitchAsync("wifi-down");
+        try
+        {
+            Assert.False((await lab.ConnectAsync(lab.ServerAddress4, lab.WifiAddress4, timeoutMs: 1000)).Connected);
+            Assert.True((await lab.ConnectAsync(lab.ServerAddress6, lab.CellAddress6)).Connected, "cellular still works");
+        }
+        finally
+        {
+            await lab.SwitchAsync("healthy");
+        }
+
+        Assert.True((await lab.ConnectAsync(lab.ServerAddress4, lab.WifiAddress4)).Connected, "IPv4 over Wi-Fi again");
+        Assert.True((await lab.ConnectAsync(lab.ServerAddress6, lab.WifiAddress6)).Connected, "IPv6 over Wi-Fi again");
     }
 
     private static List<string> SubflowInterfaces(JsonElement multipath, string key) =>
