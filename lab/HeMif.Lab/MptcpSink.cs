@@ -34,7 +34,7 @@ internal static partial class MptcpSink
         }
 
         Console.WriteLine($"mptcp-sink on {port} (IPv4 and IPv6)");
-        await Task.WhenAll(AcceptLoopAsync(v4), AcceptLoopAsync(v6)).ConfigureAwait(false);
+        await Task.WhenAll(LabServer.AcceptLoopAsync(v4, SinkAsync), LabServer.AcceptLoopAsync(v6, SinkAsync)).ConfigureAwait(false);
         return 0;
     }
 
@@ -59,28 +59,6 @@ internal static partial class MptcpSink
         return socket;
     }
 
-    private static async Task AcceptLoopAsync(Socket listener)
-    {
-        while (true)
-        {
-            var client = await listener.AcceptAsync().ConfigureAwait(false);
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    try
-                    {
-                        await SinkAsync(client).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-                    {
-                        Console.WriteLine($"{client.RemoteEndPoint}: ended: {e.Message}");
-                    }
-                }
-            });
-        }
-    }
-
     /// <summary>Reads to the end (at most two minutes without a byte), then answers with the hash and the count.</summary>
     private static async Task SinkAsync(Socket client)
     {
@@ -89,18 +67,26 @@ internal static partial class MptcpSink
         var buffer = new byte[64 * 1024];
         long total = 0;
         var mostSubflows = Subflows(client);
-        while (true)
+        try
         {
-            using var idle = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            var n = await client.ReceiveAsync(buffer, SocketFlags.None, idle.Token).ConfigureAwait(false);
-            if (n == 0)
+            while (true)
             {
-                break;
-            }
+                using var idle = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                var n = await client.ReceiveAsync(buffer, SocketFlags.None, idle.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
 
-            hash.AppendData(buffer, 0, n);
-            total += n;
-            mostSubflows = Math.Max(mostSubflows, Subflows(client));
+                hash.AppendData(buffer, 0, n);
+                total += n;
+                mostSubflows = Math.Max(mostSubflows, Subflows(client));
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            Console.WriteLine($"{remote}: ended after {total} bytes: {e.Message}");
+            throw;
         }
 
         var hex = Convert.ToHexStringLower(hash.GetHashAndReset());
