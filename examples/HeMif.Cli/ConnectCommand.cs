@@ -35,6 +35,8 @@ public static class ConnectCommand
             command.Options.Add(option);
         }
 
+        var view = ViewOptions.AddTo(command);
+
         command.SetAction(parse =>
         {
             var portValue = parse.GetValue(port);
@@ -114,9 +116,10 @@ public static class ConnectCommand
                 }
                 else
                 {
+                    var raceView = TimelineView.Create(output, view.Read(parse));
                     for (var i = 0; i < reports.Count; i++)
                     {
-                        RaceOutput.WriteText(output, reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
+                        raceView.Write(reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
                         if (extras.TryGetValue(i, out var extra))
                         {
                             MultipathCli.WriteText(output, extra);
