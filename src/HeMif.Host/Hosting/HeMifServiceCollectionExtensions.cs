@@ -2,6 +2,7 @@ using HeMif;
 using HeMif.Configuration;
 using HeMif.Hosting;
 using HeMif.Interfaces;
+using HeMif.Multipath;
 using HeMif.Planning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -94,6 +95,9 @@ public sealed class HeMifBuilder
 
     /// <summary>The transport of requests that do not choose one (HttpClient always uses TCP: see docs/hosting.md).</summary>
     public HeMifBuilder UseTransport(HeMifTransport transport) => Configure(o => o.Transport = transport);
+
+    /// <summary>Multipath TCP in <paramref name="mode"/> for requests that do not choose (null: off; docs/multipath.md).</summary>
+    public HeMifBuilder UseMultipath(MultipathMode? mode) => Configure(o => o.Multipath = mode);
 
     /// <summary>Validates interfaces with this check URL (plain <c>http://</c>, expecting 204 unless the override file says otherwise).</summary>
     public HeMifBuilder UseProbe(Uri url)

@@ -127,7 +127,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
 
     /// <summary>
     /// Races to <paramref name="host"/>:<paramref name="port"/>. Without <paramref name="options"/>, the configured
-    /// transport (HeMif:Transport, read per request). A request still pending when the host stops fails with
+    /// transport and multipath mode (HeMif:Transport, HeMif:Multipath, read per request). A request still pending when the host stops fails with
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     public async Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
@@ -256,7 +256,11 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             current = _applied;
         }
 
-        return new ConnectOptions { Transport = current.Transport == HeMifTransport.Tcp ? TransportProtocol.Tcp : TransportProtocol.Quic };
+        return new ConnectOptions
+        {
+            Transport = current.Transport == HeMifTransport.Tcp ? TransportProtocol.Tcp : TransportProtocol.Quic,
+            Multipath = current.Multipath,
+        };
     }
 
     private void Finished(RaceReport report, System.Diagnostics.Activity? activity)

@@ -54,7 +54,8 @@ public sealed class HeMifConnectCallback
         var connection = await _connector.ConnectAsync(endpoint.Host, endpoint.Port, options, cancellationToken).ConfigureAwait(false);
         context.InitialRequestMessage.Options.Set(RaceReportKey, connection.Report);
 
-        // For TCP the stream is a NetworkStream that owns the socket: the handler disposing it closes the connection.
-        return connection.Stream;
+        // A plain TCP connection is its NetworkStream, which owns the socket: hand it over as it is. An MPTCP connection
+        // owns more than its socket (the path manager's endpoints), so the handler gets a stream that disposes it all.
+        return connection.Multipath is null ? connection.Stream : new ConnectionStream(connection);
     }
 }

@@ -1,4 +1,5 @@
 using HeMif.Interfaces;
+using HeMif.Multipath;
 using HeMif.Planning;
 
 namespace HeMif.Hosting;
@@ -69,6 +70,13 @@ public sealed class HeMifOptions
 
     /// <summary>The transport of a request whose caller does not choose one (HeMif:Transport: Tcp, Quic or Any). Applies to the next request.</summary>
     public HeMifTransport Transport { get; set; } = HeMifTransport.Tcp;
+
+    /// <summary>
+    /// Multipath TCP (RFC 8684) for requests whose caller does not choose (HeMif:Multipath: Off, Handover, Interactive or
+    /// Aggregate; default Off): TCP attempts use MPTCP sockets and the winner's subflow plan is applied (docs/multipath.md).
+    /// HttpClient connections follow it too. Applies to the next request.
+    /// </summary>
+    public MultipathMode? Multipath { get; set; }
 
     /// <summary>How long one race may take (HeMif:RaceTimeout, 00:00:01 to 00:10:00; default 00:00:30). Applies at restart.</summary>
     public TimeSpan RaceTimeout { get; set; } = TimeSpan.FromSeconds(30);

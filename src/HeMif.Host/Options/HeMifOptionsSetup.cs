@@ -1,5 +1,6 @@
 using System.Globalization;
 using HeMif.Configuration;
+using HeMif.Multipath;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -20,11 +21,12 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     internal const string ProbeUrlKey = "ProbeUrl";
     internal const string DisableValidationKey = "DisableValidation";
     internal const string TransportKey = "Transport";
+    internal const string MultipathKey = "Multipath";
     internal const string RaceTimeoutKey = "RaceTimeout";
     internal const string StartupTimeoutKey = "StartupTimeout";
 
     /// <summary>The host's own keys, beside the policy's.</summary>
-    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, RaceTimeoutKey, StartupTimeoutKey];
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey];
 
     /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
     internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable"];
@@ -60,6 +62,7 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         Parse<bool>(section, DisableValidationKey, "true or false", bool.TryParse, v => options.DisableValidation = v, options);
         Parse<HeMifTransport>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<HeMifTransport>()),
             (string v, out HeMifTransport t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);
+        Parse<MultipathMode?>(section, MultipathKey, "one of Off, " + string.Join(", ", Enum.GetNames<MultipathMode>()), ParseMultipath, v => options.Multipath = v, options);
         Parse<TimeSpan>(section, RaceTimeoutKey, "a time span such as 00:00:30", ParseTimeSpan, v => options.RaceTimeout = v, options);
         Parse<TimeSpan>(section, StartupTimeoutKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.StartupTimeout = v, options);
 
@@ -118,6 +121,23 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     }
 
     private delegate bool TryParser<T>(string text, out T value);
+
+    private static bool ParseMultipath(string v, out MultipathMode? mode)
+    {
+        mode = null;
+        if (string.Equals(v, "Off", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (!v.Any(char.IsDigit) && Enum.TryParse<MultipathMode>(v, ignoreCase: true, out var m))
+        {
+            mode = m;
+            return true;
+        }
+
+        return false;
+    }
 
     private static bool ParseTimeSpan(string v, out TimeSpan t) => TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out t);
 
@@ -195,6 +215,11 @@ internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
         {
             // The check is a plain HTTP request over each interface (docs/connect.md): a TLS check would need a name.
             failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.ProbeUrlKey)} must be an absolute http:// URL; got \"{url}\"");
+        }
+
+        if (options.Multipath is { } mode && !Enum.IsDefined(mode))
+        {
+            failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.MultipathKey)} must be one of Off, {string.Join(", ", Enum.GetNames<MultipathMode>())}; got {mode}");
         }
 
         if (!Enum.IsDefined(options.Transport))

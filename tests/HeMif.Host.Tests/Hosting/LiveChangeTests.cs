@@ -134,6 +134,35 @@ public sealed class LiveChangeTests
         }
     }
 
+    /// <summary>
+    /// HeMif:Multipath applies to requests that do not choose, HttpClient's included: Kestrel does not do MPTCP, so the
+    /// connection falls back to TCP and says so, and the HTTP request goes through the stream that owns it all.
+    /// </summary>
+    [Fact]
+    public async Task The_configured_multipath_mode_applies_to_requests_without_options_and_to_HttpClient()
+    {
+        await using var server = await LoopbackWebServer.StartAsync();
+        var (host, _) = TestHosts.Create(new Dictionary<string, string?> { ["HeMif:Multipath"] = "handover" });
+        using (host)
+        {
+            await host.StartAsync().WaitAsync(Bound);
+            await using (var connection = await host.Services.GetRequiredService<IHeMifConnector>().ConnectAsync("127.0.0.1", server.Http1Port).WaitAsync(Bound))
+            {
+                Assert.Equal(Multipath.MultipathMode.Handover, connection.Multipath?.Mode);
+            }
+
+            for (var i = 0; i < 2; i++)
+            {
+                using var response = await host.Client().GetAsync(server.Http1).WaitAsync(Bound);
+                Assert.Equal("hello over HTTP/1.1", await response.Content.ReadAsStringAsync());
+            }
+
+            host.Change("HeMif:Multipath", "Off");
+            Assert.Null(host.Services.GetRequiredService<HostedConnector>().DefaultOptions().Multipath);
+            await host.StopAsync().WaitAsync(Bound);
+        }
+    }
+
     [Fact]
     public async Task Subflow_suggestions_of_the_hosted_connector_reach_IHeMifEvents()
     {

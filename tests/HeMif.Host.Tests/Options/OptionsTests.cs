@@ -36,7 +36,9 @@ public sealed class OptionsTests
             ["HeMif:ProbeUrl"] = "http://check.example.net/generate_204",
             ["HeMif:DisableValidation"] = "True",
             ["HeMif:OverridesFile"] = "/etc/hemif/host.json",
+            ["HeMif:Multipath"] = "aggregate",
         });
+        Assert.Equal(Multipath.MultipathMode.Aggregate, o.Multipath);
         Assert.Equal(TimeSpan.FromMinutes(1), o.RaceTimeout);
         Assert.Equal(TimeSpan.FromSeconds(3), o.StartupTimeout);
         Assert.Equal(HeMifTransport.Any, o.Transport);
@@ -54,6 +56,8 @@ public sealed class OptionsTests
         Assert.Equal(HeMifTransport.Tcp, o.Transport);
         Assert.Same(HeMifPolicy.Empty, o.Policy);
         Assert.Null(o.Interfaces);
+        Assert.Null(o.Multipath);
+        Assert.Null(Bind(new() { ["HeMif:Multipath"] = "Off" }).Multipath);
     }
 
     [Theory]
@@ -63,6 +67,7 @@ public sealed class OptionsTests
     [InlineData("HeMif:StartupTimeout", "-00:00:01", "HeMif:StartupTimeout must be between 00:00:00 and 00:05:00; got -00:00:01")]
     [InlineData("HeMif:Transport", "udp", "HeMif:Transport must be one of Tcp, Quic, Any; got \"udp\"")]
     [InlineData("HeMif:Transport", "1", "HeMif:Transport must be one of Tcp, Quic, Any; got \"1\"")]
+    [InlineData("HeMif:Multipath", "always", "HeMif:Multipath must be one of Off, Handover, Interactive, Aggregate; got \"always\"")]
     [InlineData("HeMif:DisableValidation", "yes", "HeMif:DisableValidation must be true or false; got \"yes\"")]
     [InlineData("HeMif:ProbeUrl", "https://check.example.net/", "HeMif:ProbeUrl must be an absolute http:// URL; got \"https://check.example.net/\"")]
     [InlineData("HeMif:ProbeUrl", "/generate_204", "HeMif:ProbeUrl must be an absolute http:// URL; got \"/generate_204\"")]
