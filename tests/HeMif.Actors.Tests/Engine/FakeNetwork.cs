@@ -77,7 +77,37 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         };
     }
 
-    private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken)
+    private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken) => FakeTimers.After(clock, delay, result, cancellationToken);
+
+    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
+    {
+        private int _closed;
+
+        public IPEndPoint? LocalEndPoint => null;
+
+        public IPEndPoint RemoteEndPoint => remote;
+
+        public Stream? Stream => null;
+
+        public System.Net.Sockets.Socket? Socket => null;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner.OpenConnections);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Answers on the virtual clock, completed inline in the timer callback (so the driver sees them before it moves on).</summary>
+internal static class FakeTimers
+{
+    /// <summary><paramref name="result"/> after <paramref name="delay"/> (never for an infinite one), or cancelled.</summary>
+    public static Task<T> After<T>(TimeProvider clock, TimeSpan delay, Func<T> result, CancellationToken cancellationToken)
     {
         var source = new TaskCompletionSource<T>();
         ITimer? timer = null;
@@ -105,28 +135,5 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         }
 
         return source.Task;
-    }
-
-    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
-    {
-        private int _closed;
-
-        public IPEndPoint? LocalEndPoint => null;
-
-        public IPEndPoint RemoteEndPoint => remote;
-
-        public Stream? Stream => null;
-
-        public System.Net.Sockets.Socket? Socket => null;
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _closed, 1) == 0)
-            {
-                Interlocked.Decrement(ref owner.OpenConnections);
-            }
-
-            return ValueTask.CompletedTask;
-        }
     }
 }
