@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
 using HeMif.Report;
+using HeMif.TestKit;
 using HeMif.Transports.Quic;
-using HeMif.Transports.Tests.Support;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Tests.Connector;
@@ -91,7 +91,7 @@ public sealed class ConnectorQuicTests
     [Fact]
     public async Task The_on_demand_QUIC_probe_says_reachable_per_interface()
     {
-        await using var server = new FakeQuicResponder(IPAddress.Loopback, d => [FakeQuicResponder.ValidAnswer(d)]);
+        await using var server = new FakeQuicServer(IPAddress.Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
         await using var connector = WithoutQuic();
         var verdicts = await connector.ProbeQuicAsync("127.0.0.1", server.EndPoint.Port).WaitAsync(TimeSpan.FromSeconds(30));
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using FsCheck.Fluent;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
-using HeMif.Transports.Tests.Support;
 
 namespace HeMif.Transports.Tests.Quic;
 
@@ -62,7 +61,7 @@ public sealed class QuicPacketsTests
     [Fact]
     public void A_valid_Version_Negotiation_gives_its_versions()
     {
-        var reply = FakeQuicResponder.VersionNegotiation(Sent.SourceConnectionId, Sent.DestinationConnectionId, [0x00000001, 0x6b3343cf]);
+        var reply = FakeQuicServer.VersionNegotiation(Sent.SourceConnectionId, Sent.DestinationConnectionId, [0x00000001, 0x6b3343cf]);
         var versions = QuicPackets.ReadVersionNegotiation(reply, Sent, out var rejection);
         Assert.True(versions is not null, rejection);
         Assert.Equal([0x00000001u, 0x6b3343cfu], versions);
@@ -75,7 +74,7 @@ public sealed class QuicPacketsTests
     [InlineData(0xC0)]
     public void The_unused_bits_are_ignored(byte firstByte)
     {
-        var reply = FakeQuicResponder.VersionNegotiation(Sent.SourceConnectionId, Sent.DestinationConnectionId, [1], firstByte);
+        var reply = FakeQuicServer.VersionNegotiation(Sent.SourceConnectionId, Sent.DestinationConnectionId, [1], firstByte);
         Assert.NotNull(QuicPackets.ReadVersionNegotiation(reply, Sent, out _));
     }
 
@@ -95,7 +94,7 @@ public sealed class QuicPacketsTests
     {
         var ours = sent.SourceConnectionId;
         var theirs = sent.DestinationConnectionId;
-        byte[] Vn(byte[] d, byte[] s, uint[] v, byte first = 0x80, uint version = 0) => FakeQuicResponder.VersionNegotiation(d, s, v, first, version);
+        byte[] Vn(byte[] d, byte[] s, uint[] v, byte first = 0x80, uint version = 0) => FakeQuicServer.VersionNegotiation(d, s, v, first, version);
         var good = Vn(ours, theirs, [1]);
         return new TheoryData<string, byte[], string>
         {

@@ -4,7 +4,6 @@ using HeMif.Interfaces;
 using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
-using HeMif.Transports.Tests.Support;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Tests.Quic;
@@ -32,7 +31,7 @@ public sealed class QuicPathProbeTests
     [Fact]
     public async Task A_valid_Version_Negotiation_means_reachable_and_names_the_server_and_its_versions()
     {
-        await using var server = new FakeQuicResponder(IPAddress.Loopback, d => [FakeQuicResponder.ValidAnswer(d)]);
+        await using var server = new FakeQuicServer(IPAddress.Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
         var verdict = await Probe().ProbeAsync(Loopback, "127.0.0.1", server.EndPoint.Port, CancellationToken.None);
 
         Assert.Equal(QuicPathState.Reachable, verdict.State);
@@ -57,7 +56,7 @@ public sealed class QuicPathProbeTests
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var got = await server.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), wait.Token);
         var from = (IPEndPoint)got.RemoteEndPoint;
-        await server.SendToAsync(FakeQuicResponder.ValidAnswer(buffer[..got.ReceivedBytes]), SocketFlags.None, from);
+        await server.SendToAsync(FakeQuicServer.ValidAnswer(buffer[..got.ReceivedBytes]), SocketFlags.None, from);
 
         Assert.Equal(QuicPathState.Reachable, (await probing).State);
         Assert.Equal(IPAddress.IPv6Loopback, from.Address);
@@ -82,13 +81,13 @@ public sealed class QuicPathProbeTests
     public async Task A_bad_reply_is_ignored_and_the_probe_keeps_listening(string what)
     {
         string? reason = null;
-        await using var server = new FakeQuicResponder(IPAddress.Loopback, datagram =>
+        await using var server = new FakeQuicServer(IPAddress.Loopback, datagram =>
         {
-            var header = QuicPackets.ReadLongHeader(datagram, out _)!;
-            var sent = new ProbeInitial(header.Version, header.DestinationConnectionId, header.SourceConnectionId, datagram);
+            var (dcid, scid) = FakeQuicServer.ConnectionIds(datagram);
+            var sent = new ProbeInitial(FakeQuicServer.Version(datagram), dcid, scid, datagram);
             var bad = QuicPacketsTests.Bad(sent).Single(row => (string)row[0] == what);
             reason = (string)bad[2];
-            return [(byte[])bad[1], FakeQuicResponder.ValidAnswer(datagram)];
+            return [(byte[])bad[1], FakeQuicServer.ValidAnswer(datagram)];
         });
 
         var verdict = await Probe().ProbeAsync(Loopback, "127.0.0.1", server.EndPoint.Port, CancellationToken.None);
@@ -101,7 +100,7 @@ public sealed class QuicPathProbeTests
     [Fact]
     public async Task Silence_until_the_timeout_means_blocked()
     {
-        await using var server = new FakeQuicResponder(IPAddress.Loopback);
+        await using var server = new FakeQuicServer(IPAddress.Loopback);
         var probing = Probe().ProbeAsync(Loopback, "127.0.0.1", server.EndPoint.Port, CancellationToken.None);
         await server.NextAsync(); // the first Initial is out, and every timer of the probe is armed
         Assert.False(probing.IsCompleted);
@@ -120,7 +119,7 @@ public sealed class QuicPathProbeTests
     [Fact]
     public async Task Only_bad_replies_until_the_timeout_still_mean_blocked()
     {
-        await using var server = new FakeQuicResponder(IPAddress.Loopback, _ => [[0x40, 1, 2, 3], [0x80, 0, 0, 0, 1, 0, 0]]);
+        await using var server = new FakeQuicServer(IPAddress.Loopback, _ => [[0x40, 1, 2, 3], [0x80, 0, 0, 0, 1, 0, 0]]);
         var probing = Probe().ProbeAsync(Loopback, "127.0.0.1", server.EndPoint.Port, CancellationToken.None);
         await server.NextAsync();
 
@@ -144,7 +143,7 @@ public sealed class QuicPathProbeTests
     [Fact]
     public async Task A_name_is_resolved_per_family_and_one_family_answering_is_reachable()
     {
-        await using var v6 = new FakeQuicResponder(IPAddress.IPv6Loopback, d => [FakeQuicResponder.ValidAnswer(d)]);
+        await using var v6 = new FakeQuicServer(IPAddress.IPv6Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
         var resolver = new ScriptedResolver { V6 = [IPAddress.IPv6Loopback], V4 = [IPAddress.Loopback] };
         // 127.0.0.1 on that port is silent or refuses: either way only the IPv6 answer can make it reachable.
         var port = v6.EndPoint.Port;
@@ -185,7 +184,7 @@ public sealed class QuicPathProbeTests
     [Fact]
     public async Task The_callers_cancellation_ends_the_probe_with_OperationCanceledException()
     {
-        await using var server = new FakeQuicResponder(IPAddress.Loopback);
+        await using var server = new FakeQuicServer(IPAddress.Loopback);
         using var cts = new CancellationTokenSource();
         var probing = Probe().ProbeAsync(Loopback, "127.0.0.1", server.EndPoint.Port, cts.Token);
         await server.NextAsync();

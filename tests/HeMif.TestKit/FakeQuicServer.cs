@@ -2,23 +2,21 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using HeMif.Transports.Quic;
-
-namespace HeMif.Transports.Tests.Support;
+namespace HeMif.TestKit;
 
 /// <summary>
 /// A tiny UDP responder on loopback for the QUIC path probe: it records every datagram it gets and answers each one
 /// with whatever <see cref="Reply"/> crafts from it (nothing: silence). Its port is 0-bound, so tests never assume a
-/// free port.
+/// free port. It reads Initials with its own few lines (RFC 8999 §5.1), not with the code under test.
 /// </summary>
-internal sealed class FakeQuicResponder : IAsyncDisposable
+public sealed class FakeQuicServer : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<byte[]> _received = Channel.CreateUnbounded<byte[]>();
     private readonly Task _loop;
 
-    public FakeQuicResponder(IPAddress address, Func<byte[], IEnumerable<byte[]>>? reply = null)
+    public FakeQuicServer(IPAddress address, Func<byte[], IEnumerable<byte[]>>? reply = null)
     {
         Reply = reply ?? (_ => []);
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -40,6 +38,9 @@ internal sealed class FakeQuicResponder : IAsyncDisposable
     /// <summary>A Version Negotiation packet (RFC 9000 §17.2.1), as a server writes it, or as a test breaks it.</summary>
     public static byte[] VersionNegotiation(byte[] dcid, byte[] scid, uint[] versions, byte firstByte = 0x80 | 0x2a, uint version = 0)
     {
+        ArgumentNullException.ThrowIfNull(dcid);
+        ArgumentNullException.ThrowIfNull(scid);
+        ArgumentNullException.ThrowIfNull(versions);
         var packet = new byte[7 + dcid.Length + scid.Length + (4 * versions.Length)];
         packet[0] = firstByte;
         BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(1), version);
@@ -58,9 +59,21 @@ internal sealed class FakeQuicResponder : IAsyncDisposable
     /// <summary>The answer a QUIC v1 server gives to an Initial of a version it does not know: both IDs echoed.</summary>
     public static byte[] ValidAnswer(byte[] initial)
     {
-        var header = QuicPackets.ReadLongHeader(initial, out var error) ?? throw new InvalidOperationException(error);
-        return VersionNegotiation(header.SourceConnectionId, header.DestinationConnectionId, [0x00000001, 0x6b3343cf]);
+        var (dcid, scid) = ConnectionIds(initial);
+        return VersionNegotiation(scid, dcid, [0x00000001, 0x6b3343cf]);
     }
+
+    /// <summary>The connection IDs of a long-header packet (RFC 8999 §5.1): destination, then source.</summary>
+    public static (byte[] Destination, byte[] Source) ConnectionIds(byte[] packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        var dcidLength = packet[5];
+        var scidLength = packet[6 + dcidLength];
+        return (packet[6..(6 + dcidLength)], packet[(7 + dcidLength)..(7 + dcidLength + scidLength)]);
+    }
+
+    /// <summary>The version field of a long-header packet.</summary>
+    public static uint Version(byte[] packet) => BinaryPrimitives.ReadUInt32BigEndian(packet.AsSpan(1));
 
     public async ValueTask DisposeAsync()
     {
