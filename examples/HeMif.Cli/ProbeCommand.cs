@@ -89,7 +89,8 @@ public static class ProbeCommand
         }
         else
         {
-            output.WriteLine($"QUIC path probe: {host}:{port} (UDP), timeout {timeoutMs} ms");
+            var shown = System.Net.IPAddress.TryParse(host, out var literal) && literal.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
+            output.WriteLine($"QUIC path probe: {shown}:{port} (UDP), timeout {timeoutMs} ms");
             var width = verdicts.Select(v => v.Interface.Length).DefaultIfEmpty(0).Max();
             foreach (var v in verdicts)
             {

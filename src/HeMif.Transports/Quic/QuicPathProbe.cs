@@ -63,6 +63,10 @@ internal sealed class QuicPathProbe : IQuicPathProbe
 {
     private const int SolSocket = 1;
     private const int SoBindToDevice = 25;
+    private const int SolIp = 0;
+    private const int IpRecvErr = 11;
+    private const int SolIpv6 = 41;
+    private const int Ipv6RecvErr = 25;
     private static int s_deviceBindingRefused;
     private readonly IInterfaceResolver _resolver;
     private readonly QuicPathProbeOptions _options;
@@ -199,6 +203,11 @@ internal sealed class QuicPathProbe : IQuicPathProbe
 
     private async Task<Outcome> ProbeOneAsync(InterfaceFacts facts, IPEndPoint remote, ProbeInitial initial, CancellationToken token, CancellationToken callerToken)
     {
+        if (facts.Kind == InterfaceKind.Loopback && !IPAddress.IsLoopback(remote.Address))
+        {
+            return Outcome.Unknown(remote, $"{remote}: {facts.Name} is a loopback interface and the destination is not this host");
+        }
+
         var source = TcpTransport.SourceAddress(facts, remote.Address);
         if (source is null && facts.Addresses.Count > 0)
         {
@@ -215,6 +224,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
         try
         {
             PinToDevice(socket, facts.Name);
+            ReportAllIcmpErrors(socket);
             socket.Bind(new IPEndPoint(source ?? (remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), 0));
             socket.Connect(remote);
             // The copies go out on the clock, armed before the first send so that a virtual clock sees every timer
@@ -265,7 +275,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
                 var rtt = _time.GetElapsedTime(start);
                 var offered = string.Join(", ", versions.Select(QuicPackets.Hex));
                 return new Outcome(remote, true, false,
-                    $"Version Negotiation from {remote} in {rtt.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)} ms offering {offered} (asked with {QuicPackets.Hex(initial.Version)}){Ignored(ignored)}",
+                    $"Version Negotiation from {remote} offering {offered} (asked with {QuicPackets.Hex(initial.Version)}){Ignored(ignored)}",
                     rtt);
             }
         }
@@ -297,6 +307,29 @@ internal sealed class QuicPathProbe : IQuicPathProbe
                 // A receive still pending ends with the cancellation; observe it before the socket goes.
                 await receive.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Linux reports only "fatal" ICMP errors (port or protocol unreachable) to a connected UDP socket unless it asks
+    /// for all of them (ip(7): "IP_RECVERR … all errors are queued"; for IPv6, IPV6_RECVERR): without it a router's
+    /// network or host unreachable — the hard errors that matter here — would look like silence.
+    /// </summary>
+    private static void ReportAllIcmpErrors(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var v6 = socket.AddressFamily == AddressFamily.InterNetworkV6;
+        try
+        {
+            socket.SetRawSocketOption(v6 ? SolIpv6 : SolIp, v6 ? Ipv6RecvErr : IpRecvErr, BitConverter.GetBytes(1));
+        }
+        catch (SocketException)
+        {
+            // Not fatal: only port unreachable is reported then, and the rest is silence until the timeout.
         }
     }
 
