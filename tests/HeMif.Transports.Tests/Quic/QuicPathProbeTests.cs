@@ -173,6 +173,15 @@ public sealed class QuicPathProbeTests
         Assert.Contains("has no IPv6 address", verdict.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>As the hard set's built-in loopback check: a loopback interface cannot carry traffic to another host.</summary>
+    [Fact]
+    public async Task A_loopback_interface_is_not_probed_toward_another_host()
+    {
+        var verdict = await Probe().ProbeAsync(Loopback, "192.0.2.1", 443, CancellationToken.None);
+        Assert.Equal(QuicPathState.Unknown, verdict.State);
+        Assert.Contains("loopback interface and the destination is not this host", verdict.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_down_interface_is_not_probed()
     {
