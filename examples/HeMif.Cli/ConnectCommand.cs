@@ -32,6 +32,7 @@ public static class ConnectCommand
         {
             host, port, interfaces, policy, transport, probeUrl, noValidation, json, count,
         };
+        var view = ViewOptions.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -99,9 +100,10 @@ public static class ConnectCommand
                 }
                 else
                 {
+                    var raceView = TimelineView.Create(output, view.Read(parse));
                     for (var i = 0; i < reports.Count; i++)
                     {
-                        RaceOutput.WriteText(output, reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
+                        raceView.Write(reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
                     }
                 }
 

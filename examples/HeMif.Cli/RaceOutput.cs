@@ -5,27 +5,49 @@ using HeMif.Report;
 
 namespace HeMif.Cli;
 
-/// <summary>How the CLI shows a race: the timeline as text, or one JSON object (the same for simulate and connect).</summary>
+/// <summary>How the CLI shows a race: the lines of the human view (<see cref="TimelineView"/>), or one JSON object (the same for simulate and connect).</summary>
 public static class RaceOutput
 {
     /// <summary>Indented, with the characters the timeline uses (§, →) left as they are.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>A header line with the race's timings, one line per event, and the outcome.</summary>
-    public static void WriteText(TextWriter o, RaceReport race, string title)
+    /// <summary>The human view of one race (<see cref="TimelineView"/>) with the default settings: colour only on a terminal.</summary>
+    public static void WriteText(TextWriter o, RaceReport race, string title) => TimelineView.Create(o, new ViewSettings()).Write(race, title);
+
+    /// <summary>The race's title: what it is, and the destination.</summary>
+    public static string TitleLine(RaceReport race, string title)
     {
-        ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(race);
-        o.WriteLine($"{title}: {race.Host}:{race.Port}  (fallback delay {Ms(race.Timings.FallbackDelay)} ms, " +
-                    $"attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, resolution delay {Ms(race.Timings.ResolutionDelay)} ms)");
-        foreach (var e in race.Events)
+        return $"{title}: {race.Host}:{race.Port}";
+    }
+
+    /// <summary>The delays the race used.</summary>
+    public static string TimingsLine(RaceReport race)
+    {
+        ArgumentNullException.ThrowIfNull(race);
+        return $"fallback delay {Ms(race.Timings.FallbackDelay)} ms, attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, " +
+               $"resolution delay {Ms(race.Timings.ResolutionDelay)} ms";
+    }
+
+    /// <summary>One timeline event as a line: time, kind, interface, detail.</summary>
+    public static string EventLine(RaceEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return $"  {Ms(e.At),9} ms  {e.Kind,-14} {(e.Interface is null ? "" : e.Interface + ": ")}{e.Detail}";
+    }
+
+    /// <summary>The outcome: the winning path and the time to connect, or why the race failed.</summary>
+    public static string OutcomeLine(RaceReport race)
+    {
+        ArgumentNullException.ThrowIfNull(race);
+        if (race.Outcome != RaceOutcome.Connected)
         {
-            o.WriteLine($"  {Ms(e.At),9} ms  {e.Kind,-14} {(e.Interface is null ? "" : e.Interface + ": ")}{e.Detail}");
+            return $"failed: {race.Failure}";
         }
 
-        o.WriteLine(race.Outcome == RaceOutcome.Connected
-            ? $"  connected over {race.Winner!.Interface} ({race.Winner.Kind}), {race.Winner.Transport.ToUpperInvariant()} {race.Winner.Family} to {race.Winner.Remote} in {Ms(race.TimeToConnect!.Value)} ms"
-            : $"  failed: {race.Failure}");
+        var w = race.Winner;
+        var path = w is null ? "connected" : $"connected over {w.Interface} ({w.Kind}), {w.Transport.ToUpperInvariant()} {w.Family} to {w.Remote}";
+        return race.TimeToConnect is { } t ? $"{path} in {Ms(t)} ms" : path;
     }
 
     /// <summary>One race as the JSON object `hemif simulate --json` and `hemif connect --json` print.</summary>

@@ -23,6 +23,7 @@ public static class SimulateCommand
         {
             name, file, json, list,
         };
+        var view = ViewOptions.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -72,7 +73,7 @@ public static class SimulateCommand
             }
             else
             {
-                WriteText(output, result);
+                WriteView(TimelineView.Create(output, view.Read(parse)), result);
             }
 
             var last = result.Races[^1];
@@ -87,21 +88,18 @@ public static class SimulateCommand
         return command;
     }
 
-    private static void WriteText(TextWriter o, SimulationResult result)
+    private static void WriteView(TimelineView view, SimulationResult result)
     {
-        o.WriteLine($"Scenario {result.Scenario.Name}: {result.Scenario.Description}");
+        view.PlainLine($"Scenario {result.Scenario.Name}: {result.Scenario.Description}");
         foreach (var e in result.InterfaceEvents)
         {
-            o.WriteLine($"  validation  {e.Interface,-8} {e.State}: {e.Detail}");
+            view.PlainLine($"  validation  {e.Interface,-8} {e.State}: {e.Detail}");
         }
 
         for (var i = 0; i < result.Races.Count; i++)
         {
-            o.WriteLine();
-            RaceOutput.WriteText(o, result.Races[i], $"Request {i + 1} of {result.Races.Count}");
+            view.PlainLine("");
+            view.Write(result.Races[i], $"Request {i + 1} of {result.Races.Count}");
         }
     }
-
-
-    private static string Ms(TimeSpan t) => RaceOutput.Ms(t);
 }

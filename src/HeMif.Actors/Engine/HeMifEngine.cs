@@ -1,9 +1,12 @@
 using System.Net;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using System.Reactive.Threading.Tasks;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Kernel;
+using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
@@ -62,8 +65,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
     private readonly Dictionary<string, IActorRef> _supervisors = new(StringComparer.Ordinal);
     private readonly ISubject<InterfaceStateChanged> _interfaceStates = Subject.Synchronize(new Subject<InterfaceStateChanged>());
     private readonly ISubject<RaceEvent> _raceEvents = Subject.Synchronize(new Subject<RaceEvent>());
+    private readonly ISubject<SubflowPlan> _subflows = Subject.Synchronize(new Subject<SubflowPlan>());
     private readonly LatestStates _latest = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _racers = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _watchers = new();
     private int _disposed;
     private long _requests;
 
@@ -99,6 +104,9 @@ internal sealed class HeMifEngine : IAsyncDisposable
 
     /// <summary>Every timeline event of every race.</summary>
     public IObservable<RaceEvent> RaceEvents => _raceEvents.AsObservable();
+
+    /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
+    public IObservable<SubflowPlan> SubflowSuggestions => _subflows.AsObservable();
 
     /// <summary>
     /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
@@ -193,6 +201,58 @@ internal sealed class HeMifEngine : IAsyncDisposable
     internal static string? QuicUnsupported(IAttemptTransport? quic) =>
         quic is null ? "QUIC unsupported: no QUIC transport is configured" : quic.UnsupportedReason;
 
+    /// <summary>
+    /// Which interfaces may carry subflows of a multipath connection for <paramref name="request"/> now: the same
+    /// snapshots (validate) and plan (filter, sort) a race would use, then <see cref="SubflowPlanner"/>.
+    /// </summary>
+    public async Task<SubflowPlan> PlanSubflowsAsync(ConnectionRequest request, MultipathMode mode, string trigger, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await Watch(request, mode, trigger).FirstAsync().ToTask(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(HeMifEngine), "The engine was disposed before the subflow plan was made.");
+        }
+    }
+
+    /// <summary>
+    /// Subflow suggestions for <paramref name="request"/>: the first plan at once, then a new one each time an interface
+    /// change alters an assignment (Wi-Fi lost: move to cellular; Wi-Fi back: return). Suggestions that change nothing
+    /// (a periodic re-validation) are not repeated. Each subscription has its own watcher actor; observers are called
+    /// on it, one suggestion at a time. Completes when the engine is disposed.
+    /// </summary>
+    public IObservable<SubflowPlan> WatchSubflows(ConnectionRequest request, MultipathMode mode) => Watch(request, mode, "first plan");
+
+    private IObservable<SubflowPlan> Watch(ConnectionRequest request, MultipathMode mode, string firstTrigger)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(firstTrigger);
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown multipath mode.");
+        }
+
+        return Observable.Create<SubflowPlan>(observer =>
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                observer.OnCompleted();
+                return Disposable.Empty;
+            }
+
+            var watch = new SubflowWatch(request, mode, firstTrigger, _supervisors.Values.ToList(), _policy, observer, _subflows.OnNext);
+            var watcher = _system.ActorOf(Props.Create(() => new SubflowWatcher(watch)), "subflows-" + Interlocked.Increment(ref _requests));
+            _watchers.TryAdd(watcher, 0);
+            return Disposable.Create(() =>
+            {
+                _watchers.TryRemove(watcher, out _);
+                _system.Stop(watcher);
+            });
+        });
+    }
+
     /// <summary>Replaces the policy; applies to the next request.</summary>
     public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) =>
         _policy.Ask<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), cancellationToken: cancellationToken);
@@ -220,12 +280,17 @@ internal sealed class HeMifEngine : IAsyncDisposable
         await _system.ShutdownAsync().ConfigureAwait(false);
         _interfaceStates.OnCompleted();
         _raceEvents.OnCompleted();
+        _subflows.OnCompleted();
     }
 
     private void PublishInterfaceState(InterfaceStateChanged change)
     {
         _latest.Set(change);
         _interfaceStates.OnNext(change);
+        foreach (var watcher in _watchers.Keys)
+        {
+            watcher.Tell(new SubflowMessages.InterfaceChanged(change));
+        }
 
         // An interface that stops being usable mid-race is dropped from every race in flight at once (its attempts are
         // cancelled, and if it was the preferred one the others start without waiting for the fallback delay).

@@ -95,13 +95,16 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         }
     }
 
-    private void AskForPlan()
+    /// <summary>The plan request for these snapshots: facts in name order, and each interface's history to the destination.</summary>
+    internal static PolicyMessages.MakePlan PlanMessage(IReadOnlyCollection<ValidateMessages.InterfaceSnapshot> snapshots, ConnectionRequest request, DateTimeOffset now)
     {
-        var facts = _snapshots.Select(s => s.Facts).OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-        var history = _snapshots.Where(s => s.History is not null)
+        var facts = snapshots.Select(s => s.Facts).OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        var history = snapshots.Where(s => s.History is not null)
             .Select(s => new PathHistory(s.Facts.Name, s.History!.RecentFailures, s.History.SmoothedRtt)).ToList();
-        context.Policy.Tell(new PolicyMessages.MakePlan(facts, request, Context.TimeProvider.GetLocalNow(), history), Self);
+        return new PolicyMessages.MakePlan(facts, request, now, history);
     }
+
+    private void AskForPlan() => context.Policy.Tell(PlanMessage(_snapshots, request, Context.TimeProvider.GetLocalNow()), Self);
 
     private void StartRace(ConnectionPlan plan)
     {

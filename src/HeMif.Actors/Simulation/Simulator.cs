@@ -8,7 +8,7 @@ namespace HeMif.Simulation;
 /// <summary>What a simulation produced: one report per request, in order, and every interface state change.</summary>
 /// <param name="Scenario">The scenario that ran.</param>
 /// <param name="Races">One report per request of the scenario.</param>
-/// <param name="InterfaceEvents">Every validation state change, in order.</param>
+/// <param name="InterfaceEvents">Every validation state change, by time, then in the scenario's interface order.</param>
 public sealed record SimulationResult(Scenario Scenario, IReadOnlyList<RaceReport> Races, IReadOnlyList<InterfaceStateChanged> InterfaceEvents);
 
 /// <summary>
@@ -86,7 +86,10 @@ public static class Simulator
 
             lock (events)
             {
-                return new SimulationResult(scenario, reports, [.. events]);
+                // Interfaces are examined side by side, so events at the same virtual instant arrive in any order; order
+                // them by time, then by the scenario's interface order (a stable sort keeps each interface's own order).
+                var order = scenario.Interfaces.Select((f, i) => (f.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+                return new SimulationResult(scenario, reports, [.. events.OrderBy(e => e.At).ThenBy(e => order.GetValueOrDefault(e.Interface, int.MaxValue))]);
             }
         }
     }

@@ -145,7 +145,7 @@ internal sealed class InterfaceSupervisor : Actor
                 _probeChild?.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
                 break;
             case ValidateMessages.Revalidate:
-                StartValidation("periodic re-examination");
+                StartValidation("periodic re-examination", periodic: true);
                 break;
             case ValidateMessages.UpdateFacts update:
                 OnFactsChanged(update.Facts);
@@ -277,7 +277,7 @@ internal sealed class InterfaceSupervisor : Actor
         }
     }
 
-    private void StartValidation(string why)
+    private void StartValidation(string why, bool periodic = false)
     {
         if (!_facts.IsUp)
         {
@@ -295,7 +295,14 @@ internal sealed class InterfaceSupervisor : Actor
 
         _generation++;
         _probeInFlight = true;
-        SetState(ValidationState.Validating, why);
+        if (!(periodic && _state == ValidationState.Validated))
+        {
+            SetState(ValidationState.Validating, why);
+        }
+
+        // else: a periodic re-examination does not withdraw a verdict. Until the probe answers, the interface stays
+        // Validated: otherwise every period would push new connections (and subflows) off a working Wi-Fi onto
+        // cellular for as long as a probe takes. The probe's answer changes the state if the path stopped working.
         _probeChild.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
     }
 

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using HeMif.Engine;
 using HeMif.Interfaces;
+using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
@@ -120,6 +121,22 @@ public interface IHeMifConnector : IAsyncDisposable
     /// or interface name.
     /// </summary>
     Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
+    IObservable<SubflowPlan> SubflowSuggestions { get; }
+
+    /// <summary>
+    /// Which interfaces may carry subflows of a multipath (MPTCP) connection to <paramref name="host"/>:<paramref name="port"/>
+    /// in <paramref name="mode"/>, decided by the same filter, validation and sort as a race (draft §7.6). Waits for the
+    /// first examination of the interfaces like <see cref="ConnectAsync"/>.
+    /// </summary>
+    Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Subflow suggestions for one destination: the first at once, then a new one whenever an interface change alters an
+    /// assignment (Wi-Fi lost: move to cellular; Wi-Fi back: return). Completes when the connector is disposed.
+    /// </summary>
+    IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null);
 }
 
 /// <summary>The winning connection. Disposing it closes it.</summary>
@@ -280,7 +297,38 @@ public static class HeMifConnector
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 
+        public IObservable<SubflowPlan> SubflowSuggestions => engine.SubflowSuggestions;
+
         public async Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var request = ToRequest(host, port, options);
+            cancellationToken.ThrowIfCancellationRequested();
+            // QUIC only where the host cannot do QUIC fails at once: no reason to wait for validation first.
+            if (!request.QuicOnly || engine.QuicUnsupportedReason is null)
+            {
+                await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
+        }
+
+        public async Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var request = ToRequest(host, port, options);
+            cancellationToken.ThrowIfCancellationRequested();
+            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            return await engine.PlanSubflowsAsync(request, mode, "first plan", cancellationToken).ConfigureAwait(false);
+        }
+
+        public IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null)
+        {
+            var request = ToRequest(host, port, options);
+            return System.Reactive.Linq.Observable.SelectMany(
+                System.Reactive.Linq.Observable.FromAsync(WaitForFirstValidationAsync), _ => engine.WatchSubflows(request, mode));
+        }
+
+        private static ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(host);
             if (port is < 1 or > 65535)
@@ -288,7 +336,6 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
             options ??= new ConnectOptions();
             ValidateApplicationProtocols(options.ApplicationProtocols);
             if (!Enum.IsDefined(options.Transport))
@@ -296,13 +343,7 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "ConnectOptions.Transport must be Tcp, Any or Quic.");
             }
 
-            // QUIC only where the host cannot do QUIC fails at once: no reason to wait for validation first.
-            if (options.Transport != TransportPreference.Quic || engine.QuicUnsupportedReason is null)
-            {
-                await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            var request = new ConnectionRequest(host, port)
+            return new ConnectionRequest(host, port)
             {
                 // Policy rules match on the transport a request may use: "Any" and "Quic" may both use QUIC.
                 Transport = options.Transport == TransportPreference.Tcp ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic,
@@ -312,8 +353,6 @@ public static class HeMifConnector
                 TrafficClass = options.TrafficClass,
                 DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
             };
-            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
         }
 
         public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)

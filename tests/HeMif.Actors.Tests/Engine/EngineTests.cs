@@ -2,6 +2,7 @@ using System.Net;
 using HeMif.Engine;
 using HeMif.Filter;
 using HeMif.Interfaces;
+using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
@@ -219,6 +220,93 @@ public sealed class EngineTests : IAsyncLifetime
         await _engine.DisposeAsync();
         Assert.Equal(2, completed);
         Assert.Throws<ObjectDisposedException>(() => _engine.Start(Request));
+    }
+
+    /// <summary>
+    /// A periodic re-examination does not withdraw a verdict: while its probe is in flight the interface stays
+    /// Validated and new requests still use it; only the probe's answer can change that.
+    /// </summary>
+    [Fact]
+    public async Task A_periodic_re_examination_keeps_a_validated_interface_in_use_until_its_probe_answers()
+    {
+        await StartAsync();
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { ProbeDelay = TimeSpan.FromSeconds(10), Probe = ValidationState.NoConnectivity };
+        var calls = _network.ProbeCalls;
+        _clock.Advance(TimeSpan.FromMinutes(5)); // the period: both interfaces are probed again
+        await _engine.System.WhenIdleAsync();
+        Assert.True(_network.ProbeCalls >= calls + 2, "the periodic re-examination did not start");
+        Assert.Equal(ValidationState.Validated, _engine.CurrentStates["wlan0"].State);
+        lock (_states)
+        {
+            Assert.DoesNotContain(_states, s => s.Interface == "wlan0" && s.Detail.Contains("periodic", StringComparison.Ordinal));
+        }
+
+        var during = await RaceAsync();
+        Assert.Equal("wlan0", during.Report.Winner!.Interface);
+        await during.Connection!.DisposeAsync();
+
+        await DriveAsync(() => _engine.CurrentStates["wlan0"].State == ValidationState.NoConnectivity);
+        var after = await RaceAsync();
+        Assert.Equal("rmnet0", after.Report.Winner!.Interface);
+    }
+
+    /// <summary>
+    /// Issue 6: subflow suggestions "are published as an IObservable and re-issued when interface state changes (Wi-Fi
+    /// lost: move to cellular; Wi-Fi back: return)"; a re-examination that changes nothing issues nothing.
+    /// </summary>
+    [Fact]
+    public async Task Subflow_suggestions_move_to_cellular_when_Wi_Fi_is_lost_and_return_when_it_is_back()
+    {
+        await StartAsync();
+        var seen = new List<SubflowPlan>();
+        var global = new List<SubflowPlan>();
+        var completed = false;
+        using var all = _engine.SubflowSuggestions.Subscribe(p => { lock (global) { global.Add(p); } });
+        using var watch = _engine.WatchSubflows(Request, MultipathMode.Handover)
+            .Subscribe(p => { lock (seen) { seen.Add(p); } }, () => completed = true);
+        int Count() { lock (seen) { return seen.Count; } }
+
+        await DriveAsync(() => Count() == 1);
+        Assert.Equal([("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup)], seen[0].Subflows.Select(s => (s.Interface, s.Role)));
+        Assert.Equal("first plan", seen[0].Trigger);
+
+        _engine.UpdateInterface(Wifi with { IsUp = false });
+        await DriveAsync(() => Count() == 2);
+        Assert.Equal([("rmnet0", SubflowRole.Primary)], seen[1].Subflows.Select(s => (s.Interface, s.Role)));
+        Assert.Contains("wlan0 is Down", seen[1].Trigger, StringComparison.Ordinal);
+        Assert.Contains(seen[1].Excluded, e => e.Interface == "wlan0" && e.Reason.Contains("down", StringComparison.OrdinalIgnoreCase));
+
+        _engine.UpdateInterface(Wifi);
+        await DriveAsync(() => Count() == 3);
+        Assert.Equal([("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup)], seen[2].Subflows.Select(s => (s.Interface, s.Role)));
+
+        // A periodic re-examination (Validating, then Validated again) changes no role: nothing new is issued.
+        var validations = _network.ProbeCalls;
+        Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, _clock, () => _network.ProbeCalls >= validations + 2 && _engine.AllExamined, TimeSpan.FromMinutes(6)));
+        await _engine.System.WhenIdleAsync();
+        Assert.Equal(3, Count());
+        lock (global)
+        {
+            Assert.Equal(seen, global);
+        }
+
+        await _engine.DisposeAsync();
+        Assert.True(completed);
+    }
+
+    [Fact]
+    public async Task A_subflow_plan_uses_the_same_policy_as_a_race()
+    {
+        await StartAsync();
+        await _engine.UpdatePolicyAsync(new HeMifPolicy
+        {
+            UserRules = [new PolicyRule("no-cellular", PreferenceLevel.Prohibit) { Interface = new InterfaceMatch { Names = ["rmnet0"] } }],
+        });
+
+        var plan = await _engine.PlanSubflowsAsync(Request, MultipathMode.Aggregate, "test");
+
+        Assert.Equal(["wlan0"], plan.Subflows.Select(s => s.Interface));
+        Assert.Contains("no-cellular", Assert.Single(plan.Excluded).Reason, StringComparison.Ordinal);
     }
 
     /// <summary>The periodic revalidation timers (one per interface) stay armed while the engine runs.</summary>

@@ -14,6 +14,9 @@ internal sealed record FakePath
 
     public TimeSpan Rtt { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How long the connectivity probe takes; null: one <see cref="Rtt"/>.</summary>
+    public TimeSpan? ProbeDelay { get; init; }
+
     /// <summary>Per family: "ok", "blackhole", "reject".</summary>
     public string IPv6 { get; init; } = "ok";
 
@@ -50,7 +53,7 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
             throw new InvalidOperationException("probe bug");
         }
 
-        return After(path.Rtt, () => new ValidationResult(path.Probe, $"fake probe: {path.Probe}"), cancellationToken);
+        return After(path.ProbeDelay ?? path.Rtt, () => new ValidationResult(path.Probe, $"fake probe: {path.Probe}"), cancellationToken);
     }
 
     public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>

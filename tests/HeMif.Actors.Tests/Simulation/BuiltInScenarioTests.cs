@@ -106,6 +106,9 @@ public sealed class BuiltInScenarioTests
             Assert.Equal(
                 a.Races.SelectMany(r => r.Events).Select(e => $"{e.At} {e.Kind} {e.Interface} {e.Detail}"),
                 b.Races.SelectMany(r => r.Events).Select(e => $"{e.At} {e.Kind} {e.Interface} {e.Detail}"));
+            Assert.Equal(
+                a.InterfaceEvents.Select(e => $"{e.At} {e.Interface} {e.State} {e.Detail}"),
+                b.InterfaceEvents.Select(e => $"{e.At} {e.Interface} {e.State} {e.Detail}"));
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using HeMif.Configuration;
 using HeMif.Interfaces;
 using HeMif.Report;
@@ -150,5 +152,27 @@ public sealed class ConnectorTests
 
         var after = Directory.GetFiles("/proc/self/fd").Length;
         Assert.True(after - before < 20, $"{after - before} more file descriptors after 1,000 failing races");
+    }
+
+    [Fact]
+    public async Task A_subflow_plan_and_its_watch_come_from_the_same_interfaces_and_policy()
+    {
+        await using var connector = Create();
+        var suggestions = new List<HeMif.Multipath.SubflowPlan>();
+        using var all = connector.SubflowSuggestions.Subscribe(p => { lock (suggestions) { suggestions.Add(p); } });
+
+        var plan = await connector.PlanSubflowsAsync("127.0.0.1", 9, HeMif.Multipath.MultipathMode.Aggregate);
+        var watched = await connector.WatchSubflows("127.0.0.1", 9, HeMif.Multipath.MultipathMode.Handover).FirstAsync().ToTask()
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("lo", plan.Primary!.Interface);
+        Assert.Equal(HeMif.Multipath.MultipathMode.Handover, watched.Mode);
+        Assert.Equal("lo", watched.Primary!.Interface);
+        lock (suggestions)
+        {
+            Assert.Equal(2, suggestions.Count);
+        }
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => connector.PlanSubflowsAsync("127.0.0.1", 0, HeMif.Multipath.MultipathMode.Aggregate));
     }
 }
