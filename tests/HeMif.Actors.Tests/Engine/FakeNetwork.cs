@@ -34,6 +34,18 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
     public static readonly IPAddress ServerV6 = IPAddress.Parse("2001:db8:ff::1");
     public static readonly IPAddress ServerV4 = IPAddress.Parse("192.0.2.200");
 
+    /// <summary>The Wi-Fi interface the engine tests race on (documentation addresses).</summary>
+    public static readonly InterfaceFacts Wifi = new("wlan0", InterfaceKind.Wifi)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64), new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)],
+    };
+
+    /// <summary>The cellular interface the engine tests race on.</summary>
+    public static readonly InterfaceFacts Cellular = new("rmnet0", InterfaceKind.Cellular)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64), new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)],
+    };
+
     public Dictionary<string, FakePath> Paths { get; } = [];
 
     public int OpenConnections;

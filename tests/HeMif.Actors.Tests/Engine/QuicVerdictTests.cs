@@ -19,15 +19,9 @@ namespace HeMif.Actors.Tests.Engine;
 /// </summary>
 public sealed class QuicVerdictTests : IAsyncLifetime
 {
-    private static readonly InterfaceFacts Wifi = new("wlan0", InterfaceKind.Wifi)
-    {
-        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64), new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)],
-    };
+    private static readonly InterfaceFacts Wifi = FakeNetwork.Wifi;
 
-    private static readonly InterfaceFacts Cellular = new("rmnet0", InterfaceKind.Cellular)
-    {
-        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64), new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)],
-    };
+    private static readonly InterfaceFacts Cellular = FakeNetwork.Cellular;
 
     private static readonly ConnectionRequest Quic = new("www.example.com", 443) { Transport = TransportProtocol.Quic };
 
@@ -64,9 +58,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task A_blocked_verdict_from_the_background_probe_keeps_the_next_request_off_QUIC_on_that_interface()
     {
-        _quic.Blackholed.Add("wlan0");
-        _probe.Verdicts["wlan0"] = QuicPathState.Blocked;
-        _probe.Verdicts["rmnet0"] = QuicPathState.Reachable;
+        WifiDropsUdp();
         await StartAsync();
 
         var first = await RaceAsync(Quic);
@@ -180,9 +172,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task QUIC_only_makes_no_TCP_attempt_and_skips_an_interface_where_QUIC_is_known_blocked()
     {
-        _quic.Blackholed.Add("wlan0");
-        _probe.Verdicts["wlan0"] = QuicPathState.Blocked;
-        _probe.Verdicts["rmnet0"] = QuicPathState.Reachable;
+        WifiDropsUdp();
         await StartAsync();
         var verdicts = await ProbeNowAsync();
         Assert.Equal([QuicPathState.Reachable, QuicPathState.Blocked], verdicts.Select(v => v.State));
@@ -199,9 +189,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task An_on_demand_probe_answers_per_interface_and_its_verdict_is_used_by_the_next_request()
     {
-        _quic.Blackholed.Add("wlan0");
-        _probe.Verdicts["wlan0"] = QuicPathState.Blocked;
-        _probe.Verdicts["rmnet0"] = QuicPathState.Reachable;
+        WifiDropsUdp();
         await StartAsync();
 
         var one = await ProbeNowAsync("wlan0");
@@ -229,9 +217,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task A_changed_interface_forgets_its_QUIC_verdict_and_is_probed_again()
     {
-        _quic.Blackholed.Add("wlan0");
-        _probe.Verdicts["wlan0"] = QuicPathState.Blocked;
-        _probe.Verdicts["rmnet0"] = QuicPathState.Reachable;
+        WifiDropsUdp();
         await StartAsync();
         await ProbeNowAsync();
 
@@ -244,6 +230,14 @@ public sealed class QuicVerdictTests : IAsyncLifetime
         Assert.Equal(("wlan0", "quic"), (race.Report.Winner!.Interface, race.Report.Winner.Transport));
         await race.Connection!.DisposeAsync();
         Assert.Equal(2, _probe.Started.Count(i => i == "wlan0"));
+    }
+
+    /// <summary>Wi-Fi drops UDP (QUIC attempts there never answer, its probe says blocked); cellular lets it through.</summary>
+    private void WifiDropsUdp()
+    {
+        _quic.Blackholed.Add("wlan0");
+        _probe.Verdicts["wlan0"] = QuicPathState.Blocked;
+        _probe.Verdicts["rmnet0"] = QuicPathState.Reachable;
     }
 
     private async Task StartAsync(bool withProbe = true)
