@@ -28,9 +28,7 @@ public sealed class EngineTests : IAsyncLifetime
 
     public EngineTests()
     {
-        _network = new FakeNetwork(_clock);
-        _network.Paths["wlan0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
-        _network.Paths["rmnet0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+        _network = FakeNetwork.WifiAndCellular(_clock);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

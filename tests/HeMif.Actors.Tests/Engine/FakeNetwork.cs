@@ -48,6 +48,15 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
 
     public Dictionary<string, FakePath> Paths { get; } = [];
 
+    /// <summary>Healthy paths for <see cref="Wifi"/> (20 ms) and <see cref="Cellular"/> (60 ms).</summary>
+    public static FakeNetwork WifiAndCellular(TimeProvider clock)
+    {
+        var network = new FakeNetwork(clock);
+        network.Paths[Wifi.Name] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
+        network.Paths[Cellular.Name] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+        return network;
+    }
+
     public int OpenConnections;
     public int ProbeCalls;
     public List<string> Log { get; } = [];

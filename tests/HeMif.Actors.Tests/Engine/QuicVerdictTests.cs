@@ -33,9 +33,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
     public QuicVerdictTests()
     {
-        _network = new FakeNetwork(_clock);
-        _network.Paths["wlan0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
-        _network.Paths["rmnet0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+        _network = FakeNetwork.WifiAndCellular(_clock);
         _quic = new FakeQuic(_clock);
         _probe = new FakeQuicProbe(_clock);
     }
