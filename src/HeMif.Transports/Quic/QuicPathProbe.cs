@@ -72,6 +72,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
     private readonly QuicPathProbeOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly Lock _randomLock = new();
 
     public QuicPathProbe(IInterfaceResolver resolver, QuicPathProbeOptions? options = null, TimeProvider? time = null)
     {
@@ -108,11 +109,17 @@ internal sealed class QuicPathProbe : IQuicPathProbe
     }
 
     /// <summary>Probes these server endpoints from the interface, all at once; the first valid answer decides.</summary>
-    internal async Task<QuicPathVerdict> ProbeEndpointsAsync(InterfaceFacts networkInterface, IReadOnlyList<IPEndPoint> remotes, CancellationToken cancellationToken)
+    private async Task<QuicPathVerdict> ProbeEndpointsAsync(InterfaceFacts networkInterface, IReadOnlyList<IPEndPoint> remotes, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        var initials = remotes.Select(_ => QuicPackets.CreateInitial(_random)).ToList();
+        List<ProbeInitial> initials;
+        lock (_randomLock)
+        {
+            // One probe serves every interface's supervisor at once, and a seeded Random is not thread-safe.
+            initials = [.. remotes.Select(_ => QuicPackets.CreateInitial(_random))];
+        }
+
         var running = remotes.Select((r, i) => ProbeOneAsync(networkInterface, r, initials[i], linked.Token, cancellationToken)).ToList();
         var outcomes = new List<Outcome>(running.Count);
         try
