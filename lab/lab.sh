@@ -18,7 +18,7 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE_ROOT=${HEMIF_LAB_STATE_ROOT:-/run/hemif-lab}
-SWITCHES="healthy wifi-broken wifi-hard-error wifi-reset wifi-captive v6-broken dns-broken-wifi"
+SWITCHES="healthy wifi-broken wifi-hard-error wifi-reset wifi-captive v6-broken dns-broken-wifi wifi-down"
 SWITCHES+=" wifi-udp-blocked" # QUIC (see start_quic_server, apply_quic_switch)
 
 # Addresses (inside the lab's namespaces only).
@@ -36,6 +36,7 @@ MISSING_NAME=missing.lab.example
 PORTAL_NAME=portal.lab.example
 SERVER_TCP_PORT=7
 SERVER_HTTP_PORT=80
+SERVER_MPTCP_PORT=5201
 SERVER_QUIC_PORT=4433
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
@@ -193,6 +194,8 @@ SERVER_ADDR4=$SERVER_ADDR4
 SERVER_ADDR6=$SERVER_ADDR6
 SERVER_TCP_PORT=$SERVER_TCP_PORT
 SERVER_HTTP_PORT=$SERVER_HTTP_PORT
+SERVER_MPTCP_PORT=$SERVER_MPTCP_PORT
+MPTCP=$MPTCP
 CHECK_PATH=/generate_204
 PORTAL_NAME=$PORTAL_NAME
 PORTAL_ADDR4=$PORTAL_ADDR4
@@ -327,20 +330,16 @@ cmd_up() {
   start_daemon "$SRV" "$STATE/server.log" dotnet "$DLL" serve --echo-port "$SERVER_TCP_PORT" \
     --http-port "$SERVER_HTTP_PORT" --mode check --pid-file "$STATE/server.pid"
   start_daemon "$WR" "$STATE/portal.log" dotnet "$DLL" serve --http-port 80 --mode portal --pid-file "$STATE/portal.pid"
+  mptcp_up
 
   # Client: both interfaces have a default route, Wi-Fi preferred (lower metric); and one routing
   # table per interface chosen by source address, as a multi-network host has, so a socket bound to
   # rmnet0's address leaves through rmnet0 even without SO_BINDTODEVICE.
-  ip -n "$CLI" route add default via "$WIFI_GW4" dev wlan0 metric 100
+  wifi_routes
   ip -n "$CLI" route add default via "$CELL_GW4" dev rmnet0 metric 200
-  ip -n "$CLI" -6 route add default via "$WIFI_GW6" dev wlan0 metric 100
   ip -n "$CLI" -6 route add default via "$CELL_GW6" dev rmnet0 metric 200
-  ip -n "$CLI" route add 198.18.1.0/24 dev wlan0 table 101
-  ip -n "$CLI" route add default via "$WIFI_GW4" dev wlan0 table 101
   ip -n "$CLI" route add 198.18.2.0/24 dev rmnet0 table 102
   ip -n "$CLI" route add default via "$CELL_GW4" dev rmnet0 table 102
-  ip -n "$CLI" -6 route add 2001:db8:1::/64 dev wlan0 table 101
-  ip -n "$CLI" -6 route add default via "$WIFI_GW6" dev wlan0 table 101
   ip -n "$CLI" -6 route add 2001:db8:2::/64 dev rmnet0 table 102
   ip -n "$CLI" -6 route add default via "$CELL_GW6" dev rmnet0 table 102
   ip -n "$CLI" rule add from "$WIFI_ADDR4" table 101 pref 1001
@@ -384,6 +383,7 @@ table inet hemif_lab {
   }
 }
 EOF
+  mptcp_counters
 
   # The client's own resolv.conf and hosts (ip netns exec bind-mounts /etc/netns/NAME/* over /etc).
   mkdir -p "/etc/netns/$CLI"
@@ -399,6 +399,7 @@ EOF
   wait_for 20 "the server (see $STATE/server.log)" listening "$SRV" tcp "$SERVER_TCP_PORT"
   wait_for 20 "the server's HTTP (see $STATE/server.log)" listening "$SRV" tcp "$SERVER_HTTP_PORT"
   wait_for 20 "the portal (see $STATE/portal.log)" listening "$WR" tcp 80
+  [ "$MPTCP" = 0 ] || wait_for 20 "the MPTCP sink (see $STATE/mptcp-sink.log)" listening "$SRV" tcp "$SERVER_MPTCP_PORT"
   # End to end through both links and both families (bash's /dev/tcp over the default route, then
   # each router's DNS over its own link).
   wait_for 10 "the server over Wi-Fi (IPv4)" ip netns exec "$CLI" timeout 2 bash -c "exec 3<>/dev/tcp/$SERVER_ADDR4/$SERVER_TCP_PORT"
@@ -411,10 +412,58 @@ EOF
 
 carrier() { ip -n "$1" link show "$2" | grep -q LOWER_UP; }
 
+# --- MPTCP (issue 6) ----------------------------------------------------------------------------
+# MPTCP on in every namespace (a new namespace has net.mptcp.enabled=1, but say so), room for up to 8
+# subflows on the client and the server (the kernel's maximum), the MPTCP sink on the server, and
+# counters of the client's packets to the sink's port per interface (lab.sh count: *_MPTCP_PACKETS).
+MPTCP=0
+mptcp_up() {
+  local ns
+  if ! ip netns exec "$CLI" test -e /proc/sys/net/mptcp/enabled; then
+    log "this kernel has no MPTCP (no /proc/sys/net/mptcp): no MPTCP sink (MPTCP=0)"
+    return 0
+  fi
+  MPTCP=1
+  for ns in "$CLI" "$WR" "$CR" "$SRV"; do nsctl "$ns" net.mptcp.enabled 1; done
+  for ns in "$CLI" "$SRV"; do ip -n "$ns" mptcp limits set subflows 8 add_addr_accepted 8; done
+  start_daemon "$SRV" "$STATE/mptcp-sink.log" dotnet "$DLL" mptcp-sink --port "$SERVER_MPTCP_PORT" --pid-file "$STATE/mptcp-sink.pid"
+}
+
+mptcp_counters() {
+  ip netns exec "$CLI" nft -f - <<EOF
+add counter inet hemif_lab wlan0_mptcp
+add counter inet hemif_lab rmnet0_mptcp
+add rule inet hemif_lab output oifname "wlan0" tcp dport $SERVER_MPTCP_PORT counter name "wlan0_mptcp"
+add rule inet hemif_lab output oifname "rmnet0" tcp dport $SERVER_MPTCP_PORT counter name "rmnet0_mptcp"
+EOF
+}
+
+# Wi-Fi's routes in the client: the preferred default route and its source-address table. Idempotent
+# (replace), because pulling the link down (switch wifi-down) deletes every route through it.
+wifi_routes() {
+  ip -n "$CLI" route replace default via "$WIFI_GW4" dev wlan0 metric 100
+  ip -n "$CLI" -6 route replace default via "$WIFI_GW6" dev wlan0 metric 100
+  ip -n "$CLI" route replace 198.18.1.0/24 dev wlan0 table 101
+  ip -n "$CLI" route replace default via "$WIFI_GW4" dev wlan0 table 101
+  ip -n "$CLI" -6 route replace 2001:db8:1::/64 dev wlan0 table 101
+  ip -n "$CLI" -6 route replace default via "$WIFI_GW6" dev wlan0 table 101
+}
+
+# Undoes wifi-down: the link up again, its IPv6 address (a link going down loses it) and its routes.
+wifi_link_restore() {
+  ip -n "$CLI" link show wlan0 | grep -q '[<,]UP[,>]' && return 0
+  ip -n "$CLI" link set wlan0 up
+  ip -n "$CLI" addr replace "$WIFI_ADDR4/24" dev wlan0
+  ip -n "$CLI" addr replace "$WIFI_ADDR6/64" dev wlan0 nodad
+  wifi_routes
+}
+# --- end MPTCP ----------------------------------------------------------------------------------
+
 nft_router() { ip netns exec "$1" nft "${@:2}"; }
 
 reset_switches() {
   local ns
+  wifi_link_restore
   for ns in "$WR" "$CR"; do
     ip -n "$ns" route flush table 100 2>/dev/null || true
     ip -n "$ns" -6 route flush table 100 2>/dev/null || true
@@ -453,6 +502,10 @@ apply_switch() {
       # The Wi-Fi router's DNS gets queries and never answers.
       nft_router "$WR" add rule inet hemif_lab input udp dport 53 drop
       nft_router "$WR" add rule inet hemif_lab input tcp dport 53 drop ;;
+    wifi-down)
+      # Wi-Fi pulled: the client's wlan0 goes down (it loses its IPv6 address and every route through it,
+      # as a phone leaving a Wi-Fi network does); healthy brings it back.
+      ip -n "$CLI" link set wlan0 down ;;
     *) die "unknown switch '$1' (one of: $SWITCHES; combine with commas)" ;;
   esac
 }
@@ -486,6 +539,8 @@ cmd_count() {
     echo "${key}_TX_PACKETS=$(ip netns exec "$CLI" cat "/sys/class/net/$dev/statistics/tx_packets")"
     # ...and only its TCP and UDP packets (what a connection or a DNS query sends).
     echo "${key}_TRANSPORT_PACKETS=$(ip netns exec "$CLI" nft list counter inet hemif_lab "${dev}_transport" | awk '/packets/ {for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1)}')"
+    # ...and only its packets to the MPTCP sink's port (every subflow of a connection to it).
+    echo "${key}_MPTCP_PACKETS=$(ip netns exec "$CLI" nft list counter inet hemif_lab "${dev}_mptcp" | awk '/packets/ {for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1)}')"
   done
 }
 

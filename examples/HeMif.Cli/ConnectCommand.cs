@@ -7,8 +7,9 @@ namespace HeMif.Cli;
 
 /// <summary>
 /// <c>hemif connect HOST PORT [--interfaces FILE] [--policy FILE] [--transport tcp|quic|any] [--probe-url URL]
-/// [--no-validation] [--json]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
-/// (times in real milliseconds). Exit codes: 0 connected, 3 nothing connected, 2 bad input.
+/// [--no-validation] [--json] [--mptcp [MODE]] [--send-bytes N] [--send-rate B/S] [--hold MS]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
+/// (times in real milliseconds), and with <c>--mptcp</c> the subflow plan and the subflows (<see cref="MultipathCli"/>).
+/// Exit codes: 0 connected, 3 nothing connected, 2 bad input, 4 the payload did not arrive intact.
 /// </summary>
 public static class ConnectCommand
 {
@@ -28,10 +29,16 @@ public static class ConnectCommand
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
         var count = new Option<int>("--count") { Description = "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", DefaultValueFactory = _ => 1 };
+        var multipath = new MultipathCli();
         var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
         {
             host, port, interfaces, policy, transport, probeUrl, noValidation, json, count,
         };
+        foreach (var option in multipath.All)
+        {
+            command.Options.Add(option);
+        }
+
         var view = ViewOptions.AddTo(command);
 
         command.SetAction(parse =>
@@ -64,6 +71,7 @@ public static class ConnectCommand
             var options = new ConnectOptions
             {
                 Transport = parse.GetValue(transport) switch { "quic" => TransportPreference.Quic, "any" => TransportPreference.Any, _ => TransportPreference.Tcp },
+                Multipath = multipath.Mode(parse),
             };
             var times = parse.GetValue(count);
             if (times is < 1 or > 1000)
@@ -73,9 +81,17 @@ public static class ConnectCommand
                 return Program.BadInput;
             }
 
+            if (multipath.Validate(parse, times) is { } badMultipath)
+            {
+                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                error.WriteLine($"hemif: {badMultipath}");
+                return Program.BadInput;
+            }
+
             try
             {
                 var reports = new List<Report.RaceReport>();
+                var extras = new Dictionary<int, ConnectionExtras>();
                 var exit = 0;
                 for (var i = 0; i < times; i++)
                 {
@@ -83,8 +99,10 @@ public static class ConnectCommand
                     {
                         var connection = connector.ConnectAsync(parse.GetValue(host)!, portValue, options).GetAwaiter().GetResult();
                         reports.Add(connection.Report);
+                        var extra = multipath.Run(connection, parse, error);
+                        extras[reports.Count - 1] = extra;
                         connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                        exit = 0;
+                        exit = MultipathCli.Failed(extra) ? MultipathCli.TransferFailed : 0;
                     }
                     catch (HeMifConnectException e)
                     {
@@ -96,7 +114,13 @@ public static class ConnectCommand
 
                 if (parse.GetValue(json))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json("connect", reports, alwaysListRaces: false), RaceOutput.JsonOptions));
+                    var document = RaceOutput.Json("connect", reports, alwaysListRaces: false);
+                    if (extras.TryGetValue(reports.Count - 1, out var last))
+                    {
+                        MultipathCli.AddJson(document, last);
+                    }
+
+                    output.WriteLine(JsonSerializer.Serialize(document, RaceOutput.JsonOptions));
                 }
                 else
                 {
@@ -104,6 +128,10 @@ public static class ConnectCommand
                     for (var i = 0; i < reports.Count; i++)
                     {
                         raceView.Write(reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
+                        if (extras.TryGetValue(i, out var extra))
+                        {
+                            MultipathCli.WriteText(output, extra);
+                        }
                     }
                 }
 

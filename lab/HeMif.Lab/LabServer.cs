@@ -71,7 +71,8 @@ internal static class LabServer
         return socket;
     }
 
-    private static async Task AcceptLoopAsync(Socket listener, Func<Socket, Task> handle)
+    /// <summary>Accepts forever; each connection is handled on its own, and a peer that resets or times out ends only its own.</summary>
+    internal static async Task AcceptLoopAsync(Socket listener, Func<Socket, Task> handle)
     {
         while (true)
         {

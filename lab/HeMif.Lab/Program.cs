@@ -25,6 +25,8 @@ internal static class Program
                 .NET's own TcpClient.ConnectAsync(host, port): the baseline of lab/bench.sh
           http-get URL [--connect ADDR] [--bind ADDR] [--device DEV] [--timeout-ms N]
           dns-query SERVER NAME A|AAAA [--bind ADDR] [--device DEV] [--timeout-ms N]
+          mptcp-sink --port N [--pid-file F]
+                MPTCP server (IPv4 and IPv6): reads each connection to its end, answers "SHA256HEX BYTES\n"
         """;
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
@@ -49,6 +51,7 @@ internal static class Program
                 "tcpclient" => await TcpClientAsync(options),
                 "http-get" => await HttpGetAsync(options),
                 "dns-query" => await DnsQueryAsync(options),
+                "mptcp-sink" => await MptcpSink.RunAsync(options.Int("port", 0), options.Value("pid-file")),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

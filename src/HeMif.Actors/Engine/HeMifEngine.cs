@@ -132,10 +132,17 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// anything connected (the report says why); throws <see cref="OperationCanceledException"/> when the caller
     /// cancels before a connection was made.
     /// </summary>
-    public async Task<RaceResult> ConnectAsync(ConnectionRequest request, CancellationToken cancellationToken = default)
+    public Task<RaceResult> ConnectAsync(ConnectionRequest request, CancellationToken cancellationToken = default) =>
+        ConnectAsync(request, tcp: null, cancellationToken);
+
+    /// <summary>
+    /// Runs one request whose TCP attempts use <paramref name="tcp"/> instead of the engine's TCP transport (null: the
+    /// engine's): a multipath request races MPTCP sockets, every other part of the request is the same.
+    /// </summary>
+    public async Task<RaceResult> ConnectAsync(ConnectionRequest request, IAttemptTransport? tcp, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (completion, requestActor) = Start(request);
+        var (completion, requestActor) = Start(request, tcp);
         using var registration = cancellationToken.Register(() => requestActor.Tell(new RaceMessages.CancelRace("the caller cancelled")));
         RaceResult result;
         try
@@ -159,12 +166,12 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// Starts a request and returns the task its racer completes (virtual-time drivers watch it: it completes inside
     /// the actor that decides, so nothing is left in flight when it does).
     /// </summary>
-    internal (Task<RaceResult> Completion, IActorRef Request) Start(ConnectionRequest request)
+    internal (Task<RaceResult> Completion, IActorRef Request) Start(ConnectionRequest request, IAttemptTransport? tcp = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var completion = new TaskCompletionSource<RaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var context = new RequestContext(_options, _supervisors, _policy, PublishRaceEvent, RegisterRacer);
+        var context = new RequestContext(tcp is null ? _options : _options with { Tcp = tcp }, _supervisors, _policy, PublishRaceEvent, RegisterRacer);
         var actor = _system.ActorOf(Props.Create(() => new RequestActor(request, context, completion)), "request-" + Interlocked.Increment(ref _requests));
         return (completion.Task, actor);
     }

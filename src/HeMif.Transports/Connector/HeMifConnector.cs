@@ -10,6 +10,7 @@ using HeMif.Race;
 using HeMif.Report;
 using HeMif.Resolve;
 using HeMif.Transports.Discovery;
+using HeMif.Transports.Mptcp;
 using HeMif.Transports.Probes;
 using HeMif.Transports.Quic;
 using HeMif.Transports.Resolve;
@@ -95,6 +96,15 @@ public sealed record ConnectOptions
 
     /// <summary>A traffic class for policy rules.</summary>
     public string? TrafficClass { get; init; }
+
+    /// <summary>
+    /// Multipath TCP (RFC 8684) in this mode; null (the default) for plain TCP. The race's TCP attempts use MPTCP
+    /// sockets (falling back to TCP where the kernel or the peer does not do MPTCP, and saying so in
+    /// <see cref="HeMifConnection.Multipath"/>), and on Linux the winner's subflow plan (draft §7.6; see
+    /// <see cref="IHeMifConnector.PlanSubflowsAsync"/>) is applied through the kernel's path manager and kept current
+    /// until the connection is closed. QUIC attempts are not affected.
+    /// </summary>
+    public MultipathMode? Multipath { get; init; }
 }
 
 /// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
@@ -143,10 +153,13 @@ public interface IHeMifConnector : IAsyncDisposable
 public sealed class HeMifConnection : IAsyncDisposable
 {
     private readonly IAsyncDisposable _path;
+    private readonly MultipathSession? _multipath;
 
-    internal HeMifConnection(IConnectedPath path, RaceReport report)
+    internal HeMifConnection(IConnectedPath path, RaceReport report, MultipathSession? multipath = null)
     {
         _path = path;
+        _multipath = multipath;
+        Multipath = multipath?.Info;
         Stream = path.Stream ?? throw new InvalidOperationException("The winning transport returned no stream.");
         Socket = path.Socket;
         QuicConnection = QuicConnection.IsSupported && path is QuicConnectedPath quic ? quic.Connection : null;
@@ -183,8 +196,21 @@ public sealed class HeMifConnection : IAsyncDisposable
     /// <summary>The winning transport (<c>tcp</c> or <c>quic</c>).</summary>
     public string Transport => Report.Winner!.Transport;
 
-    /// <summary>Closes the connection.</summary>
-    public ValueTask DisposeAsync() => _path.DisposeAsync();
+    /// <summary>
+    /// The multipath side when <see cref="ConnectOptions.Multipath"/> was set: MPTCP or which fallback, the subflow plan
+    /// applied, the live subflows. Null for a connection opened without it.
+    /// </summary>
+    public MultipathInfo? Multipath { get; }
+
+    /// <summary>Closes the connection (and removes what the path manager added for it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _path.DisposeAsync().ConfigureAwait(false);
+        if (_multipath is not null)
+        {
+            await _multipath.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>Nothing connected; <see cref="Report"/> lists every attempt, why it failed, and every excluded interface.</summary>
@@ -251,6 +277,7 @@ public static class HeMifConnector
 
         var probeSettings = overrides?.Probe ?? new ProbeSettings();
         var tcp = new TcpTransport();
+        var book = new InterfaceBook(interfaces);
         IInterfaceResolver resolver = new InterfaceResolver(timeProvider: options.TimeProvider);
         IConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
             ? new NoValidation()
@@ -271,8 +298,12 @@ public static class HeMifConnector
         // Only discovered interfaces are watched: given ones are the caller's to update.
         var discovery = new InterfaceDiscovery();
         var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces,
-            () => discovery.Discover(), engine.UpdateInterface, options.TimeProvider, TimeSpan.FromSeconds(30));
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2));
+            () => discovery.Discover(), facts =>
+            {
+                book.Set(facts);
+                engine.UpdateInterface(facts);
+            }, options.TimeProvider, TimeSpan.FromSeconds(30));
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), new MptcpTransport(tcp), book);
     }
 
     private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
@@ -288,8 +319,11 @@ public static class HeMifConnector
             : http;
     }
 
-    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait) : IHeMifConnector
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, MptcpTransport mptcp, InterfaceBook interfaces)
+        : IHeMifConnector
     {
+        private readonly ProcessCommandRunner _ip = new(TimeSpan.FromSeconds(10));
+
         private readonly SemaphoreSlim _firstValidation = new(1, 1);
         private bool _validated;
 
@@ -309,8 +343,40 @@ public static class HeMifConnector
                 await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-            return result.Connection is { } path ? new HeMifConnection(path, result.Report) : throw new HeMifConnectException(result.Report);
+            if (options?.Multipath is not { } mode)
+            {
+                var single = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+                return single.Connection is { } connected ? new HeMifConnection(connected, single.Report) : throw new HeMifConnectException(single.Report);
+            }
+
+            // The kernel opens subflows only from path manager endpoints that exist when a connection is created: the
+            // plan is applied before the race, then again for the winner.
+            var session = await MultipathSession.PrepareAsync(mode, ct => engine.PlanSubflowsAsync(request, mode, "before connecting", ct), interfaces, _ip,
+                request.DestinationAddresses, cancellationToken).ConfigureAwait(false);
+            IConnectedPath? path = null;
+            try
+            {
+                var result = await engine.ConnectAsync(request, mptcp, cancellationToken).ConfigureAwait(false);
+                path = result.Connection ?? throw new HeMifConnectException(result.Report);
+                if (path is not MptcpConnectedPath multipath)
+                {
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    return new HeMifConnection(path, result.Report);
+                }
+
+                await session.ConnectedAsync(multipath, engine.WatchSubflows(request, mode), cancellationToken).ConfigureAwait(false);
+                return new HeMifConnection(path, result.Report, session);
+            }
+            catch
+            {
+                if (path is not null)
+                {
+                    await path.DisposeAsync().ConfigureAwait(false);
+                }
+
+                await session.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
 
         public async Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default)

@@ -27,10 +27,23 @@ internal sealed class TcpTransport : IAttemptTransport
     /// <summary>Whether the kernel refused SO_BINDTODEVICE at least once (attempts then used address binding only).</summary>
     public bool DeviceBindingRefused => Volatile.Read(ref _deviceBindingRefused) != 0;
 
-    public async Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
+        ConnectSocketAsync(networkInterface, remote, static family => new Socket(family, SocketType.Stream, ProtocolType.Tcp), pinToDevice: true,
+            static socket => new TcpConnectedPath(socket), cancellationToken);
+
+    /// <summary>
+    /// One attempt on a socket some transport makes (plain TCP here; an MPTCP socket for <c>MptcpTransport</c>): the
+    /// interface's source address, the device pin when <paramref name="pinToDevice"/>, the connect, the failure
+    /// classification, and the hand-over of the connected socket to <paramref name="handOver"/>. The socket is disposed
+    /// on every path but success.
+    /// </summary>
+    internal async Task<IConnectedPath> ConnectSocketAsync(InterfaceFacts networkInterface, IPEndPoint remote, Func<AddressFamily, Socket> createSocket,
+        bool pinToDevice, Func<Socket, IConnectedPath> handOver, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(createSocket);
+        ArgumentNullException.ThrowIfNull(handOver);
         cancellationToken.ThrowIfCancellationRequested();
         var source = SourceAddress(networkInterface, remote.Address);
         if (source is null && networkInterface.Addresses.Count > 0)
@@ -39,17 +52,22 @@ internal sealed class TcpTransport : IAttemptTransport
                 $"{networkInterface.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address to connect to {remote} from");
         }
 
-        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = createSocket(remote.AddressFamily);
         try
         {
-            PinToDevice(socket, networkInterface.Name);
+            socket.NoDelay = true;
+            if (pinToDevice)
+            {
+                PinToDevice(socket, networkInterface.Name);
+            }
+
             if (source is not null)
             {
                 socket.Bind(new IPEndPoint(source, 0));
             }
 
             await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
-            return new TcpConnectedPath(socket);
+            return handOver(socket);
         }
         catch (OperationCanceledException)
         {
