@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using HeMif.Interfaces;
 using HeMif.Resolve;
 using HeMif.Transports.Tcp;
@@ -61,8 +60,6 @@ internal sealed record QuicPathProbeOptions
 /// </summary>
 internal sealed class QuicPathProbe : IQuicPathProbe
 {
-    private const int SolSocket = 1;
-    private const int SoBindToDevice = 25;
     private const int SolIp = 0;
     private const int IpRecvErr = 11;
     private const int SolIpv6 = 41;
@@ -346,22 +343,9 @@ internal sealed class QuicPathProbe : IQuicPathProbe
     /// <summary>As <see cref="TcpTransport"/> pins its sockets: <c>SO_BINDTODEVICE</c> where the kernel allows, else the source address alone.</summary>
     private static void PinToDevice(Socket socket, string device)
     {
-        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_deviceBindingRefused) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            socket.SetRawSocketOption(SolSocket, SoBindToDevice, Encoding.ASCII.GetBytes(device + "\0"));
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        if (Volatile.Read(ref s_deviceBindingRefused) == 0 && !TcpTransport.BindToDevice(socket, device))
         {
             Interlocked.Exchange(ref s_deviceBindingRefused, 1); // no root or CAP_NET_RAW: address binding alone from now on
-        }
-        catch (SocketException)
-        {
-            // no such device on this host (facts from an override file): address binding alone
         }
     }
 
