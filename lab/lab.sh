@@ -19,6 +19,7 @@ set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE_ROOT=${HEMIF_LAB_STATE_ROOT:-/run/hemif-lab}
 SWITCHES="healthy wifi-broken wifi-hard-error wifi-reset wifi-captive v6-broken dns-broken-wifi wifi-down"
+SWITCHES+=" wifi-udp-blocked" # QUIC (see start_quic_server, apply_quic_switch)
 
 # Addresses (inside the lab's namespaces only).
 WIFI_ADDR4=198.18.1.2    WIFI_GW4=198.18.1.1    WIFI_ADDR6=2001:db8:1::2    WIFI_GW6=2001:db8:1::1
@@ -36,6 +37,7 @@ PORTAL_NAME=portal.lab.example
 SERVER_TCP_PORT=7
 SERVER_HTTP_PORT=80
 SERVER_MPTCP_PORT=5201
+SERVER_QUIC_PORT=4433
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
 log() { echo "lab.sh: $*" >&2; }
@@ -202,6 +204,50 @@ PORTAL_LOGIN_URL=http://$PORTAL_NAME/login
 LAB_DLL=$DLL
 SWITCHES=${SWITCHES// /,}
 EOF
+  quic_env
+}
+
+# --- QUIC: Debian's ngtcp2-server (gtlsserver) in the server namespace, on the server's IPv4 and IPv6 addresses.
+# It answers a client Initial of a version it does not know with Version Negotiation (RFC 9000 §6), which is what
+# `hemif probe quic` asks. Optional: without gtlsserver the lab still comes up, says QUIC_SERVER=absent, and the QUIC
+# lab tests say they could not run (.ci/run installs ngtcp2-server).
+start_quic_server() {
+  if ! command -v gtlsserver >/dev/null; then
+    log "no gtlsserver (apt-get install ngtcp2-server): the lab has no QUIC server"
+    echo absent >"$STATE/quic-server"
+    return 0
+  fi
+  command -v openssl >/dev/null || die "the QUIC server needs a certificate: apt-get install openssl"
+  # A throwaway self-signed certificate for this run (the probe needs no TLS; a QUIC client would validate it).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=$SERVICE_NAME" -addext "subjectAltName=DNS:$SERVICE_NAME" \
+    -keyout "$STATE/quic-key.pem" -out "$STATE/quic-cert.pem" >"$STATE/quic-openssl.log" 2>&1 \
+    || die "openssl could not make the QUIC server's certificate (see $STATE/quic-openssl.log)"
+  mkdir -p "$STATE/quic-htdocs"
+  local addr
+  for addr in "$SERVER_ADDR4" "$SERVER_ADDR6"; do
+    start_daemon "$SRV" "$STATE/quic-$addr.log" gtlsserver --quiet --htdocs="$STATE/quic-htdocs" \
+      "$addr" "$SERVER_QUIC_PORT" "$STATE/quic-key.pem" "$STATE/quic-cert.pem"
+  done
+  wait_for 20 "the QUIC server (see $STATE/quic-*.log)" quic_listening "$SERVER_QUIC_PORT" 2
+  echo gtlsserver >"$STATE/quic-server"
+}
+
+quic_listening() { [ "$(ip netns exec "$SRV" ss -Hlun "sport = :$1" | wc -l)" -ge "$2" ]; }
+
+quic_env() {
+  echo "QUIC_SERVER=$(cat "$STATE/quic-server" 2>/dev/null || echo absent)"
+  echo "SERVER_QUIC_PORT=$SERVER_QUIC_PORT"
+}
+
+# The QUIC switches; returns non-zero for a switch that is not one of them.
+apply_quic_switch() {
+  case $1 in
+    wifi-udp-blocked)
+      # The Wi-Fi router drops UDP to the server's QUIC port, and only that: TCP and DNS still work.
+      nft_router "$WR" add rule inet hemif_lab forward iifname client0 udp dport "$SERVER_QUIC_PORT" drop ;;
+    *) return 1 ;;
+  esac
 }
 
 cmd_up() {
@@ -359,6 +405,7 @@ EOF
   wait_for 10 "the server over Wi-Fi (IPv4)" ip netns exec "$CLI" timeout 2 bash -c "exec 3<>/dev/tcp/$SERVER_ADDR4/$SERVER_TCP_PORT"
   wait_for 10 "the server over Wi-Fi (IPv6)" ip netns exec "$CLI" timeout 2 bash -c "exec 3<>/dev/tcp/$SERVER_ADDR6/$SERVER_TCP_PORT"
 
+  start_quic_server
   print_env | tee "$STATE/lab.env"
   trap - EXIT
 }
@@ -428,6 +475,7 @@ reset_switches() {
 }
 
 apply_switch() {
+  apply_quic_switch "$1" && return 0
   case $1 in
     healthy) ;;
     wifi-broken)

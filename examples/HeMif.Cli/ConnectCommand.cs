@@ -19,7 +19,11 @@ public static class ConnectCommand
         var port = new Argument<int>("port") { Description = "Destination port (1-65535)" };
         var interfaces = new Option<FileInfo?>("--interfaces") { Description = "Host override file: kind, cost flags, PvD, DNS servers, probe settings (docs/connect.md)" };
         var policy = new Option<FileInfo?>("--policy") { Description = "Policy file (docs/policy.md)" };
-        var transport = new Option<string>("--transport") { Description = "tcp, quic or any (QUIC races first where the host supports it)", DefaultValueFactory = _ => "tcp" };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "tcp: TCP only; any: QUIC first with TCP behind it (QUIC skipped where unsupported or blocked); quic: QUIC only (fails at once where the host lacks QUIC)",
+            DefaultValueFactory = _ => "tcp",
+        };
         transport.AcceptOnlyFromAmong("tcp", "quic", "any");
         var probeUrl = new Option<Uri?>("--probe-url") { Description = "Connectivity check URL (must answer 204)" };
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
@@ -64,7 +68,11 @@ public static class ConnectCommand
                 return Program.BadInput;
             }
 
-            var options = new ConnectOptions { Transport = parse.GetValue(transport) == "tcp" ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic, Multipath = multipath.Mode(parse) };
+            var options = new ConnectOptions
+            {
+                Transport = parse.GetValue(transport) switch { "quic" => TransportPreference.Quic, "any" => TransportPreference.Any, _ => TransportPreference.Tcp },
+                Multipath = multipath.Mode(parse),
+            };
             var times = parse.GetValue(count);
             if (times is < 1 or > 1000)
             {

@@ -25,6 +25,7 @@ public static class Program
             PlanCommand.Create(output, error),
             SimulateCommand.Create(output, error),
             ConnectCommand.Create(output, error),
+            ProbeCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);

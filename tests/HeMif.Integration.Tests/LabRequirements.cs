@@ -47,7 +47,7 @@ public static class LabRequirements
         return missing.Count == 0 ? null : string.Join("; ", missing);
     }
 
-    private static string? FindOnPath(string tool)
+    internal static string? FindOnPath(string tool)
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "") + ":/usr/sbin:/sbin";
         return path.Split(':', StringSplitOptions.RemoveEmptyEntries)

@@ -32,6 +32,13 @@ internal sealed record EngineOptions
     /// <summary>The QUIC transport; null or unsupported means QUIC candidates are skipped (said once per race).</summary>
     public IAttemptTransport? Quic { get; init; }
 
+    /// <summary>
+    /// The QUIC path probe; null: none. With one, a request that may use QUIC on an interface whose history has no QUIC
+    /// verdict for its destination starts a probe there in the background (never delaying the race), and the verdict
+    /// is cached with the interface's outcomes, so later requests plan no QUIC attempt where QUIC is known blocked.
+    /// </summary>
+    public IQuicPathProbe? QuicProbe { get; init; }
+
     public RaceSettings Race { get; init; } = new();
 
     public ValidationSettings Validation { get; init; } = new();
@@ -87,7 +94,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
         {
             var f = facts;
             _supervisors[f.Name] = _system.ActorOf(
-                Props.Create(() => new InterfaceSupervisor(f, options.Probe, options.Validation, PublishInterfaceState)),
+                Props.Create(() => new InterfaceSupervisor(f, options.Probe, options.Validation, PublishInterfaceState, options.QuicProbe)),
                 "interface-" + f.Name);
         }
     }
@@ -168,6 +175,38 @@ internal sealed class HeMifEngine : IAsyncDisposable
         var actor = _system.ActorOf(Props.Create(() => new RequestActor(request, context, completion)), "request-" + Interlocked.Increment(ref _requests));
         return (completion.Task, actor);
     }
+
+    /// <summary>Why this engine cannot open QUIC connections (no QUIC transport, or the host lacks QUIC), or null when it can.</summary>
+    public string? QuicUnsupportedReason => QuicUnsupported(_options.Quic);
+
+    /// <summary>
+    /// Probes now whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> through each interface (or
+    /// only <paramref name="interfaceName"/>), in parallel; every verdict is also cached like a background one.
+    /// Throws <see cref="InvalidOperationException"/> when the engine has no QUIC path probe and
+    /// <see cref="ArgumentException"/> for an unknown interface.
+    /// </summary>
+    public async Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var destination = new Remember.Destination(host, port);
+        if (_options.QuicProbe is null)
+        {
+            throw new InvalidOperationException("This engine has no QUIC path probe.");
+        }
+
+        if (interfaceName is not null && !_supervisors.ContainsKey(interfaceName))
+        {
+            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(interfaceName));
+        }
+
+        var asked = _supervisors.Where(s => interfaceName is null || s.Key == interfaceName).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+        var verdicts = await Task.WhenAll(asked.Select(s => s.Value.Ask<QuicPathVerdict>(new ValidateMessages.ProbeQuicNow(destination), cancellationToken: cancellationToken))).ConfigureAwait(false);
+        return verdicts;
+    }
+
+    /// <summary>Why <paramref name="quic"/> cannot be used, or null when it can.</summary>
+    internal static string? QuicUnsupported(IAttemptTransport? quic) =>
+        quic is null ? "QUIC unsupported: no QUIC transport is configured" : quic.UnsupportedReason;
 
     /// <summary>
     /// Which interfaces may carry subflows of a multipath connection for <paramref name="request"/> now: the same

@@ -33,6 +33,12 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
 
     protected internal override void PreStart()
     {
+        if (request.QuicOnly && HeMifEngine.QuicUnsupported(context.Options.Quic) is { } why)
+        {
+            FailAtOnce($"QUIC only was asked for, and {why}");
+            return;
+        }
+
         // Our own actors answer at once; the guard only turns a wiring bug into an error instead of a hang.
         Context.ScheduleOnce(GuardTimer, Guard.Instance, context.Options.InternalAskTimeout);
         foreach (var supervisor in context.Supervisors.Values)
@@ -116,7 +122,14 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
                 continue;
             }
 
-            candidates.Add(ToRaceCandidate(candidate, snapshot));
+            var raceCandidate = ToRaceCandidate(candidate, snapshot);
+            candidates.Add(raceCandidate);
+            if (raceCandidate.Quic == QuicAvailability.Allowed && snapshot.History?.QuicBlocked is null && context.Options.QuicProbe is not null)
+            {
+                // Nothing known about UDP/QUIC on this path yet: find out in the background for the next request,
+                // without delaying this one (its QUIC attempt races with TCP behind it anyway).
+                context.Supervisors[candidate.Interface].Tell(new ValidateMessages.ProbeQuicInBackground(_destination), Self);
+            }
         }
 
         var facts = _snapshots.Select(s => s.Facts).ToList();
@@ -138,11 +151,23 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
         var ipv4 = f.Ipv4 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
         var quicTransport = context.Options.Quic;
-        var quic = request.Transport != Filter.TransportProtocol.Quic ? QuicAvailability.NotRequested
+        var quic = request.Transport != Filter.TransportProtocol.Quic && !request.QuicOnly ? QuicAvailability.NotRequested
             : quicTransport is null || quicTransport.UnsupportedReason is not null ? QuicAvailability.UnsupportedOnHost
             : snapshot.History?.QuicBlocked == true ? QuicAvailability.KnownBlocked
             : QuicAvailability.Allowed;
-        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0);
+        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !request.QuicOnly);
+    }
+
+    /// <summary>The request cannot be carried at all (QUIC only on a host without QUIC): a failed race, at once, saying why.</summary>
+    private void FailAtOnce(string why)
+    {
+        var failed = new Report.RaceEvent(TimeSpan.Zero, "failed", why);
+        context.Publish(failed);
+        var settings = context.Options.Race;
+        var report = new Report.RaceReport(request.Host, request.Port, Report.RaceOutcome.Failed, null, null,
+            new Report.RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why);
+        completion.TrySetResult(new RaceResult(report, null));
+        Context.Stop(Self);
     }
 
     private sealed class Guard

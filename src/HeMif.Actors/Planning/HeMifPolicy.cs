@@ -56,4 +56,16 @@ public sealed record ConnectionRequest(string Host, int Port)
     /// §4.2.3 (routes) and §4.2.4 (RFC 6724) and the address-family check of the filter.
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> DestinationAddresses { get; init; } = [];
+
+    /// <summary>
+    /// QUIC and nothing else: with <see cref="Transport"/> = QUIC, no TCP attempt is planned behind the QUIC ones, and
+    /// where this host cannot do QUIC the request fails at once saying why (the connector's <c>TransportPreference.Quic</c>).
+    /// </summary>
+    internal bool QuicOnly { get; init; }
+
+    /// <summary>The ALPN protocol IDs QUIC attempts offer (RFC 9001 §8.1: QUIC requires ALPN). Default: HTTP/3.</summary>
+    internal IReadOnlyList<string> ApplicationProtocols { get; init; } = DefaultApplicationProtocols;
+
+    /// <summary>HTTP/3's ALPN ID (RFC 9114 §3.1: "h3").</summary>
+    internal static IReadOnlyList<string> DefaultApplicationProtocols { get; } = ["h3"];
 }

@@ -32,7 +32,19 @@ internal interface IAttemptTransport
     string? UnsupportedReason { get; }
 
     Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same, with what the request says about the attempt beyond the endpoint (the host name for TLS's SNI, ALPN).
+    /// Transports that need nothing of it (TCP) keep this default.
+    /// </summary>
+    Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, AttemptOptions options, CancellationToken cancellationToken) =>
+        ConnectAsync(networkInterface, remote, cancellationToken);
 }
+
+/// <summary>What an attempt may need from its request besides the endpoint.</summary>
+/// <param name="Host">The host the application asked for (a name, or an IP literal): TLS's server name for QUIC.</param>
+/// <param name="ApplicationProtocols">The ALPN protocol IDs to offer (QUIC requires at least one; RFC 9001 §8.1).</param>
+internal sealed record AttemptOptions(string Host, IReadOnlyList<string> ApplicationProtocols);
 
 /// <summary>An attempt failed; <see cref="Kind"/> says whether it was a hard error.</summary>
 internal sealed class AttemptFailedException : Exception

@@ -17,6 +17,7 @@ internal sealed class InterfaceRace
     private readonly IDestinationSorter _sorter;
     private readonly int _port;
     private readonly bool _quic;
+    private readonly bool _tcp;
     private readonly TimeSpan _attemptDelay;
     private readonly List<(IPAddress Address, TransportProtocol Transport)> _tried = [];
     private readonly List<IPAddress> _ordered = new(4);
@@ -36,6 +37,7 @@ internal sealed class InterfaceRace
         _sorter = sorter;
         _port = port;
         _quic = candidate.Quic == QuicAvailability.Allowed;
+        _tcp = candidate.Tcp;
         _attemptDelay = settings.AttemptDelayFor(candidate.SmoothedRtt);
         _v6 = candidate.IPv6 ? FamilyState.Pending : FamilyState.NotAsked;
         _v4 = candidate.IPv4 ? FamilyState.Pending : FamilyState.NotAsked;
@@ -164,6 +166,18 @@ internal sealed class InterfaceRace
         }
     }
 
+    /// <summary>Whether any transport may be tried here (not so for a QUIC-only request where QUIC cannot be used).</summary>
+    public bool HasTransport => _tcp || _quic;
+
+    /// <summary>Nothing can be tried on this interface: no resolution, no attempt; <paramref name="reason"/> goes into the failure report.</summary>
+    public void NothingToTry(string reason)
+    {
+        _v6 = FamilyState.NotAsked;
+        _v4 = FamilyState.NotAsked;
+        _remaining.Clear();
+        (_resolutionErrors ??= []).Add(reason);
+    }
+
     public void Lose()
     {
         Lost = true;
@@ -214,7 +228,10 @@ internal sealed class InterfaceRace
                 Keep(address, TransportProtocol.Quic);
             }
 
-            Keep(address, TransportProtocol.Tcp);
+            if (_tcp)
+            {
+                Keep(address, TransportProtocol.Tcp);
+            }
         }
     }
 

@@ -53,6 +53,7 @@ internal enum QuicAvailability
 /// <param name="Quic">What QUIC may do here.</param>
 /// <param name="SmoothedRtt">Its smoothed handshake RTT to this destination, from the outcome cache.</param>
 /// <param name="RecentFailures">How many recent attempts to this destination failed on it.</param>
+/// <param name="Tcp">Whether TCP may be tried (false: the request wants QUIC only).</param>
 internal sealed record RaceCandidate(
     string Interface,
     int Rank,
@@ -60,7 +61,8 @@ internal sealed record RaceCandidate(
     bool IPv4 = true,
     QuicAvailability Quic = QuicAvailability.NotRequested,
     TimeSpan? SmoothedRtt = null,
-    int RecentFailures = 0);
+    int RecentFailures = 0,
+    bool Tcp = true);
 
 /// <summary>One place to connect to: interface, remote endpoint, transport.</summary>
 internal sealed record Endpoint(string Interface, IPEndPoint Remote, TransportProtocol Transport)

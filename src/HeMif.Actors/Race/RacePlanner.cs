@@ -40,6 +40,7 @@ internal sealed class RacePlanner
     private bool _started;
     private bool _fallbackTaken;
     private bool _finished;
+    private bool _saidQuicUnsupported;
 
     public RacePlanner(IReadOnlyList<RaceCandidate> candidates, int port, RaceSettings settings, IDestinationSorter? sorter = null)
     {
@@ -307,10 +308,21 @@ internal sealed class RacePlanner
 
     private void StartResolving(InterfaceRace race)
     {
+        if (!race.HasTransport)
+        {
+            // QUIC only was asked for and QUIC cannot be used here: nothing to resolve or try (the interface is exhausted).
+            var why = race.Candidate.Quic == QuicAvailability.KnownBlocked ? "QUIC known blocked on this interface" : "QUIC unsupported on this host";
+            race.NothingToTry($"QUIC only was asked for: {why}");
+            _out.Enqueue(new RaceCommand.Note(race.Interface, $"QUIC only was asked for, and {why}: nothing to try here"));
+            return;
+        }
+
         switch (race.Candidate.Quic)
         {
-            case QuicAvailability.UnsupportedOnHost:
-                _out.Enqueue(new RaceCommand.Note(race.Interface, "QUIC unsupported on this host: TCP only"));
+            case QuicAvailability.UnsupportedOnHost when !_saidQuicUnsupported:
+                // A fact about the host, not the interface: said once per race.
+                _saidQuicUnsupported = true;
+                _out.Enqueue(new RaceCommand.Note(null, "QUIC unsupported on this host: TCP only"));
                 break;
             case QuicAvailability.KnownBlocked:
                 _out.Enqueue(new RaceCommand.Note(race.Interface, "QUIC known blocked on this interface: TCP only"));

@@ -57,6 +57,7 @@ internal sealed class RacerActor : Actor
     private readonly List<RaceEvent> _events = [];
     private readonly Dictionary<AttemptId, CancellationTokenSource> _attemptCancels = [];
     private readonly CancellationTokenSource _raceCancel = new();
+    private readonly AttemptOptions _attemptOptions;
     private int _outstanding;
     private bool _finished;
     private AttemptId? _winner;
@@ -66,6 +67,7 @@ internal sealed class RacerActor : Actor
     {
         _job = job;
         _destination = new Destination(job.Request.Host, job.Request.Port);
+        _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols);
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
         _start = Context.TimeProvider.GetTimestamp();
     }
@@ -275,7 +277,7 @@ internal sealed class RacerActor : Actor
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
         _attemptCancels[id] = cancel;
         _outstanding++;
-        transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, cancel.Token)
+        transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token)
             .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e), countsAsWork: false);
     }
 
@@ -316,6 +318,12 @@ internal sealed class RacerActor : Actor
             if (won is not null)
             {
                 supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.End - won.Start), Self);
+                if (won.Transport == "quic")
+                {
+                    // A completed QUIC handshake is the strongest proof that UDP/QUIC gets through here.
+                    supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
+                }
+
                 continue;
             }
 

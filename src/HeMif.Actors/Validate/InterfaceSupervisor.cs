@@ -46,6 +46,18 @@ internal static class ValidateMessages
     /// <summary>What a race learned about this interface and a destination.</summary>
     public sealed record RecordOutcome(Destination Destination, bool Succeeded, TimeSpan? Rtt);
 
+    /// <summary>
+    /// A request may use QUIC here and knows no verdict for <paramref name="Destination"/>: probe it in the background
+    /// unless a probe is already running or a verdict has arrived since.
+    /// </summary>
+    public sealed record ProbeQuicInBackground(Destination Destination);
+
+    /// <summary>Ask: probe QUIC to <paramref name="Destination"/> now, whatever is cached; the answer is a <see cref="QuicPathVerdict"/>.</summary>
+    public sealed record ProbeQuicNow(Destination Destination);
+
+    /// <summary>A race learned whether QUIC gets through here (a QUIC handshake completed: it does).</summary>
+    public sealed record RecordQuicVerdict(Destination Destination, bool Blocked);
+
     /// <summary>Probe again now.</summary>
     public sealed class Revalidate
     {
@@ -71,7 +83,14 @@ internal static class ValidateMessages
 /// Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort process." The probe
 /// runs in a child actor, restarted with backoff when it crashes; a probe that keeps crashing is given up and the
 /// interface counts as unconnected until the next periodic validation starts a fresh one.
+/// <para>
+/// It also keeps the interface's QUIC verdicts (DESIGN.md, "QUIC": "a per-interface 'UDP/QUIC works here' verdict is
+/// cached like any outcome"): it runs the QUIC path probe for a destination when a request asks (in the background,
+/// or now for an on-demand probe), one probe per destination at a time, and records reachable or blocked in the
+/// outcome cache. A verdict that arrives after the interface changed network answers whoever asked, but is not kept.
+/// </para>
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop and before a restart.")]
 internal sealed class InterfaceSupervisor : Actor
 {
     private const string RevalidateTimer = "revalidate";
@@ -85,11 +104,16 @@ internal sealed class InterfaceSupervisor : Actor
     private IActorRef? _probeChild;
     private long _generation;
     private bool _probeInFlight;
+    private readonly IQuicPathProbe? _quicProbe;
+    private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
+    private CancellationTokenSource _quicCancel = new();
+    private long _network;
 
-    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, Action<InterfaceStateChanged> publish)
+    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, Action<InterfaceStateChanged> publish, IQuicPathProbe? quicProbe = null)
     {
         _facts = facts;
         _probe = probe;
+        _quicProbe = quicProbe;
         _settings = settings;
         _publish = publish;
         _cache = new OutcomeCache(Context.TimeProvider, settings.OutcomeMaxAge);
@@ -137,6 +161,30 @@ internal sealed class InterfaceSupervisor : Actor
                 }
 
                 break;
+            case ValidateMessages.ProbeQuicInBackground background:
+                if (_quicProbe is not null && _facts.IsUp && _cache.Lookup(background.Destination)?.QuicBlocked is null)
+                {
+                    StartQuicProbe(background.Destination, null);
+                }
+
+                break;
+            case ValidateMessages.ProbeQuicNow now:
+                if (_quicProbe is null)
+                {
+                    Reply(new QuicPathVerdict(_facts.Name, QuicPathState.Unknown, "no QUIC path probe is configured"));
+                }
+                else
+                {
+                    StartQuicProbe(now.Destination, Sender);
+                }
+
+                break;
+            case QuicProbed probed:
+                OnQuicProbed(probed);
+                break;
+            case ValidateMessages.RecordQuicVerdict verdict:
+                _cache.RecordQuicVerdict(verdict.Destination, verdict.Blocked);
+                break;
             case Terminated terminated when ReferenceEquals(terminated.Actor, _probeChild):
                 _probeChild = null;
                 _probeInFlight = false;
@@ -163,7 +211,69 @@ internal sealed class InterfaceSupervisor : Actor
         if (changed)
         {
             _cache.Flush();
+            // QUIC probes of the old network say nothing about the new one: cancel them (their askers still get an answer).
+            _network++;
+            _quicCancel.Cancel();
+            _quicCancel.Dispose();
+            _quicCancel = new CancellationTokenSource();
             StartValidation("the interface changed (link, addresses, PvD or network)");
+        }
+    }
+
+    protected internal override void PostStop()
+    {
+        _quicCancel.Cancel();
+        _quicCancel.Dispose();
+    }
+
+    private void StartQuicProbe(Destination destination, IActorRef? asker)
+    {
+        if (_quicProbes.TryGetValue(destination, out var running) && running.Network == _network)
+        {
+            if (asker is not null)
+            {
+                running.Askers.Add(asker); // one probe per destination at a time: join the one under way
+            }
+
+            return;
+        }
+
+        var entry = new QuicProbeInFlight(_network, asker is null ? [] : [asker]);
+        _quicProbes[destination] = entry;
+        var name = _facts.Name;
+        Task<QuicPathVerdict> probing;
+        try
+        {
+            probing = _quicProbe!.ProbeAsync(_facts, destination.Host, destination.Port, _quicCancel.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            probing = Task.FromException<QuicPathVerdict>(e);
+        }
+
+        // The probe waits on the network or the clock: not work in flight for a virtual-time run.
+        probing.PipeTo(Self,
+            success: v => new QuicProbed(destination, entry, v),
+            failure: e => new QuicProbed(destination, entry, new QuicPathVerdict(name, QuicPathState.Unknown,
+                e is OperationCanceledException ? "the QUIC probe was cancelled (the interface changed or the engine stopped)" : $"the QUIC probe failed: {e.Message}")),
+            countsAsWork: false);
+    }
+
+    private void OnQuicProbed(QuicProbed probed)
+    {
+        if (_quicProbes.TryGetValue(probed.Destination, out var current) && ReferenceEquals(current, probed.Probe))
+        {
+            _quicProbes.Remove(probed.Destination);
+        }
+
+        if (probed.Probe.Network == _network && probed.Verdict.State is QuicPathState.Reachable or QuicPathState.Blocked)
+        {
+            _cache.RecordQuicVerdict(probed.Destination, probed.Verdict.State == QuicPathState.Blocked);
+        }
+
+        foreach (var asker in probed.Probe.Askers)
+        {
+            asker.Tell(probed.Verdict, Self);
         }
     }
 
@@ -208,6 +318,12 @@ internal sealed class InterfaceSupervisor : Actor
         _publish(new InterfaceStateChanged(_facts.Name, state, detail, Context.TimeProvider.GetUtcNow()));
     }
 }
+
+/// <summary>A QUIC probe under way: the network (facts generation) it started on, and who waits for its verdict.</summary>
+internal sealed record QuicProbeInFlight(long Network, List<IActorRef> Askers);
+
+/// <summary>A QUIC probe's verdict, back at its <see cref="InterfaceSupervisor"/>.</summary>
+internal sealed record QuicProbed(Destination Destination, QuicProbeInFlight Probe, QuicPathVerdict Verdict);
 
 /// <summary>
 /// Runs one probe at a time for its <see cref="InterfaceSupervisor"/>. A probe that throws is a crash: the supervisor

@@ -94,7 +94,7 @@ public sealed class HeMifBuilder
     }
 
     /// <summary>The transport of requests that do not choose one (HttpClient always uses TCP: see docs/hosting.md).</summary>
-    public HeMifBuilder UseTransport(HeMifTransport transport) => Configure(o => o.Transport = transport);
+    public HeMifBuilder UseTransport(TransportPreference transport) => Configure(o => o.Transport = transport);
 
     /// <summary>Multipath TCP in <paramref name="mode"/> for requests that do not choose (null: off; docs/multipath.md).</summary>
     public HeMifBuilder UseMultipath(MultipathMode? mode) => Configure(o => o.Multipath = mode);

@@ -1,9 +1,9 @@
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
-using HeMif.Filter;
 using HeMif.Multipath;
 using HeMif.Report;
+using HeMif.Validate;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -46,6 +46,8 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             ProbeUrl = _started.ProbeUrl,
             DisableValidation = _started.DisableValidation,
             RaceTimeout = _started.RaceTimeout,
+            QuicProbeTimeout = _started.QuicProbeTimeout,
+            QuicCertificateValidation = _started.QuicCertificateValidation,
             TimeProvider = timeProvider,
         });
         _control = _inner as IHeMifConnectorControl;
@@ -179,6 +181,13 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     public IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null) =>
         _inner.WatchSubflows(host, port, mode, options ?? DefaultOptions());
 
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _inner.ProbeQuicAsync(host, port, interfaceName, cancellationToken);
+    }
+
     /// <summary>
     /// Waits for the first examination of every interface, at most <paramref name="timeout"/> on
     /// <paramref name="timeProvider"/>. Returns whether every interface was examined.
@@ -258,7 +267,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
 
         return new ConnectOptions
         {
-            Transport = current.Transport == HeMifTransport.Tcp ? TransportProtocol.Tcp : TransportProtocol.Quic,
+            Transport = current.Transport,
             Multipath = current.Multipath,
         };
     }
@@ -301,6 +310,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             WarnIfChanged(HeMifOptionsSetup.DisableValidationKey, previous.DisableValidation, next.DisableValidation, _started.DisableValidation);
             WarnIfChanged(HeMifOptionsSetup.RaceTimeoutKey, previous.RaceTimeout, next.RaceTimeout, _started.RaceTimeout);
             WarnIfChanged(HeMifOptionsSetup.StartupTimeoutKey, previous.StartupTimeout, next.StartupTimeout, _started.StartupTimeout);
+            WarnIfChanged(HeMifOptionsSetup.QuicProbeTimeoutKey, previous.QuicProbeTimeout, next.QuicProbeTimeout, _started.QuicProbeTimeout);
         }
     }
 

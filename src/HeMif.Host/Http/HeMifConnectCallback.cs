@@ -46,7 +46,7 @@ public sealed class HeMifConnectCallback
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
         var endpoint = context.DnsEndPoint;
-        var options = (_options ?? (_connector as HostedConnector)?.DefaultOptions() ?? new ConnectOptions()) with { Transport = Filter.TransportProtocol.Tcp };
+        var options = (_options ?? (_connector as HostedConnector)?.DefaultOptions() ?? new ConnectOptions()) with { Transport = TransportPreference.Tcp };
         // A failed race throws HeMifConnectException (stopping: ObjectDisposedException) as it is: SocketsHttpHandler
         // wraps whatever the callback throws, other than the caller's cancellation, in an HttpRequestException
         // (ConnectionError) with the same message plus "(host:port)" and this exception inside. Wrapping it here too

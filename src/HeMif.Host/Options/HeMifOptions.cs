@@ -4,19 +4,6 @@ using HeMif.Planning;
 
 namespace HeMif.Hosting;
 
-/// <summary>Which transport a request races when the caller does not say (HeMif:Transport).</summary>
-public enum HeMifTransport
-{
-    /// <summary>TCP only (the default).</summary>
-    Tcp,
-
-    /// <summary>QUIC first, TCP behind it, where the host supports QUIC.</summary>
-    Quic,
-
-    /// <summary>Whatever connects first; QUIC candidates are skipped where QUIC cannot run.</summary>
-    Any,
-}
-
 /// <summary>
 /// HeMif in a host, bound from the configuration section <c>HeMif</c> (keys below, case-insensitive) and from
 /// <see cref="Microsoft.Extensions.DependencyInjection.HeMifBuilder"/>. The policy keys of docs/policy.md
@@ -31,6 +18,9 @@ public sealed class HeMifOptions
 
     /// <summary>The most <see cref="RaceTimeout"/> (10 min).</summary>
     public static readonly TimeSpan MaxRaceTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most <see cref="QuicProbeTimeout"/> (1 min).</summary>
+    public static readonly TimeSpan MaxQuicProbeTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>The most <see cref="StartupTimeout"/> (5 min).</summary>
     public static readonly TimeSpan MaxStartupTimeout = TimeSpan.FromMinutes(5);
@@ -68,8 +58,8 @@ public sealed class HeMifOptions
     /// <summary>Skip validation: every up interface counts as validated (HeMif:DisableValidation). Applies at restart.</summary>
     public bool DisableValidation { get; set; }
 
-    /// <summary>The transport of a request whose caller does not choose one (HeMif:Transport: Tcp, Quic or Any). Applies to the next request.</summary>
-    public HeMifTransport Transport { get; set; } = HeMifTransport.Tcp;
+    /// <summary>The transport of a request whose caller does not choose one (HeMif:Transport: Tcp, Any — QUIC first with TCP behind it — or Quic only). Applies to the next request.</summary>
+    public TransportPreference Transport { get; set; } = TransportPreference.Tcp;
 
     /// <summary>
     /// Multipath TCP (RFC 8684) for requests whose caller does not choose (HeMif:Multipath: Off, Handover, Interactive or
@@ -77,6 +67,18 @@ public sealed class HeMifOptions
     /// HttpClient connections follow it too. Applies to the next request.
     /// </summary>
     public MultipathMode? Multipath { get; set; }
+
+    /// <summary>
+    /// How long the QUIC path probe waits for a Version Negotiation before it calls UDP/QUIC blocked on an interface
+    /// (HeMif:QuicProbeTimeout, above 00:00:00 and at most 00:01:00; default 00:00:01.5). Applies at restart.
+    /// </summary>
+    public TimeSpan QuicProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(1500);
+
+    /// <summary>
+    /// Validates the server certificate of QUIC connections, set in code (private CAs, tests); null: the system's
+    /// validation against the host name. Applies at restart.
+    /// </summary>
+    public System.Net.Security.RemoteCertificateValidationCallback? QuicCertificateValidation { get; set; }
 
     /// <summary>How long one race may take (HeMif:RaceTimeout, 00:00:01 to 00:10:00; default 00:00:30). Applies at restart.</summary>
     public TimeSpan RaceTimeout { get; set; } = TimeSpan.FromSeconds(30);

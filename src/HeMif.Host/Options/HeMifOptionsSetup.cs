@@ -24,9 +24,10 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     internal const string MultipathKey = "Multipath";
     internal const string RaceTimeoutKey = "RaceTimeout";
     internal const string StartupTimeoutKey = "StartupTimeout";
+    internal const string QuicProbeTimeoutKey = "QuicProbeTimeout";
 
     /// <summary>The host's own keys, beside the policy's.</summary>
-    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey];
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey];
 
     /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
     internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable"];
@@ -60,11 +61,12 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         Text(section, OverridesFileKey, v => options.OverridesFile = v);
         Parse<Uri>(section, ProbeUrlKey, "an absolute http:// URL", (string v, out Uri u) => Uri.TryCreate(v, UriKind.Absolute, out u!) && u.Scheme == Uri.UriSchemeHttp, v => options.ProbeUrl = v, options);
         Parse<bool>(section, DisableValidationKey, "true or false", bool.TryParse, v => options.DisableValidation = v, options);
-        Parse<HeMifTransport>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<HeMifTransport>()),
-            (string v, out HeMifTransport t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);
+        Parse<TransportPreference>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<TransportPreference>()),
+            (string v, out TransportPreference t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);
         Parse<MultipathMode?>(section, MultipathKey, "one of Off, " + string.Join(", ", Enum.GetNames<MultipathMode>()), ParseMultipath, v => options.Multipath = v, options);
         Parse<TimeSpan>(section, RaceTimeoutKey, "a time span such as 00:00:30", ParseTimeSpan, v => options.RaceTimeout = v, options);
         Parse<TimeSpan>(section, StartupTimeoutKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.StartupTimeout = v, options);
+        Parse<TimeSpan>(section, QuicProbeTimeoutKey, "a time span such as 00:00:01.5", ParseTimeSpan, v => options.QuicProbeTimeout = v, options);
 
         if (policyGiven)
         {
@@ -211,6 +213,7 @@ internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
         var failures = new List<string>(options.BindErrors);
         Range(failures, HeMifOptionsSetup.RaceTimeoutKey, options.RaceTimeout, HeMifOptions.MinRaceTimeout, HeMifOptions.MaxRaceTimeout);
         Range(failures, HeMifOptionsSetup.StartupTimeoutKey, options.StartupTimeout, TimeSpan.Zero, HeMifOptions.MaxStartupTimeout);
+        Range(failures, HeMifOptionsSetup.QuicProbeTimeoutKey, options.QuicProbeTimeout, TimeSpan.FromMilliseconds(1), HeMifOptions.MaxQuicProbeTimeout);
         if (options.ProbeUrl is { } url && !(url.IsAbsoluteUri && url.Scheme == Uri.UriSchemeHttp))
         {
             // The check is a plain HTTP request over each interface (docs/connect.md): a TLS check would need a name.
@@ -224,7 +227,7 @@ internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
 
         if (!Enum.IsDefined(options.Transport))
         {
-            failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.TransportKey)} must be one of {string.Join(", ", Enum.GetNames<HeMifTransport>())}; got {options.Transport}");
+            failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.TransportKey)} must be one of {string.Join(", ", Enum.GetNames<TransportPreference>())}; got {options.Transport}");
         }
 
         if (options.Interfaces is { Count: 0 })

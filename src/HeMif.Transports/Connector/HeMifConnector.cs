@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Quic;
+using System.Net.Security;
 using System.Net.Sockets;
 using HeMif.Engine;
 using HeMif.Interfaces;
@@ -10,6 +12,7 @@ using HeMif.Resolve;
 using HeMif.Transports.Discovery;
 using HeMif.Transports.Mptcp;
 using HeMif.Transports.Probes;
+using HeMif.Transports.Quic;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tcp;
 using HeMif.Validate;
@@ -42,13 +45,51 @@ public sealed record HeMifConnectorOptions
 
     /// <summary>The clock. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How long the QUIC path probe waits for a Version Negotiation before it calls UDP/QUIC blocked on an interface
+    /// (docs/connect.md, "QUIC"). Default: 1.5 s.
+    /// </summary>
+    public TimeSpan QuicProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(1500);
+
+    /// <summary>
+    /// Validates the server certificate of QUIC connections (TLS 1.3 inside QUIC); null (the default): the system's
+    /// validation against the host name. For private CAs and tests.
+    /// </summary>
+    public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
+}
+
+/// <summary>Which transports a request may use.</summary>
+public enum TransportPreference
+{
+    /// <summary>TCP only (the default).</summary>
+    Tcp,
+
+    /// <summary>
+    /// QUIC first with TCP behind it to each address (HEv3: QUIC is preferred and TCP follows one attempt delay later).
+    /// Where this host cannot do QUIC, or QUIC is known blocked on an interface, that QUIC is skipped and the timeline
+    /// says why: the request proceeds on TCP.
+    /// </summary>
+    Any,
+
+    /// <summary>
+    /// QUIC only: no TCP attempt. Where this host cannot do QUIC the request fails at once with
+    /// <see cref="HeMifConnectException"/> saying why; interfaces where QUIC is known blocked are not tried.
+    /// </summary>
+    Quic,
 }
 
 /// <summary>Per-request hints.</summary>
 public sealed record ConnectOptions
 {
-    /// <summary>The transport: TCP (default), or QUIC (raced first, TCP behind it, where the host supports QUIC).</summary>
-    public Filter.TransportProtocol Transport { get; init; } = Filter.TransportProtocol.Tcp;
+    /// <summary>The transports the request may use: TCP only (default), QUIC first with TCP behind it, or QUIC only.</summary>
+    public TransportPreference Transport { get; init; } = TransportPreference.Tcp;
+
+    /// <summary>
+    /// The ALPN protocol IDs QUIC attempts offer, in order (QUIC requires ALPN: RFC 9001 §8.1). Default: <c>h3</c>
+    /// (HTTP/3). Each ID is 1 to 255 bytes of ASCII (RFC 7301 §3.1).
+    /// </summary>
+    public IReadOnlyList<string> ApplicationProtocols { get; init; } = ConnectionRequest.DefaultApplicationProtocols;
 
     /// <summary>The expected transfer size, for size rules (draft §4.1.2: "Only download applications larger than 20Mb over WiFi").</summary>
     public long? ExpectedBytes { get; init; }
@@ -82,6 +123,15 @@ public interface IHeMifConnector : IAsyncDisposable
     /// </summary>
     Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Probes, now, whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> (UDP) through each
+    /// interface, or only <paramref name="interfaceName"/>: a client Initial with a reserved version that a QUIC server
+    /// answers with Version Negotiation (RFC 9000 §6), no TLS. One verdict per interface, in name order; each is also
+    /// remembered for later requests to that destination. Throws <see cref="ArgumentException"/> for a bad host, port
+    /// or interface name.
+    /// </summary>
+    Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default);
+
     /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
     IObservable<SubflowPlan> SubflowSuggestions { get; }
 
@@ -112,6 +162,7 @@ public sealed class HeMifConnection : IAsyncDisposable
         Multipath = multipath?.Info;
         Stream = path.Stream ?? throw new InvalidOperationException("The winning transport returned no stream.");
         Socket = path.Socket;
+        QuicConnection = QuicConnection.IsSupported && path is QuicConnectedPath quic ? quic.Connection : null;
         LocalEndPoint = path.LocalEndPoint;
         RemoteEndPoint = path.RemoteEndPoint;
         Report = report;
@@ -122,6 +173,13 @@ public sealed class HeMifConnection : IAsyncDisposable
 
     /// <summary>The socket, for TCP.</summary>
     public Socket? Socket { get; }
+
+    /// <summary>
+    /// The QUIC connection, when QUIC won (<see cref="Stream"/> is then its first bidirectional stream, opened after
+    /// the handshake); open more streams on it as the application protocol needs. Null for TCP. Disposing this
+    /// <see cref="HeMifConnection"/> closes it.
+    /// </summary>
+    public QuicConnection? QuicConnection { get; }
 
     /// <summary>The local endpoint (on the winning interface).</summary>
     public IPEndPoint? LocalEndPoint { get; }
@@ -194,9 +252,17 @@ public static class HeMifConnector
     /// Throws <see cref="ArgumentException"/> when there is no usable interface or the override file names interfaces
     /// the host does not have, and <see cref="Configuration.HeMifConfigurationException"/> for a malformed file.
     /// </summary>
-    public static IHeMifConnector Create(HeMifConnectorOptions? options = null)
+    public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
+
+    /// <summary>The same, with a QUIC transport of the caller's (tests force the host's QUIC support either way).</summary>
+    internal static IHeMifConnector Create(HeMifConnectorOptions? options, IAttemptTransport? quic)
     {
         options ??= new HeMifConnectorOptions();
+        if (options.QuicProbeTimeout <= TimeSpan.Zero || options.QuicProbeTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");
+        }
+
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var interfaces = options.Interfaces ?? new InterfaceDiscovery().Discover();
         if (overrides is not null)
@@ -223,7 +289,8 @@ public static class HeMifConnector
             Probe = probe,
             Resolver = resolver,
             Tcp = tcp,
-            Quic = null,
+            Quic = quic ?? new QuicTransport(options.QuicCertificateValidation),
+            QuicProbe = new QuicPathProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
@@ -276,7 +343,12 @@ public static class HeMifConnector
         {
             var request = ToRequest(host, port, options);
             cancellationToken.ThrowIfCancellationRequested();
-            await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            // QUIC only where the host cannot do QUIC fails at once: no reason to wait for validation first.
+            if (!request.QuicOnly || engine.QuicUnsupportedReason is null)
+            {
+                await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (options?.Multipath is not { } mode)
             {
                 var single = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
@@ -337,13 +409,33 @@ public static class HeMifConnector
             }
 
             options ??= new ConnectOptions();
+            ValidateApplicationProtocols(options.ApplicationProtocols);
+            if (!Enum.IsDefined(options.Transport))
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "ConnectOptions.Transport must be Tcp, Any or Quic.");
+            }
+
             return new ConnectionRequest(host, port)
             {
-                Transport = options.Transport,
+                // Policy rules match on the transport a request may use: "Any" and "Quic" may both use QUIC.
+                Transport = options.Transport == TransportPreference.Tcp ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic,
+                QuicOnly = options.Transport == TransportPreference.Quic,
+                ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
                 DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
             };
+        }
+
+        public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            if (port is < 1 or > 65535)
+            {
+                throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
+            }
+
+            return engine.ProbeQuicAsync(host.Trim(), port, interfaceName, cancellationToken);
         }
 
         public async ValueTask DisposeAsync()
@@ -378,6 +470,23 @@ public static class HeMifConnector
             finally
             {
                 _firstValidation.Release();
+            }
+        }
+    }
+
+    /// <summary>RFC 7301 §3.1: protocol IDs are 1 to 255 bytes; QUIC needs at least one (RFC 9001 §8.1).</summary>
+    private static void ValidateApplicationProtocols(IReadOnlyList<string>? protocols)
+    {
+        if (protocols is null || protocols.Count == 0)
+        {
+            throw new ArgumentException("ConnectOptions.ApplicationProtocols needs at least one ALPN protocol ID (QUIC requires ALPN, RFC 9001 §8.1).", nameof(protocols));
+        }
+
+        foreach (var p in protocols)
+        {
+            if (string.IsNullOrEmpty(p) || p.Length > 255 || !p.All(char.IsAscii))
+            {
+                throw new ArgumentException($"ALPN protocol ID '{p}' must be 1 to 255 ASCII characters (RFC 7301 §3.1).", nameof(protocols));
             }
         }
     }

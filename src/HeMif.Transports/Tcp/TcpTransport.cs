@@ -137,9 +137,22 @@ internal sealed class TcpTransport : IAttemptTransport
 
     private void PinToDevice(Socket socket, string device)
     {
-        if (!OperatingSystem.IsLinux() || Volatile.Read(ref _deviceBindingRefused) != 0)
+        if (Volatile.Read(ref _deviceBindingRefused) == 0 && !BindToDevice(socket, device))
         {
-            return;
+            Interlocked.Exchange(ref _deviceBindingRefused, 1); // address binding alone from now on, and say so
+        }
+    }
+
+    /// <summary>
+    /// <c>SO_BINDTODEVICE</c> on Linux (nothing elsewhere). False when the kernel refuses it for want of root or
+    /// CAP_NET_RAW (EPERM): the caller then binds the source address alone. A device the host lacks (ENODEV: facts from
+    /// an override file) is no refusal: this socket goes on with its address binding alone.
+    /// </summary>
+    internal static bool BindToDevice(Socket socket, string device)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
         }
 
         try
@@ -148,13 +161,14 @@ internal sealed class TcpTransport : IAttemptTransport
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
-            // EPERM: no root or CAP_NET_RAW. Address binding alone from now on, and say so.
-            Interlocked.Exchange(ref _deviceBindingRefused, 1);
+            return false;
         }
         catch (SocketException)
         {
-            // ENODEV and the like: no such device on this host (facts from an override file); address binding alone.
+            // ENODEV and the like: no such device on this host; address binding alone.
         }
+
+        return true;
     }
 }
 

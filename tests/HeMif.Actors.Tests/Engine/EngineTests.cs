@@ -15,15 +15,9 @@ namespace HeMif.Actors.Tests.Engine;
 /// <summary>The whole engine (supervisors, policy, request and racer actors) on a scripted network, in virtual time.</summary>
 public sealed class EngineTests : IAsyncLifetime
 {
-    private static readonly InterfaceFacts Wifi = new("wlan0", InterfaceKind.Wifi)
-    {
-        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64), new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)],
-    };
+    private static readonly InterfaceFacts Wifi = FakeNetwork.Wifi;
 
-    private static readonly InterfaceFacts Cellular = new("rmnet0", InterfaceKind.Cellular)
-    {
-        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64), new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)],
-    };
+    private static readonly InterfaceFacts Cellular = FakeNetwork.Cellular;
 
     private static readonly ConnectionRequest Request = new("www.example.com", 443);
     private readonly ManualTimeProvider _clock = new();
@@ -34,9 +28,7 @@ public sealed class EngineTests : IAsyncLifetime
 
     public EngineTests()
     {
-        _network = new FakeNetwork(_clock);
-        _network.Paths["wlan0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
-        _network.Paths["rmnet0"] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+        _network = FakeNetwork.WifiAndCellular(_clock);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

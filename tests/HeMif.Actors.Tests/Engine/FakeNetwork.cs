@@ -34,7 +34,28 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
     public static readonly IPAddress ServerV6 = IPAddress.Parse("2001:db8:ff::1");
     public static readonly IPAddress ServerV4 = IPAddress.Parse("192.0.2.200");
 
+    /// <summary>The Wi-Fi interface the engine tests race on (documentation addresses).</summary>
+    public static readonly InterfaceFacts Wifi = new("wlan0", InterfaceKind.Wifi)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64), new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)],
+    };
+
+    /// <summary>The cellular interface the engine tests race on.</summary>
+    public static readonly InterfaceFacts Cellular = new("rmnet0", InterfaceKind.Cellular)
+    {
+        Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64), new InterfaceAddress(IPAddress.Parse("198.51.100.10"), 24)],
+    };
+
     public Dictionary<string, FakePath> Paths { get; } = [];
+
+    /// <summary>Healthy paths for <see cref="Wifi"/> (20 ms) and <see cref="Cellular"/> (60 ms).</summary>
+    public static FakeNetwork WifiAndCellular(TimeProvider clock)
+    {
+        var network = new FakeNetwork(clock);
+        network.Paths[Wifi.Name] = new FakePath { Rtt = TimeSpan.FromMilliseconds(20) };
+        network.Paths[Cellular.Name] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
+        return network;
+    }
 
     public int OpenConnections;
     public int ProbeCalls;
@@ -80,7 +101,37 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         };
     }
 
-    private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken)
+    private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken) => FakeTimers.After(clock, delay, result, cancellationToken);
+
+    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
+    {
+        private int _closed;
+
+        public IPEndPoint? LocalEndPoint => null;
+
+        public IPEndPoint RemoteEndPoint => remote;
+
+        public Stream? Stream => null;
+
+        public System.Net.Sockets.Socket? Socket => null;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner.OpenConnections);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Answers on the virtual clock, completed inline in the timer callback (so the driver sees them before it moves on).</summary>
+internal static class FakeTimers
+{
+    /// <summary><paramref name="result"/> after <paramref name="delay"/> (never for an infinite one), or cancelled.</summary>
+    public static Task<T> After<T>(TimeProvider clock, TimeSpan delay, Func<T> result, CancellationToken cancellationToken)
     {
         var source = new TaskCompletionSource<T>();
         ITimer? timer = null;
@@ -108,28 +159,5 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         }
 
         return source.Task;
-    }
-
-    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
-    {
-        private int _closed;
-
-        public IPEndPoint? LocalEndPoint => null;
-
-        public IPEndPoint RemoteEndPoint => remote;
-
-        public Stream? Stream => null;
-
-        public System.Net.Sockets.Socket? Socket => null;
-
-        public ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _closed, 1) == 0)
-            {
-                Interlocked.Decrement(ref owner.OpenConnections);
-            }
-
-            return ValueTask.CompletedTask;
-        }
     }
 }

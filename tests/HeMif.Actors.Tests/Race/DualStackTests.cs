@@ -154,6 +154,44 @@ public sealed class DualStackTests
         Assert.DoesNotContain(d.Drain(), c => c is RaceCommand.StartAttempt);
     }
 
+    /// <summary>Issue 6: the timeline says "QUIC unsupported on this host" once per race, however many interfaces race.</summary>
+    [Fact]
+    public void QUIC_unsupported_on_the_host_is_said_once_per_race_not_once_per_interface()
+    {
+        var cellular = new RaceCandidate("rmnet0", Rank: 1, Quic: QuicAvailability.UnsupportedOnHost);
+        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.UnsupportedOnHost }, cellular);
+        d.ExpectResolutions("wlan0", V6, V4);
+        d.Now += TimeSpan.FromSeconds(2); // the fallback delay: cellular joins
+        d.ExpectResolutions("rmnet0", V6, V4);
+        Assert.Single(d.Notes, n => n.StartsWith("QUIC unsupported on this host", StringComparison.Ordinal));
+    }
+
+    /// <summary>QUIC only: QUIC attempts and no TCP behind them.</summary>
+    [Fact]
+    public void QUIC_only_tries_QUIC_to_each_address_and_never_TCP()
+    {
+        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.Allowed, Tcp = false });
+        d.ExpectResolutions("wlan0", V6, V4);
+        d.Answer("wlan0", V6, V6A);
+        d.Answer("wlan0", V4, V4A);
+        d.ExpectAttempt(0, V6A, "wlan0", TransportProtocol.Quic);
+        d.Now += AttemptDelay;
+        d.ExpectAttempt(1, V4A, "wlan0", TransportProtocol.Quic);
+        d.Now += TimeSpan.FromSeconds(1);
+        Assert.DoesNotContain(d.Drain(), c => c is RaceCommand.StartAttempt);
+    }
+
+    /// <summary>QUIC only where QUIC is known blocked: nothing to resolve or try; the race fails saying why.</summary>
+    [Fact]
+    public void QUIC_only_where_QUIC_is_known_blocked_fails_without_resolving_and_says_why()
+    {
+        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.KnownBlocked, Tcp = false });
+        var failed = d.Expect<RaceCommand.Failed>();
+        Assert.Contains("QUIC only was asked for: QUIC known blocked on this interface", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(d.Log, c => c is RaceCommand.StartResolution);
+        Assert.Contains(d.Notes, n => n.Contains("nothing to try here", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void An_IPv4_only_interface_asks_only_for_A_and_connects_at_once()
     {

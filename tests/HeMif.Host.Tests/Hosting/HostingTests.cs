@@ -176,7 +176,7 @@ public sealed class HostingTests
     public void AddHeMif_twice_registers_everything_once_and_applies_both_configurations()
     {
         var services = new ServiceCollection();
-        services.AddHeMif(b => b.UseTransport(HeMifTransport.Any));
+        services.AddHeMif(b => b.UseTransport(TransportPreference.Any));
         services.AddHeMif(b => b.UseInterfaces([TestHosts.Loopback]));
         services.AddHttpClient("x").UseHeMif();
 
@@ -188,7 +188,7 @@ public sealed class HostingTests
 
         using var provider = services.BuildServiceProvider();
         var options = provider.GetRequiredService<IOptions<HeMifOptions>>().Value;
-        Assert.Equal(HeMifTransport.Any, options.Transport);
+        Assert.Equal(TransportPreference.Any, options.Transport);
         Assert.Equal("lo", Assert.Single(options.Interfaces!).Name);
     }
 

@@ -84,18 +84,18 @@ public sealed class LiveChangeTests
         {
             await host.StartAsync().WaitAsync(Bound);
             var connector = host.Services.GetRequiredService<HostedConnector>();
-            Assert.Equal(Filter.TransportProtocol.Tcp, connector.DefaultOptions().Transport);
+            Assert.Equal(TransportPreference.Tcp, connector.DefaultOptions().Transport);
             host.Change("HeMif:Transport", "Quic");
-            Assert.Equal(Filter.TransportProtocol.Quic, connector.DefaultOptions().Transport);
+            Assert.Equal(TransportPreference.Quic, connector.DefaultOptions().Transport);
 
             // An invalid change is refused by validation (the options monitor throws where the reload happens), logged,
             // and requests keep the last valid settings.
             var reload = Assert.ThrowsAny<Exception>(() => host.Change("HeMif:Transport", "udp"));
             Assert.Contains("HeMif:Transport must be one of", reload.ToString(), StringComparison.Ordinal);
-            Assert.Equal(Filter.TransportProtocol.Quic, connector.DefaultOptions().Transport);
+            Assert.Equal(TransportPreference.Quic, connector.DefaultOptions().Transport);
             var rejected = Assert.Single(logs.HeMif, e => e.EventId.Id == 8);
             Assert.Equal(LogLevel.Error, rejected.Level);
-            Assert.Contains("HeMif:Transport must be one of Tcp, Quic, Any; got \"udp\"", rejected.Message, StringComparison.Ordinal);
+            Assert.Contains("HeMif:Transport must be one of Tcp, Any, Quic; got \"udp\"", rejected.Message, StringComparison.Ordinal);
             await host.StopAsync().WaitAsync(Bound);
         }
     }

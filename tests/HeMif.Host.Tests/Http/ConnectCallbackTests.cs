@@ -25,7 +25,7 @@ public sealed class ConnectCallbackTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Bound));
         await connector.Cancelled.Task.WaitAsync(Bound);
         Assert.Equal(("service.example", 8080), (host, port));
-        Assert.Equal(Filter.TransportProtocol.Tcp, options!.Transport);
+        Assert.Equal(TransportPreference.Tcp, options!.Transport);
     }
 
     /// <summary>HTTP/1.1 and HTTP/2 need a TCP stream: a QUIC hint is overridden, the other hints are kept.</summary>
@@ -35,7 +35,7 @@ public sealed class ConnectCallbackTests
         var connector = new WaitingConnector();
         using var handler = new SocketsHttpHandler
         {
-            ConnectCallback = new HeMifConnectCallback(connector, new ConnectOptions { Transport = Filter.TransportProtocol.Quic, TrafficClass = "background" }).ConnectAsync,
+            ConnectCallback = new HeMifConnectCallback(connector, new ConnectOptions { Transport = TransportPreference.Quic, TrafficClass = "background" }).ConnectAsync,
         };
         using var client = new HttpClient(handler);
         using var cts = new CancellationTokenSource();
@@ -44,7 +44,7 @@ public sealed class ConnectCallbackTests
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Bound));
         Assert.Equal(80, port);
-        Assert.Equal((Filter.TransportProtocol.Tcp, "background"), (options!.Transport, options.TrafficClass));
+        Assert.Equal((TransportPreference.Tcp, "background"), (options!.Transport, options.TrafficClass));
     }
 
     /// <summary>A connector that waits until the caller cancels, and says what it was asked.</summary>
@@ -76,6 +76,9 @@ public sealed class ConnectCallbackTests
         }
 
         public Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<IReadOnlyList<Validate.QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public IObservable<SubflowPlan> WatchSubflows(string host, int port, MultipathMode mode, ConnectOptions? options = null) => Observable.Never<SubflowPlan>();

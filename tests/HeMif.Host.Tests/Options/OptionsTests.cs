@@ -37,11 +37,13 @@ public sealed class OptionsTests
             ["HeMif:DisableValidation"] = "True",
             ["HeMif:OverridesFile"] = "/etc/hemif/host.json",
             ["HeMif:Multipath"] = "aggregate",
+            ["HeMif:QuicProbeTimeout"] = "00:00:02",
         });
+        Assert.Equal(TimeSpan.FromSeconds(2), o.QuicProbeTimeout);
         Assert.Equal(Multipath.MultipathMode.Aggregate, o.Multipath);
         Assert.Equal(TimeSpan.FromMinutes(1), o.RaceTimeout);
         Assert.Equal(TimeSpan.FromSeconds(3), o.StartupTimeout);
-        Assert.Equal(HeMifTransport.Any, o.Transport);
+        Assert.Equal(TransportPreference.Any, o.Transport);
         Assert.Equal(new Uri("http://check.example.net/generate_204"), o.ProbeUrl);
         Assert.True(o.DisableValidation);
         Assert.Equal("/etc/hemif/host.json", o.OverridesFile);
@@ -53,7 +55,7 @@ public sealed class OptionsTests
         var o = Bind([]);
         Assert.Equal(TimeSpan.FromSeconds(30), o.RaceTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), o.StartupTimeout);
-        Assert.Equal(HeMifTransport.Tcp, o.Transport);
+        Assert.Equal(TransportPreference.Tcp, o.Transport);
         Assert.Same(HeMifPolicy.Empty, o.Policy);
         Assert.Null(o.Interfaces);
         Assert.Null(o.Multipath);
@@ -65,8 +67,9 @@ public sealed class OptionsTests
     [InlineData("HeMif:RaceTimeout", "01:00:00", "HeMif:RaceTimeout must be between 00:00:01 and 00:10:00; got 01:00:00")]
     [InlineData("HeMif:RaceTimeout", "soon", "HeMif:RaceTimeout must be a time span such as 00:00:30; got \"soon\"")]
     [InlineData("HeMif:StartupTimeout", "-00:00:01", "HeMif:StartupTimeout must be between 00:00:00 and 00:05:00; got -00:00:01")]
-    [InlineData("HeMif:Transport", "udp", "HeMif:Transport must be one of Tcp, Quic, Any; got \"udp\"")]
-    [InlineData("HeMif:Transport", "1", "HeMif:Transport must be one of Tcp, Quic, Any; got \"1\"")]
+    [InlineData("HeMif:Transport", "udp", "HeMif:Transport must be one of Tcp, Any, Quic; got \"udp\"")]
+    [InlineData("HeMif:Transport", "1", "HeMif:Transport must be one of Tcp, Any, Quic; got \"1\"")]
+    [InlineData("HeMif:QuicProbeTimeout", "00:00:00", "HeMif:QuicProbeTimeout must be between 00:00:00.0010000 and 00:01:00; got 00:00:00")]
     [InlineData("HeMif:Multipath", "always", "HeMif:Multipath must be one of Off, Handover, Interactive, Aggregate; got \"always\"")]
     [InlineData("HeMif:DisableValidation", "yes", "HeMif:DisableValidation must be true or false; got \"yes\"")]
     [InlineData("HeMif:ProbeUrl", "https://check.example.net/", "HeMif:ProbeUrl must be an absolute http:// URL; got \"https://check.example.net/\"")]
@@ -162,8 +165,8 @@ public sealed class OptionsTests
     public void Code_is_applied_after_configuration()
     {
         var policy = new HeMifPolicy { KindOrder = [Interfaces.InterfaceKind.Cellular] };
-        var o = Bind(new() { ["HeMif:Transport"] = "Quic" }, b => b.UseTransport(HeMifTransport.Tcp).UsePolicy(policy).UseProbe(new Uri("http://127.0.0.1:9/generate_204")));
-        Assert.Equal(HeMifTransport.Tcp, o.Transport);
+        var o = Bind(new() { ["HeMif:Transport"] = "Quic" }, b => b.UseTransport(TransportPreference.Tcp).UsePolicy(policy).UseProbe(new Uri("http://127.0.0.1:9/generate_204")));
+        Assert.Equal(TransportPreference.Tcp, o.Transport);
         Assert.Same(policy, o.Policy);
         Assert.Equal(9, o.ProbeUrl!.Port);
     }

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HeMif.Configuration;
+using HeMif.Validate;
+
+namespace HeMif.Cli;
+
+/// <summary>
+/// <c>hemif probe quic HOST PORT [--interface IF] [--interfaces FILE] [--timeout MS] [--json]</c>: whether UDP/QUIC
+/// reaches HOST:PORT through each interface of this host (or one), without TLS: a 1200-byte client Initial with a
+/// reserved version, which a QUIC server must answer with Version Negotiation (RFC 9000 §6). Prints one verdict per
+/// interface: reachable with the round-trip time, or blocked and why. Exit codes: 0 reachable on at least one
+/// interface, 3 on none, 2 bad input.
+/// </summary>
+public static class ProbeCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var host = new Argument<string>("host") { Description = "Destination host name or IP literal" };
+        var port = new Argument<int>("port") { Description = "Destination UDP port (1-65535)" };
+        var iface = new Option<string?>("--interface") { Description = "Probe this interface only (default: every interface)" };
+        var interfaces = new Option<FileInfo?>("--interfaces") { Description = "Host override file: kind, DNS servers, … (docs/connect.md)" };
+        var timeout = new Option<int>("--timeout") { Description = "Milliseconds to wait for Version Negotiation before calling the path blocked (1-60000)", DefaultValueFactory = _ => 1500 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var quic = new Command("quic", "Whether UDP/QUIC reaches HOST:PORT through each interface (a reserved-version Initial must be answered by Version Negotiation).")
+        {
+            host, port, iface, interfaces, timeout, json,
+        };
+        quic.SetAction(parse => Run(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(iface), parse.GetValue(interfaces), parse.GetValue(timeout), parse.GetValue(json), output, error));
+        return new Command("probe", "Probe what the paths of this host let through.") { quic };
+    }
+
+    private static int Run(string host, int port, string? iface, FileInfo? interfaces, int timeoutMs, bool json, TextWriter output, TextWriter error)
+    {
+        if (port is < 1 or > 65535)
+        {
+            error.WriteLine($"hemif: the port must be between 1 and 65535; got {port}.");
+            return Program.BadInput;
+        }
+
+        if (timeoutMs is < 1 or > 60_000)
+        {
+            error.WriteLine($"hemif: --timeout must be between 1 and 60000 ms; got {timeoutMs}.");
+            return Program.BadInput;
+        }
+
+        IReadOnlyList<QuicPathVerdict> verdicts;
+        try
+        {
+            // The probe needs no validation (it is its own check of the path), so the connector skips it.
+            var connector = HeMifConnector.Create(new HeMifConnectorOptions
+            {
+                OverridesFile = interfaces?.FullName,
+                DisableValidation = true,
+                QuicProbeTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+            });
+            try
+            {
+                verdicts = connector.ProbeQuicAsync(host, port, iface).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (Exception e) when (e is HeMifConfigurationException or ArgumentException)
+        {
+            error.WriteLine($"hemif: {e.Message}");
+            return Program.BadInput;
+        }
+
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["host"] = host,
+                ["port"] = port,
+                ["timeoutMs"] = timeoutMs,
+                ["verdicts"] = verdicts.Select(v => new Dictionary<string, object?>
+                {
+                    ["interface"] = v.Interface,
+                    ["state"] = State(v.State),
+                    ["rttMs"] = v.Rtt?.TotalMilliseconds,
+                    ["remote"] = v.Remote,
+                    ["detail"] = v.Detail,
+                }).ToList(),
+            }, RaceOutput.JsonOptions));
+        }
+        else
+        {
+            var shown = System.Net.IPAddress.TryParse(host, out var literal) && literal.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
+            output.WriteLine($"QUIC path probe: {shown}:{port} (UDP), timeout {timeoutMs} ms");
+            var width = verdicts.Select(v => v.Interface.Length).DefaultIfEmpty(0).Max();
+            foreach (var v in verdicts)
+            {
+                var rtt = v.Rtt is { } r ? $"{r.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)} ms  " : "";
+                output.WriteLine($"  {v.Interface.PadRight(width)}  {State(v.State),-9}  {rtt}{v.Detail}");
+            }
+        }
+
+        return verdicts.Any(v => v.State == QuicPathState.Reachable) ? 0 : Program.NoCandidate;
+    }
+
+    private static string State(QuicPathState state) => state switch
+    {
+        QuicPathState.Reachable => "reachable",
+        QuicPathState.Blocked => "blocked",
+        _ => "unknown",
+    };
+}
