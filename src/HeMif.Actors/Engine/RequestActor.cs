@@ -95,6 +95,13 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         }
     }
 
+    /// <summary>
+    /// Stopped before its racer could finish (the engine is shutting down): the caller must not wait forever. Once the
+    /// racer has completed the task, this changes nothing.
+    /// </summary>
+    protected internal override void PostStop() =>
+        completion.TrySetException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine shut down before the request for {request.Host}:{request.Port} was decided."));
+
     /// <summary>The plan request for these snapshots: facts in name order, and each interface's history to the destination.</summary>
     internal static PolicyMessages.MakePlan PlanMessage(IReadOnlyCollection<ValidateMessages.InterfaceSnapshot> snapshots, ConnectionRequest request, DateTimeOffset now)
     {

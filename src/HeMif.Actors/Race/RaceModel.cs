@@ -107,7 +107,10 @@ internal abstract record RaceCommand
     public sealed record CancelAttempt(AttemptId Id, string Reason) : RaceCommand;
 
     /// <summary>A decision worth a line in the timeline (fallback taken, QUIC skipped, …).</summary>
-    public sealed record Note(string? Interface, string Text) : RaceCommand;
+    /// <param name="Interface">The interface it is about, if one.</param>
+    /// <param name="Text">The line.</param>
+    /// <param name="IsFallback">This note starts the other interfaces (the report's <c>Fallback</c>).</param>
+    public sealed record Note(string? Interface, string Text, bool IsFallback = false) : RaceCommand;
 
     /// <summary>Nothing more to do until <paramref name="At"/> (race time): call <c>Poll</c> again then, or on the next input.</summary>
     public sealed record WaitUntil(TimeSpan At) : RaceCommand;

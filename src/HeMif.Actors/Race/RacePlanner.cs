@@ -294,7 +294,7 @@ internal sealed class RacePlanner
             return;
         }
 
-        _out.Enqueue(new RaceCommand.Note(null, why));
+        _out.Enqueue(new RaceCommand.Note(null, why, IsFallback: true));
         foreach (var race in _interfaces)
         {
             if (race.Candidate.Rank != BestRank)

@@ -55,6 +55,7 @@ internal sealed class RacerActor : Actor
     private readonly Destination _destination;
     private readonly long _start;
     private readonly List<RaceEvent> _events = [];
+    private RaceEvent? _fallback;
     private readonly Dictionary<AttemptId, CancellationTokenSource> _attemptCancels = [];
     private readonly CancellationTokenSource _raceCancel = new();
     private readonly AttemptOptions _attemptOptions;
@@ -227,6 +228,11 @@ internal sealed class RacerActor : Actor
                     break;
                 case RaceCommand.Note note:
                     Log("note", note.Text, note.Interface);
+                    if (note.IsFallback)
+                    {
+                        _fallback ??= _events[^1];
+                    }
+
                     break;
                 case RaceCommand.WaitUntil wait:
                     Context.ScheduleOnce(PollTimer, Poll.Instance, wait.At - Now);
@@ -360,7 +366,10 @@ internal sealed class RacerActor : Actor
         }
 
         var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay);
-        return new RaceReport(_job.Request.Host, _job.Request.Port, outcome, winner, timeToConnect, timings, attempts, _job.Excluded, [.. _events], failure);
+        return new RaceReport(_job.Request.Host, _job.Request.Port, outcome, winner, timeToConnect, timings, attempts, _job.Excluded, [.. _events], failure)
+        {
+            Fallback = _fallback,
+        };
     }
 
     private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;

@@ -61,7 +61,15 @@ public sealed record RaceReport(
     IReadOnlyList<AttemptReport> Attempts,
     IReadOnlyList<ExcludedInterface> Excluded,
     IReadOnlyList<RaceEvent> Events,
-    string? Failure);
+    string? Failure)
+{
+    /// <summary>
+    /// The timeline note that started the other interfaces (draft §5.2.3: the fallback delay passed; §7.2: a hard error;
+    /// or the preferred interfaces were lost or had nothing left to try), or null when the preferred interfaces decided
+    /// the race alone.
+    /// </summary>
+    public RaceEvent? Fallback { get; init; }
+}
 
 /// <summary>An interface's validation state changed (draft §5.2.1); a caller may re-select on it.</summary>
 /// <param name="Interface">The interface.</param>

@@ -20,13 +20,6 @@ internal sealed class HeMifTelemetry
     /// <summary>The activity source of every race.</summary>
     public static readonly ActivitySource ActivitySource = new(Name, typeof(HeMifTelemetry).Assembly.GetName().Version?.ToString());
 
-    /// <summary>
-    /// The planner's notes when it starts the other interfaces (RacePlanner.TakeFallback, draft §5.2.3 / §7.2): "fallback
-    /// delay … passed …: the other interfaces start now" and "the preferred interfaces have nothing left to try: the
-    /// other interfaces start now". The report has no separate flag for it, so this text is the signal.
-    /// </summary>
-    internal const string FallbackMarker = "the other interfaces start now";
-
     private readonly ILogger _logger;
     private readonly Histogram<double> _connectDuration;
     private readonly Histogram<double> _attemptDuration;
@@ -115,7 +108,7 @@ internal sealed class HeMifTelemetry
             }
         }
 
-        var fallback = report.Events.FirstOrDefault(IsFallback);
+        var fallback = report.Fallback;
         if (fallback is not null)
         {
             _fallbacks.Add(1);
@@ -180,9 +173,6 @@ internal sealed class HeMifTelemetry
         ValidationState.Validating => "validating",
         _ => "unknown",
     };
-
-    internal static bool IsFallback(RaceEvent e) =>
-        e.Kind == "note" && e.Interface is null && e.Detail.Contains(FallbackMarker, StringComparison.Ordinal);
 
     private static void Annotate(Activity activity, RaceReport report, bool connected, RaceEvent? fallback)
     {

@@ -301,6 +301,18 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Contains("no-cellular", Assert.Single(plan.Excluded).Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>No hang: a request the engine had not yet planned when it shut down fails instead of waiting forever.</summary>
+    [Fact]
+    public async Task A_request_still_being_planned_when_the_engine_shuts_down_fails_and_does_not_hang()
+    {
+        await StartEngineAsync(); // validation still in flight: the request waits for snapshots and a plan
+        var (completion, _) = _engine.Start(Request);
+        await _engine.DisposeAsync();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.IsNotType<TimeoutException>(error);
+    }
+
     /// <summary>The periodic revalidation timers (one per interface) stay armed while the engine runs.</summary>
     private const int PeriodicTimers = 2;
 

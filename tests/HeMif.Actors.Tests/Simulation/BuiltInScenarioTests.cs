@@ -15,6 +15,7 @@ public sealed class BuiltInScenarioTests
         Assert.Equal(RaceOutcome.Connected, race.Outcome);
         Assert.Equal("wlan0", race.Winner!.Interface);
         Assert.Single(race.Attempts);
+        Assert.Null(race.Fallback); // Wi-Fi decided the race alone
     }
 
     /// <summary>§3.1: "If no connection can be made it will fall back to attempting the connection over a 3GPP mobile network path."</summary>
@@ -26,6 +27,8 @@ public sealed class BuiltInScenarioTests
         var fallback = race.Timings.FallbackDelay;
         Assert.InRange(race.TimeToConnect!.Value, fallback, fallback + TimeSpan.FromMilliseconds((3 * 60) + 50)); // + 3 cellular RTTs + 50 ms
         Assert.All(race.Attempts.Where(a => a.Interface == "wlan0"), a => Assert.Equal("cancelled", a.Result));
+        Assert.Equal(fallback, race.Fallback!.At);
+        Assert.Contains("fallback delay", race.Fallback.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>§7.2: "a hard error [RFC1122] in replied ICMP could serve as a trigger for the fallback process."</summary>
@@ -36,6 +39,7 @@ public sealed class BuiltInScenarioTests
         Assert.Equal("rmnet0", race.Winner!.Interface);
         Assert.True(race.TimeToConnect < race.Timings.FallbackDelay / 4, $"took {race.TimeToConnect}");
         Assert.Contains(race.Events, e => e.Kind == "note" && e.Detail.StartsWith("hard error on wlan0", StringComparison.Ordinal));
+        Assert.StartsWith("hard error on wlan0", race.Fallback!.Detail, StringComparison.Ordinal);
     }
 
     /// <summary>§5.2.1: an HTTP proxy "that forces a login or a click-through" fails validation; the interface is never used.</summary>

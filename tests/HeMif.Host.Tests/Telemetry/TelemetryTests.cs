@@ -146,9 +146,10 @@ public sealed class TelemetryTests
         Assert.Equal(tag, Assert.Single(metrics.Of("hemif.validations")).Tags["hemif.validation.state"]);
     }
 
-    /// <summary>§3.1 "WiFi is broken" as the engine reports it (the planner's own note text for the fallback).</summary>
+    /// <summary>§3.1 "WiFi is broken" as the engine reports it (the fallback is the report's own field).</summary>
     private static RaceReport WifiBrokenReport()
     {
+        var fallback = new RaceEvent(TimeSpan.FromSeconds(2), "note", "fallback delay of 2000 ms passed without a connection: the other interfaces start now (draft §5.2.3)");
         var userRule = new RuleReference("no-vpn", RuleSource.User, PreferenceLevel.Prohibit);
         var validation = new RuleReference("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
         return new RaceReport(
@@ -166,10 +167,13 @@ public sealed class TelemetryTests
             ],
             [
                 new RaceEvent(TimeSpan.Zero, "note", "wlan0 first; the others join after 2000 ms (draft §7.2) or on a hard error"),
-                new RaceEvent(TimeSpan.FromSeconds(2), "note", "fallback delay of 2000 ms passed without a connection: the other interfaces start now (draft §5.2.3)"),
+                fallback,
                 new RaceEvent(TimeSpan.FromMilliseconds(2120), "won", "#1", "rmnet0"),
             ],
-            null);
+            null)
+        {
+            Fallback = fallback,
+        };
     }
 
     /// <summary>HeMif's telemetry alone, with its logs, its measurements and an activity of a source of its own.</summary>
