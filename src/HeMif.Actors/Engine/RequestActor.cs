@@ -31,8 +31,29 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
     private IActorRef? _racer;
     private bool _cancelled;
 
+    /// <summary>
+    /// A racer that throws is a bug in HeMif (or in a plugged-in component): its attempts cannot be rebuilt, so it is
+    /// stopped (its PostStop closes what it opened), and the caller gets that exception as the cause, not a vague
+    /// "stopped" message.
+    /// </summary>
+    protected internal override SupervisorStrategy SupervisorStrategy => new(
+        cause =>
+        {
+            completion.TrySetException(InternalFailure(cause));
+            return Directive.Stop;
+        },
+        0,
+        TimeSpan.FromMinutes(1),
+        RestartBackoff.None);
+
     protected internal override void PreStart()
     {
+        if (completion.Task.IsCompleted)
+        {
+            Context.Stop(Self); // restarted after a failure that already answered the caller (PreRestart)
+            return;
+        }
+
         if (request.QuicOnly && HeMifEngine.QuicUnsupported(context.Options.Quic) is { } why)
         {
             FailAtOnce($"QUIC only was asked for, and {why}");
@@ -101,6 +122,16 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
     /// </summary>
     protected internal override void PostStop() =>
         completion.TrySetException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine shut down before the request for {request.Host}:{request.Port} was decided."));
+
+    /// <summary>This actor threw (a bug): the caller gets the cause at once instead of waiting for a restart.</summary>
+    protected internal override void PreRestart(Exception reason, object? message)
+    {
+        completion.TrySetException(InternalFailure(reason));
+        base.PreRestart(reason, message);
+    }
+
+    private InvalidOperationException InternalFailure(Exception cause) =>
+        new($"The race for {request.Host}:{request.Port} failed inside HeMif ({cause.GetType().Name}: {cause.Message}).", cause);
 
     /// <summary>The plan request for these snapshots: facts in name order, and each interface's history to the destination.</summary>
     internal static PolicyMessages.MakePlan PlanMessage(IReadOnlyCollection<ValidateMessages.InterfaceSnapshot> snapshots, ConnectionRequest request, DateTimeOffset now)

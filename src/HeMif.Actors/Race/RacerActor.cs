@@ -208,7 +208,10 @@ internal sealed class RacerActor : Actor
     /// <summary>Carries out the planner's commands until it waits or finishes.</summary>
     private void Drain()
     {
-        while (!_finished && _planner.Poll(Now) is { } command)
+        // One reading of the clock per command: the clock moves while we work (a real one, on a busy machine), so a
+        // second reading could be past the planner's WaitUntil and ask the kernel for a timer in the past.
+        TimeSpan now;
+        while (!_finished && _planner.Poll(now = Now) is { } command)
         {
             switch (command)
             {
@@ -235,7 +238,7 @@ internal sealed class RacerActor : Actor
 
                     break;
                 case RaceCommand.WaitUntil wait:
-                    Context.ScheduleOnce(PollTimer, Poll.Instance, wait.At - Now);
+                    Context.ScheduleOnce(PollTimer, Poll.Instance, wait.At > now ? wait.At - now : TimeSpan.Zero);
                     return;
                 case RaceCommand.Won won:
                     _winner = won.Id;
@@ -259,7 +262,7 @@ internal sealed class RacerActor : Actor
         _outstanding++;
         var family = resolve.Family;
         var iface = resolve.Interface;
-        _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token)
+        Started(() => _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token))
             .PipeTo(Self, success: r => new Resolved(iface, family, r),
                 failure: e => new Resolved(iface, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)),
                 countsAsWork: false);
@@ -283,7 +286,7 @@ internal sealed class RacerActor : Actor
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
         _attemptCancels[id] = cancel;
         _outstanding++;
-        transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token)
+        Started(() => transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token))
             .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e), countsAsWork: false);
     }
 
@@ -370,6 +373,24 @@ internal sealed class RacerActor : Actor
         {
             Fallback = _fallback,
         };
+    }
+
+    /// <summary>
+    /// The task <paramref name="start"/> returns, or a faulted one when it throws before returning a task: a resolver or
+    /// transport (possibly the application's own) that throws synchronously fails that one step, not the whole race.
+    /// </summary>
+    private static Task<T> Started<T>(Func<Task<T>> start)
+    {
+        try
+        {
+            return start();
+        }
+#pragma warning disable CA1031 // Any exception is that step's failure; the planner decides what it means.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Task.FromException<T>(e);
+        }
     }
 
     private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;

@@ -17,7 +17,7 @@ internal sealed record FakePath
     /// <summary>How long the connectivity probe takes; null: one <see cref="Rtt"/>.</summary>
     public TimeSpan? ProbeDelay { get; init; }
 
-    /// <summary>Per family: "ok", "blackhole", "reject".</summary>
+    /// <summary>Per family: "ok", "blackhole", "reject", "throw" (the transport throws before it returns a task).</summary>
     public string IPv6 { get; init; } = "ok";
 
     public string IPv4 { get; init; } = "ok";
@@ -87,6 +87,11 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         lock (Log)
         {
             Log.Add($"connect {networkInterface.Name} {remote}");
+        }
+
+        if (mode == "throw")
+        {
+            throw new InvalidOperationException("transport bug");
         }
 
         return mode switch
