@@ -57,6 +57,12 @@ public sealed record HeMifConnectorOptions
     /// validation against the host name. For private CAs and tests.
     /// </summary>
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
+
+    /// <summary>
+    /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
+    /// host). Tests use it: loopback is the one network every machine has to run the check against.
+    /// </summary>
+    internal bool ProbeLoopback { get; init; }
 }
 
 /// <summary>Which transports a request may use.</summary>
@@ -281,7 +287,7 @@ public static class HeMifConnector
         IInterfaceResolver resolver = new InterfaceResolver(timeProvider: options.TimeProvider);
         IConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
             ? new NoValidation()
-            : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider);
+            : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
         var engine = new HeMifEngine(new EngineOptions
         {
             Interfaces = interfaces,
@@ -306,7 +312,13 @@ public static class HeMifConnector
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), new MptcpTransport(tcp), book);
     }
 
-    private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
+    {
+        var check = BuildCheck(settings, resolver, tcp, time);
+        return probeLoopback ? check : new LoopbackExemptProbe(check);
+    }
+
+    private static IConnectivityProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {

@@ -6,6 +6,7 @@ using HeMif.Configuration;
 using HeMif.Interfaces;
 using HeMif.Report;
 using HeMif.TestKit;
+using HeMif.Validate;
 using HeMif.Transports.Tests.Support;
 
 namespace HeMif.Transports.Tests.Connector;
@@ -18,11 +19,12 @@ public sealed class ConnectorTests
         Addresses = [new InterfaceAddress(IPAddress.Loopback, 8)],
     };
 
-    private static IHeMifConnector Create(Uri? probe = null) => HeMifConnector.Create(new HeMifConnectorOptions
+    private static IHeMifConnector Create(Uri? probe = null, bool probeLoopback = true) => HeMifConnector.Create(new HeMifConnectorOptions
     {
         Interfaces = [Loopback],
         DisableValidation = probe is null,
         ProbeUrl = probe,
+        ProbeLoopback = probeLoopback, // loopback is the only network here to run the check against
     });
 
     [Fact]
@@ -116,6 +118,27 @@ public sealed class ConnectorTests
             Assert.Contains("not validated: CaptivePortal", error.Message, StringComparison.Ordinal);
             Assert.Empty(error.Report.Attempts);
         }
+    }
+
+    /// <summary>
+    /// §5.2.1 validates networks; loopback has none behind it. With validation on and a check server nobody answers
+    /// (an offline host), a request to a local service still goes over loopback.
+    /// </summary>
+    [Fact]
+    public async Task Loopback_is_validated_by_definition_so_local_services_work_with_validation_on()
+    {
+        using var service = new TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        var servicePort = ((IPEndPoint)service.LocalEndpoint).Port;
+        using var nobody = new RefusingPort();
+
+        await using var connector = Create(new Uri($"http://127.0.0.1:{nobody.Port}/generate_204"), probeLoopback: false);
+        await using var connection = await connector.ConnectAsync("127.0.0.1", servicePort);
+
+        Assert.Equal("lo", connection.Interface);
+        var state = ((IHeMifConnectorControl)connector).CurrentStates["lo"];
+        Assert.Equal(ValidationState.Validated, state.State);
+        Assert.Contains("loopback reaches only this host", state.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
