@@ -49,6 +49,9 @@ internal static class RaceMessages
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop.")]
 internal sealed class RacerActor : Actor
 {
+    /// <summary>Between a failed race's reason and the interfaces it could not use, in <see cref="RaceReport.Failure"/>.</summary>
+    internal const string NotUsedSeparator = "; not used: ";
+
     private const string PollTimer = "poll";
     private readonly RaceJob _job;
     private readonly RacePlanner _planner;
@@ -247,7 +250,7 @@ internal sealed class RacerActor : Actor
                     return;
                 case RaceCommand.Failed failed:
                     var reason = _job.Excluded.Count == 0 ? failed.Reason
-                        : $"{failed.Reason}; not used: {string.Join("; ", _job.Excluded.Select(x => $"{x.Interface} [{string.Join(", ", x.Reasons)}]"))}";
+                        : $"{failed.Reason}{NotUsedSeparator}{string.Join("; ", _job.Excluded.Select(x => $"{x.Interface} [{string.Join(", ", x.Reasons)}]"))}";
                     Log("failed", reason, null);
                     Finish(RaceOutcome.Failed, reason);
                     return;

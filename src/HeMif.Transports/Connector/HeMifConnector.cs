@@ -243,7 +243,14 @@ public sealed class HeMifConnectException : Exception
 
     private static string Describe(RaceReport report)
     {
-        var lines = new List<string> { $"No connection to {report.Host}:{report.Port}: {report.Failure}" };
+        // The racer's one-line failure also names every excluded interface; here each gets a line of its own instead.
+        var failure = report.Failure ?? "no attempt connected";
+        if (report.Excluded.Count > 0 && failure.IndexOf(RacerActor.NotUsedSeparator, StringComparison.Ordinal) is var cut and >= 0)
+        {
+            failure = failure[..cut];
+        }
+
+        var lines = new List<string> { $"No connection to {report.Host}:{report.Port}: {failure}" };
         lines.AddRange(report.Attempts.Select(a => $"  attempt #{a.Id} {a.Transport} {a.Remote} on {a.Interface}: {a.Result}{(a.Error is null ? "" : ": " + a.Error)}"));
         lines.AddRange(report.Excluded.Select(x => $"  not used: {x.Interface}: {string.Join("; ", x.Reasons)}"));
         return string.Join(Environment.NewLine, lines);

@@ -116,6 +116,9 @@ public sealed class ConnectorTests
         {
             var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", servicePort));
             Assert.Contains("not validated: CaptivePortal", error.Message, StringComparison.Ordinal);
+            // Each excluded interface is said once, on its own line (not also folded into the first line).
+            Assert.Single(error.Message.Split('\n'), l => l.Contains("not validated: CaptivePortal", StringComparison.Ordinal));
+            Assert.Contains("\n  not used: lo: ", error.Message, StringComparison.Ordinal);
             Assert.Empty(error.Report.Attempts);
         }
     }
