@@ -28,6 +28,12 @@ internal interface IAttemptTransport
 {
     TransportProtocol Protocol { get; }
 
+    /// <summary>
+    /// The transport's name in reports (timeline, JSON, metric tags): "tcp" or "quic" by default; a TCP-family
+    /// transport with a socket of its own says so ("mptcp").
+    /// </summary>
+    string Name => Protocol == TransportProtocol.Quic ? "quic" : "tcp";
+
     /// <summary>Null when this host can open such connections; otherwise why not (for the timeline, said once).</summary>
     string? UnsupportedReason { get; }
 

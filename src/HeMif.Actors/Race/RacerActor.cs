@@ -275,7 +275,8 @@ internal sealed class RacerActor : Actor
     {
         var endpoint = attempt.Endpoint;
         var transport = endpoint.Transport == TransportProtocol.Quic ? _job.Quic : _job.Tcp;
-        Log("attempt", $"{attempt.Id}: {endpoint}", endpoint.Interface);
+        var name = TransportName(endpoint.Transport);
+        Log("attempt", name == DefaultName(endpoint.Transport) ? $"{attempt.Id}: {endpoint}" : $"{attempt.Id}: {endpoint} ({name} socket)", endpoint.Interface);
         var id = attempt.Id;
         var iface = endpoint.Interface;
         if (transport is null)
@@ -354,7 +355,7 @@ internal sealed class RacerActor : Actor
         var attempts = _planner.Attempts.Select(a => new AttemptReport(
             a.Id.Value,
             a.Endpoint.Interface,
-            a.Endpoint.Transport == TransportProtocol.Quic ? "quic" : "tcp",
+            TransportName(a.Endpoint.Transport),
             a.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4",
             a.Endpoint.Remote.ToString(),
             a.Started,
@@ -366,7 +367,7 @@ internal sealed class RacerActor : Actor
         if (outcome == RaceOutcome.Connected && _planner.Attempts.FirstOrDefault(a => a.Outcome == AttemptOutcome.Won) is { } w)
         {
             var facts = _job.Facts[w.Endpoint.Interface];
-            winner = new WinnerReport(w.Endpoint.Interface, facts.Kind, w.Endpoint.Transport == TransportProtocol.Quic ? "quic" : "tcp",
+            winner = new WinnerReport(w.Endpoint.Interface, facts.Kind, TransportName(w.Endpoint.Transport),
                 w.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4", w.Endpoint.Remote.ToString());
             timeToConnect = w.Ended;
         }
@@ -395,6 +396,12 @@ internal sealed class RacerActor : Actor
             return Task.FromException<T>(e);
         }
     }
+
+    /// <summary>How reports name the transport of <paramref name="protocol"/> attempts in this race ("tcp", "quic", "mptcp").</summary>
+    private string TransportName(TransportProtocol protocol) =>
+        (protocol == TransportProtocol.Quic ? _job.Quic : _job.Tcp)?.Name ?? DefaultName(protocol);
+
+    private static string DefaultName(TransportProtocol protocol) => protocol == TransportProtocol.Quic ? "quic" : "tcp";
 
     private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;
 

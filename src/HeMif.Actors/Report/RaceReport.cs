@@ -25,7 +25,7 @@ public sealed record RaceEvent(TimeSpan At, string Kind, string Detail, string? 
 /// <summary>One attempt as the report lists it.</summary>
 /// <param name="Id">Attempt number in start order, from 0.</param>
 /// <param name="Interface">Where it ran.</param>
-/// <param name="Transport"><c>tcp</c> or <c>quic</c>.</param>
+/// <param name="Transport"><c>tcp</c>, <c>quic</c>, or <c>mptcp</c> (a TCP attempt over an MPTCP socket, <c>ConnectOptions.Multipath</c>).</param>
 /// <param name="Family"><c>ipv6</c> or <c>ipv4</c>.</param>
 /// <param name="Remote">The remote endpoint.</param>
 /// <param name="Start">Race time it started.</param>
@@ -34,7 +34,7 @@ public sealed record RaceEvent(TimeSpan At, string Kind, string Detail, string? 
 /// <param name="Error">Why it failed or was cancelled.</param>
 public sealed record AttemptReport(ulong Id, string Interface, string Transport, string Family, string Remote, TimeSpan Start, TimeSpan? End, string Result, string? Error);
 
-/// <summary>The winning path.</summary>
+/// <summary>The winning path; <c>Transport</c> as in <see cref="AttemptReport"/>.</summary>
 public sealed record WinnerReport(string Interface, InterfaceKind Kind, string Transport, string Family, string Remote);
 
 /// <summary>The timing values the race used.</summary>

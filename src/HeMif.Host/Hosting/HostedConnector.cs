@@ -45,6 +45,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             OverridesFile = _started.OverridesFile,
             ProbeUrl = _started.ProbeUrl,
             DisableValidation = _started.DisableValidation,
+            ProbeLoopback = _started.ProbeLoopback,
             RaceTimeout = _started.RaceTimeout,
             QuicProbeTimeout = _started.QuicProbeTimeout,
             QuicCertificateValidation = _started.QuicCertificateValidation,

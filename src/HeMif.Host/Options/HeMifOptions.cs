@@ -58,6 +58,9 @@ public sealed class HeMifOptions
     /// <summary>Skip validation: every up interface counts as validated (HeMif:DisableValidation). Applies at restart.</summary>
     public bool DisableValidation { get; set; }
 
+    /// <summary>Runs the connectivity check on loopback too (tests: it is the one network they have to check against).</summary>
+    internal bool ProbeLoopback { get; set; }
+
     /// <summary>The transport of a request whose caller does not choose one (HeMif:Transport: Tcp, Any — QUIC first with TCP behind it — or Quic only). Applies to the next request.</summary>
     public TransportPreference Transport { get; set; } = TransportPreference.Tcp;
 

@@ -20,6 +20,9 @@ internal sealed class MptcpTransport(TcpTransport tcp, MptcpSocketFactory? creat
 
     public TransportProtocol Protocol => TransportProtocol.Tcp;
 
+    /// <summary>"mptcp": its attempts are MPTCP sockets (whether the peer then speaks MPTCP is the connection's <c>Multipath</c>).</summary>
+    public string Name => "mptcp";
+
     /// <summary>Never unsupported: where MPTCP is, the attempt falls back to TCP and says so.</summary>
     public string? UnsupportedReason => null;
 

@@ -147,6 +147,35 @@ public sealed class HostingTests
         }
     }
 
+    /// <summary>
+    /// An app with validation on, on a host whose check server does not answer (offline), still reaches a local
+    /// service: loopback has no network behind it to validate (draft §5.2.1), so it is validated by definition.
+    /// </summary>
+    [Fact]
+    public async Task With_validation_on_a_local_service_is_reached_over_loopback_without_a_check()
+    {
+        using var service = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        using var nobody = new HeMif.TestKit.RefusingPort();
+        var (host, logs) = TestHosts.Create(new Dictionary<string, string?>
+        {
+            ["HeMif:DisableValidation"] = "false",
+            ["HeMif:ProbeUrl"] = $"http://127.0.0.1:{nobody.Port}/generate_204",
+        }, probeLoopback: false);
+        using (host)
+        {
+            await host.StartAsync().WaitAsync(Bound);
+            var connector = host.Services.GetRequiredService<IHeMifConnector>();
+            await using (var connection = await connector.ConnectAsync("127.0.0.1", ((IPEndPoint)service.LocalEndpoint).Port).WaitAsync(Bound))
+            {
+                Assert.Equal("lo", connection.Interface);
+            }
+
+            Assert.Contains(logs.HeMif, e => e.EventId.Id == 10 && e.Message.Contains("loopback reaches only this host", StringComparison.Ordinal));
+            await host.StopAsync().WaitAsync(Bound);
+        }
+    }
+
     /// <summary>Stopping the host while a request waits: the request fails cleanly (no hang, no stray exception).</summary>
     [Fact]
     public async Task A_request_pending_when_the_host_stops_fails_cleanly()

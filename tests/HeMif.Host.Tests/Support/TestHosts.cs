@@ -1,4 +1,5 @@
 using System.Net;
+using HeMif.Hosting;
 using HeMif.Interfaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,8 +19,11 @@ public static class TestHosts
         Addresses = [new InterfaceAddress(IPAddress.Loopback, 8)],
     };
 
-    /// <summary>Validation off unless the configuration says otherwise; HttpClient "x" through HeMif.</summary>
-    public static (IHost Host, MemoryLoggerProvider Logs) Create(IDictionary<string, string?>? configuration = null, Action<HeMifBuilder>? configure = null)
+    /// <summary>
+    /// Validation off unless the configuration says otherwise; HttpClient "x" through HeMif. With validation on, the
+    /// check runs on loopback too unless <paramref name="probeLoopback"/> is false (production's behaviour).
+    /// </summary>
+    public static (IHost Host, MemoryLoggerProvider Logs) Create(IDictionary<string, string?>? configuration = null, Action<HeMifBuilder>? configure = null, bool probeLoopback = true)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -43,6 +47,8 @@ public static class TestHosts
             configure?.Invoke(b);
         });
         builder.Services.AddHttpClient("x").UseHeMif();
+        // Loopback is validated by definition in production; here it is the only network, so the check runs on it.
+        builder.Services.PostConfigure<HeMifOptions>(o => o.ProbeLoopback = probeLoopback);
         return (builder.Build(), logs);
     }
 

@@ -33,6 +33,9 @@ public sealed class MultipathConnectorTests
         var subflow = Assert.Single(multipath.GetSubflows());
         Assert.Equal(("lo", connection.LocalEndPoint), (subflow.Interface, subflow.Local));
         Assert.Equal(1, multipath.GetCounters()!.Subflows);
+        Assert.Equal("mptcp", connection.Report.Winner!.Transport); // the report names the socket the attempt used
+        Assert.All(connection.Report.Attempts, a => Assert.Equal("mptcp", a.Transport));
+        Assert.Contains(connection.Report.Events, e => e.Kind == "attempt" && e.Detail.EndsWith("(mptcp socket)", StringComparison.Ordinal));
     }
 
     [MptcpFact]
@@ -63,6 +66,7 @@ public sealed class MultipathConnectorTests
         await using var connection = await connector.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
 
         Assert.Null(connection.Multipath);
+        Assert.Equal("tcp", connection.Report.Winner!.Transport);
         Assert.Equal(ProtocolType.Tcp, connection.Socket!.ProtocolType);
     }
 }
