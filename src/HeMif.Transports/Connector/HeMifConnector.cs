@@ -316,7 +316,7 @@ public static class HeMifConnector
                 book.Set(facts);
                 engine.UpdateInterface(facts);
             }, options.TimeProvider, TimeSpan.FromSeconds(30));
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), new MptcpTransport(tcp), book);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book);
     }
 
     private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
@@ -338,7 +338,7 @@ public static class HeMifConnector
             : http;
     }
 
-    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, MptcpTransport mptcp, InterfaceBook interfaces)
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces)
         : IHeMifConnector, IHeMifConnectorControl
     {
         private readonly ProcessCommandRunner _ip = new(TimeSpan.FromSeconds(10));
@@ -478,10 +478,31 @@ public static class HeMifConnector
             await _firstValidation.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var start = TimeProvider.System.GetTimestamp();
-                while (!engine.AllExamined && TimeProvider.System.GetElapsedTime(start) < validationWait)
+                // Woken by the state change that completes the first examination (the engine records a state before it
+                // publishes it), or by the configured clock once the wait is over: then the race goes on with what has
+                // been examined, the rest being "unconnected" (§5.2.1).
+                var examined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (engine.InterfaceStates.Subscribe(
+                           _ =>
+                           {
+                               if (engine.AllExamined)
+                               {
+                                   examined.TrySetResult();
+                               }
+                           },
+                           () => examined.TrySetResult())) // disposed meanwhile: the request fails at once, as disposed
                 {
-                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    if (!engine.AllExamined)
+                    {
+                        try
+                        {
+                            await examined.Task.WaitAsync(validationWait, time, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (TimeoutException)
+                        {
+                            // Not all examined in time: race on the validated ones.
+                        }
+                    }
                 }
 
                 Volatile.Write(ref _validated, true);

@@ -144,6 +144,42 @@ public sealed class ConnectorTests
         Assert.Contains("loopback reaches only this host", state.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// §5.2.1: "Unexamined PVDs or interfaces should be accounted as 'unconnected'." The first request waits for the
+    /// first examination, on the connector's own clock; a check server that never answers is given up on when that
+    /// clock says so, and the request then fails with the interface not validated (no hang).
+    /// </summary>
+    [Fact]
+    public async Task The_first_request_waits_for_the_first_examination_on_the_connectors_clock()
+    {
+        using var service = new TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        await using var silent = new ScriptedHttpServer(null);
+        var clock = new HeMif.Simulation.VirtualClock();
+        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions
+        {
+            Interfaces = [Loopback],
+            ProbeUrl = new Uri($"http://127.0.0.1:{silent.Port}/generate_204"),
+            ProbeLoopback = true,
+            TimeProvider = clock,
+        });
+
+        var pending = connector.ConnectAsync("127.0.0.1", ((IPEndPoint)service.LocalEndpoint).Port);
+        await Task.Delay(200);
+        Assert.False(pending.IsCompleted, "the request must wait while lo is being examined");
+
+        // Past the 5 s check timeout and the wait's own bound, a second at a time: the check arms its timers on this
+        // clock only once its real connection is under way, which on a busy machine can be after any single step.
+        for (var second = 0; second < 60 && !pending.IsCompleted; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(pending, Task.Delay(50));
+        }
+
+        var error = await Assert.ThrowsAsync<HeMifConnectException>(() => pending.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("not validated: NoConnectivity", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_callers_cancellation_ends_the_request_with_OperationCanceledException()
     {
