@@ -62,7 +62,11 @@ internal sealed class HeMifEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly ActorSystem _system;
     private readonly IActorRef _policy;
-    private readonly Dictionary<string, IActorRef> _supervisors = new(StringComparer.Ordinal);
+    private readonly Lock _supervisorsLock = new();
+
+    // One supervisor per interface. Replaced whole when an interface is added, never changed in place, so a request
+    // works with the set as it was when it started.
+    private volatile IReadOnlyDictionary<string, IActorRef> _supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
     private readonly ISubject<InterfaceStateChanged> _interfaceStates = Subject.Synchronize(new Subject<InterfaceStateChanged>());
     private readonly ISubject<RaceEvent> _raceEvents = Subject.Synchronize(new Subject<RaceEvent>());
     private readonly ISubject<SubflowPlan> _subflows = Subject.Synchronize(new Subject<SubflowPlan>());
@@ -90,14 +94,49 @@ internal sealed class HeMifEngine : IAsyncDisposable
             DefaultAskTimeout = options.InternalAskTimeout,
         });
         _policy = _system.ActorOf(Props.Create(() => new PolicyActor(options.Policy)), "policy");
+        var supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
         foreach (var facts in options.Interfaces)
         {
-            var f = facts;
-            _supervisors[f.Name] = _system.ActorOf(
-                Props.Create(() => new InterfaceSupervisor(f, options.Probe, options.Validation, PublishInterfaceState, options.QuicProbe)),
-                "interface-" + f.Name);
+            supervisors[facts.Name] = StartSupervisor(facts);
+        }
+
+        _supervisors = supervisors;
+    }
+
+    /// <summary>
+    /// An interface that appeared after start (a cellular modem coming up, a VPN connecting): it gets a supervisor and
+    /// its first examination now, and joins requests once validated (draft §5.2.1: until then it is "unconnected").
+    /// Throws <see cref="ArgumentException"/> for a name already known (new facts for it go to <see cref="UpdateInterface"/>).
+    /// </summary>
+    public void AddInterface(InterfaceFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        ArgumentException.ThrowIfNullOrWhiteSpace(facts.Name, nameof(facts));
+        lock (_supervisorsLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_supervisors.ContainsKey(facts.Name))
+            {
+                throw new ArgumentException($"Interface '{facts.Name}' is already known; new facts for it go to UpdateInterface.", nameof(facts));
+            }
+
+            IActorRef supervisor;
+            try
+            {
+                supervisor = StartSupervisor(facts);
+            }
+            catch (InvalidOperationException) when (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(HeMifEngine), $"The engine was disposed before interface '{facts.Name}' could be added.");
+            }
+
+            _supervisors = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal) { [facts.Name] = supervisor };
         }
     }
+
+    private IActorRef StartSupervisor(InterfaceFacts facts) => _system.ActorOf(
+        Props.Create(() => new InterfaceSupervisor(facts, _options.Probe, _options.Validation, PublishInterfaceState, _options.QuicProbe)),
+        "interface-" + facts.Name);
 
     /// <summary>Every validation state change of every interface.</summary>
     public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
@@ -116,8 +155,9 @@ internal sealed class HeMifEngine : IAsyncDisposable
     {
         get
         {
+            var supervisors = _supervisors;
             var states = _latest.Snapshot();
-            return states.Count == _supervisors.Count && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
+            return supervisors.Keys.All(states.ContainsKey) && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
         }
     }
 
@@ -194,12 +234,13 @@ internal sealed class HeMifEngine : IAsyncDisposable
             throw new InvalidOperationException("This engine has no QUIC path probe.");
         }
 
-        if (interfaceName is not null && !_supervisors.ContainsKey(interfaceName))
+        var supervisors = _supervisors;
+        if (interfaceName is not null && !supervisors.ContainsKey(interfaceName))
         {
-            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(interfaceName));
+            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", supervisors.Keys)}.", nameof(interfaceName));
         }
 
-        var asked = _supervisors.Where(s => interfaceName is null || s.Key == interfaceName).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+        var asked = supervisors.Where(s => interfaceName is null || s.Key == interfaceName).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
         var verdicts = await Task.WhenAll(asked.Select(s => s.Value.Ask<QuicPathVerdict>(new ValidateMessages.ProbeQuicNow(destination), cancellationToken: cancellationToken))).ConfigureAwait(false);
         return verdicts;
     }
@@ -249,7 +290,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
                 return Disposable.Empty;
             }
 
-            var watch = new SubflowWatch(request, mode, firstTrigger, _supervisors.Values.ToList(), _policy, observer, _subflows.OnNext);
+            var watch = new SubflowWatch(request, mode, firstTrigger, () => [.. _supervisors.Values], _policy, observer, _subflows.OnNext);
             var watcher = _system.ActorOf(Props.Create(() => new SubflowWatcher(watch)), "subflows-" + Interlocked.Increment(ref _requests));
             _watchers.TryAdd(watcher, 0);
             return Disposable.Create(() =>
@@ -268,9 +309,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
     public void UpdateInterface(InterfaceFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        if (!_supervisors.TryGetValue(facts.Name, out var supervisor))
+        var supervisors = _supervisors;
+        if (!supervisors.TryGetValue(facts.Name, out var supervisor))
         {
-            throw new ArgumentException($"Unknown interface '{facts.Name}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(facts));
+            throw new ArgumentException($"Unknown interface '{facts.Name}'; known: {string.Join(", ", supervisors.Keys)} (a new one goes to AddInterface).", nameof(facts));
         }
 
         supervisor.Tell(new ValidateMessages.UpdateFacts(facts));

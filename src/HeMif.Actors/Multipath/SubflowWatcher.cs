@@ -19,7 +19,7 @@ internal sealed record SubflowWatch(
     ConnectionRequest Request,
     MultipathMode Mode,
     string FirstTrigger,
-    IReadOnlyCollection<IActorRef> Supervisors,
+    Func<IReadOnlyCollection<IActorRef>> Supervisors,
     IActorRef Policy,
     IObserver<SubflowPlan> Observer,
     Action<SubflowPlan> Publish);
@@ -35,6 +35,7 @@ internal sealed class SubflowWatcher(SubflowWatch watch) : Actor
 {
     private readonly Destination _destination = new(watch.Request.Host, watch.Request.Port);
     private readonly List<ValidateMessages.InterfaceSnapshot> _snapshots = [];
+    private IReadOnlyCollection<IActorRef> _asked = [];
     private string? _planning;
     private string? _pending;
     private SubflowPlan? _last;
@@ -52,7 +53,7 @@ internal sealed class SubflowWatcher(SubflowWatch watch) : Actor
                 break;
             case ValidateMessages.InterfaceSnapshot snapshot when _planning is not null:
                 _snapshots.Add(snapshot);
-                if (_snapshots.Count == watch.Supervisors.Count)
+                if (_snapshots.Count == _asked.Count)
                 {
                     watch.Policy.Tell(RequestActor.PlanMessage(_snapshots, watch.Request, Context.TimeProvider.GetLocalNow()), Self);
                 }
@@ -87,12 +88,13 @@ internal sealed class SubflowWatcher(SubflowWatch watch) : Actor
 
         _planning = trigger;
         _snapshots.Clear();
-        foreach (var supervisor in watch.Supervisors)
+        _asked = watch.Supervisors(); // the interfaces now, including any added since the last plan
+        foreach (var supervisor in _asked)
         {
             supervisor.Tell(new ValidateMessages.GetSnapshot(_destination), Self);
         }
 
-        if (watch.Supervisors.Count == 0)
+        if (_asked.Count == 0)
         {
             watch.Policy.Tell(RequestActor.PlanMessage(_snapshots, watch.Request, Context.TimeProvider.GetLocalNow()), Self);
         }

@@ -63,6 +63,9 @@ public sealed record HeMifConnectorOptions
     /// host). Tests use it: loopback is the one network every machine has to run the check against.
     /// </summary>
     internal bool ProbeLoopback { get; init; }
+
+    /// <summary>Reads the host's interfaces (null: <see cref="InterfaceDiscovery"/>); tests give their own host.</summary>
+    internal Func<IReadOnlyList<InterfaceFacts>>? Discover { get; init; }
 }
 
 /// <summary>Which transports a request may use.</summary>
@@ -277,7 +280,9 @@ public static class HeMifConnector
         }
 
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
-        var interfaces = options.Interfaces ?? new InterfaceDiscovery().Discover();
+        var discovery = new InterfaceDiscovery();
+        var discover = options.Discover ?? (() => discovery.Discover());
+        var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
         {
             interfaces = overrides.ApplyTo(interfaces);
@@ -308,14 +313,27 @@ public static class HeMifConnector
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
-        // Only discovered interfaces are watched: given ones are the caller's to update.
-        var discovery = new InterfaceDiscovery();
-        var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces,
-            () => discovery.Discover(), facts =>
+        // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
+        // the engine (examined first, raced once validated).
+        var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces, discover,
+            facts =>
             {
                 book.Set(facts);
                 engine.UpdateInterface(facts);
-            }, options.TimeProvider, TimeSpan.FromSeconds(30));
+            },
+            options.TimeProvider, TimeSpan.FromSeconds(30), listenToOs: options.Discover is null,
+            appeared: facts =>
+            {
+                book.Set(facts);
+                try
+                {
+                    engine.AddInterface(facts);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The connector is being disposed: nothing is raced any more.
+                }
+            });
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book);
     }
 
@@ -355,6 +373,8 @@ public static class HeMifConnector
         public bool AllExamined => engine.AllExamined;
 
         public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => engine.CurrentStates;
+
+        public void RefreshInterfaces() => watcher?.Refresh();
 
         public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) => engine.UpdatePolicyAsync(policy, cancellationToken);
 

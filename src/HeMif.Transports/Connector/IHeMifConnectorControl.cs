@@ -16,6 +16,9 @@ internal interface IHeMifConnectorControl
     /// <summary>The latest known state of each interface examined so far.</summary>
     IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates { get; }
 
+    /// <summary>Re-reads the host's interfaces now (what the watcher does on an OS event or its period); no-op for given interfaces.</summary>
+    void RefreshInterfaces();
+
     /// <summary>Replaces the policy; the next request is planned with it.</summary>
     Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default);
 }

@@ -6,25 +6,34 @@ namespace HeMif.Transports.Discovery;
 /// <summary>
 /// Turns the host's interface changes into updates: a re-read on every <see cref="NetworkChange"/> event and on a period
 /// (events are coarse and can be missed), compared with what was known; each interface whose link state or addresses
-/// changed is reported (the engine then flushes its history and re-examines it, RFC 8305 §4, draft §5.2.1). Interfaces
-/// that appear after start are reported by name through <see cref="Appeared"/>; the engine races only the interfaces it
-/// started with.
+/// changed is reported (the engine then flushes its history and re-examines it, RFC 8305 §4, draft §5.2.1). An
+/// interface that appears after start (a modem coming up, a VPN connecting) is reported once as new, and watched like
+/// the others from then on.
 /// </summary>
 internal sealed class InterfaceWatcher : IDisposable
 {
     private readonly Func<IReadOnlyList<InterfaceFacts>> _discover;
     private readonly Action<InterfaceFacts> _changed;
+    private readonly Action<InterfaceFacts>? _appeared;
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private readonly bool _listenToOs;
     private readonly Dictionary<string, InterfaceFacts> _known;
     private bool _disposed;
 
+    /// <param name="initial">The interfaces known at start (with the override file's facts applied).</param>
+    /// <param name="discover">Reads the host's interfaces now.</param>
+    /// <param name="changed">A known interface's link or addresses changed (its overridden facts kept).</param>
+    /// <param name="time">The clock of the periodic re-read.</param>
+    /// <param name="period">How often to re-read without an OS event.</param>
+    /// <param name="listenToOs">Re-read on the OS's network change events too.</param>
+    /// <param name="appeared">An interface not known before: called once for it.</param>
     public InterfaceWatcher(IReadOnlyList<InterfaceFacts> initial, Func<IReadOnlyList<InterfaceFacts>> discover, Action<InterfaceFacts> changed,
-        TimeProvider time, TimeSpan period, bool listenToOs = true)
+        TimeProvider time, TimeSpan period, bool listenToOs = true, Action<InterfaceFacts>? appeared = null)
     {
         _discover = discover;
         _changed = changed;
+        _appeared = appeared;
         _known = initial.ToDictionary(f => f.Name, StringComparer.Ordinal);
         _listenToOs = listenToOs;
         _timer = time.CreateTimer(static s => ((InterfaceWatcher)s!).Refresh(), this, period, period);
@@ -34,9 +43,6 @@ internal sealed class InterfaceWatcher : IDisposable
             NetworkChange.NetworkAvailabilityChanged += OnOsAvailability;
         }
     }
-
-    /// <summary>Names of interfaces seen after start (not raced until the connector is recreated).</summary>
-    public IReadOnlyCollection<string> Appeared { get; private set; } = [];
 
     /// <summary>Re-reads the interfaces now and reports what changed.</summary>
     public void Refresh()
@@ -52,6 +58,7 @@ internal sealed class InterfaceWatcher : IDisposable
         }
 
         var changed = new List<InterfaceFacts>();
+        var appeared = new List<InterfaceFacts>();
         lock (_lock)
         {
             if (_disposed)
@@ -71,12 +78,21 @@ internal sealed class InterfaceWatcher : IDisposable
                 }
             }
 
-            Appeared = now.Select(f => f.Name).Where(n => !_known.ContainsKey(n)).ToList();
+            foreach (var fresh in now.Where(f => !_known.ContainsKey(f.Name)))
+            {
+                _known[fresh.Name] = fresh;
+                appeared.Add(fresh);
+            }
         }
 
         foreach (var facts in changed)
         {
             _changed(facts);
+        }
+
+        foreach (var facts in appeared)
+        {
+            _appeared?.Invoke(facts);
         }
     }
 

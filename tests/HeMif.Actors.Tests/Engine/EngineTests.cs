@@ -301,6 +301,42 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Contains("no-cellular", Assert.Single(plan.Excluded).Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An interface that comes up after start (the modem of §3.1's 3GPP path) is examined first and raced once
+    /// validated (draft §5.2.1: "Unexamined PVDs or interfaces should be accounted as 'unconnected'"); subflow watches
+    /// already running take it in too.
+    /// </summary>
+    [Fact]
+    public async Task An_interface_added_after_start_is_examined_then_raced_and_planned_for()
+    {
+        _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "reject", IPv4 = "reject" };
+        await StartEngineAsync([Wifi]);
+        await DriveAsync(() => _engine.AllExamined);
+        var seen = new List<SubflowPlan>();
+        using var watch = _engine.WatchSubflows(Request, MultipathMode.Aggregate).Subscribe(p => { lock (seen) { seen.Add(p); } });
+        int Count() { lock (seen) { return seen.Count; } }
+        await DriveAsync(() => Count() == 1);
+
+        var before = await RaceAsync();
+        Assert.Equal(RaceOutcome.Failed, before.Report.Outcome);
+        Assert.Equal(["wlan0"], before.Report.Attempts.Select(a => a.Interface).Distinct());
+
+        _engine.AddInterface(Cellular);
+        Assert.False(_engine.AllExamined, "the new interface is examined first");
+        await DriveAsync(() => _engine.AllExamined && Count() >= 2);
+        Assert.Equal(ValidationState.Validated, _engine.CurrentStates["rmnet0"].State);
+        Assert.Equal(["rmnet0", "wlan0"], seen[^1].Subflows.Select(s => s.Interface).Order(StringComparer.Ordinal)); // aggregate: all allowed
+
+        var after = await RaceAsync();
+        Assert.Equal("rmnet0", after.Report.Winner!.Interface);
+        await after.Connection!.DisposeAsync();
+
+        var duplicate = Assert.Throws<ArgumentException>(() => _engine.AddInterface(Cellular));
+        Assert.Contains("'rmnet0' is already known", duplicate.Message, StringComparison.Ordinal);
+        await _engine.DisposeAsync();
+        Assert.Throws<ObjectDisposedException>(() => _engine.AddInterface(Cellular with { Name = "wwan1" }));
+    }
+
     /// <summary>No hang: a request the engine had not yet planned when it shut down fails instead of waiting forever.</summary>
     [Fact]
     public async Task A_request_still_being_planned_when_the_engine_shuts_down_fails_and_does_not_hang()
@@ -316,11 +352,11 @@ public sealed class EngineTests : IAsyncLifetime
     /// <summary>The periodic revalidation timers (one per interface) stay armed while the engine runs.</summary>
     private const int PeriodicTimers = 2;
 
-    private async Task StartEngineAsync()
+    private async Task StartEngineAsync(IReadOnlyList<InterfaceFacts>? interfaces = null)
     {
         _engine = new HeMifEngine(new EngineOptions
         {
-            Interfaces = [Wifi, Cellular],
+            Interfaces = interfaces ?? [Wifi, Cellular],
             Probe = _network,
             Resolver = _network,
             Tcp = _network,

@@ -180,6 +180,32 @@ public sealed class ConnectorTests
         Assert.Contains("not validated: NoConnectivity", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A discovered interface that comes up after the connector started is watched, examined and raced: here the
+    /// host first has only an Ethernet port (which must not carry a loopback destination), then loopback appears.
+    /// </summary>
+    [Fact]
+    public async Task An_interface_that_appears_after_start_is_raced_without_recreating_the_connector()
+    {
+        using var service = new TcpListener(IPAddress.Loopback, 0);
+        service.Start();
+        var port = ((IPEndPoint)service.LocalEndpoint).Port;
+        var eth = new InterfaceFacts("eth9", InterfaceKind.Ethernet) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.9"), 24)] };
+        IReadOnlyList<InterfaceFacts> host = [eth];
+        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions { Discover = () => host, DisableValidation = true });
+
+        var before = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", port));
+        Assert.Contains("eth9", before.Message, StringComparison.Ordinal);
+
+        var loValidated = connector.InterfaceStates.FirstAsync(s => s.Interface == "lo" && s.State == ValidationState.Validated).ToTask();
+        host = [eth, Loopback];
+        ((IHeMifConnectorControl)connector).RefreshInterfaces();
+        await loValidated.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using var connection = await connector.ConnectAsync("127.0.0.1", port);
+        Assert.Equal("lo", connection.Interface);
+    }
+
     [Fact]
     public async Task The_callers_cancellation_ends_the_request_with_OperationCanceledException()
     {

@@ -88,7 +88,8 @@ public sealed class DiscoveryTests : IDisposable
         var initial = new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Metered = true, Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] };
         var current = new List<InterfaceFacts> { new("wlan0", InterfaceKind.Other) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] } };
         var changes = new List<InterfaceFacts>();
-        using var watcher = new InterfaceWatcher([initial], () => current, changes.Add, time, TimeSpan.FromSeconds(30), listenToOs: false);
+        var appeared = new List<InterfaceFacts>();
+        using var watcher = new InterfaceWatcher([initial], () => current, changes.Add, time, TimeSpan.FromSeconds(30), listenToOs: false, appeared.Add);
 
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.Empty(changes);
@@ -99,11 +100,15 @@ public sealed class DiscoveryTests : IDisposable
         Assert.Equal(IPAddress.Parse("198.51.100.10"), changed.Addresses.Single().Address);
         Assert.True(changed.Metered, "the overridden facts stay");
         Assert.Equal(InterfaceKind.Wifi, changed.Kind);
-        Assert.Equal(["tun0"], watcher.Appeared);
+        Assert.Equal(["tun0"], appeared.Select(f => f.Name));
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Single(appeared); // said once; from now on it is watched like the others
 
         current = [];
         time.Advance(TimeSpan.FromSeconds(30));
-        Assert.False(changes[^1].IsUp, "an interface that disappeared is down");
+        Assert.False(changes.Single(f => f.Name == "wlan0" && !f.IsUp).IsUp, "an interface that disappeared is down");
+        Assert.False(changes.Single(f => f.Name == "tun0").IsUp, "so is one that appeared after start");
     }
 
     private void Write(string relative, string content)
