@@ -56,6 +56,11 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         // this line, and the log and the validation counter must still see it (once).
         _subscriptions.Add(InterfaceStates.Subscribe(telemetry.InterfaceChanged));
         _subscriptions.Add(_inner.RaceEvents.Subscribe(telemetry.RaceEvent));
+        if (_control is not null)
+        {
+            _subscriptions.Add(_control.InternalFailures.Subscribe(telemetry.InternalFailure));
+        }
+
         var change = monitor.OnChange(OptionsChanged);
         if (change is not null)
         {

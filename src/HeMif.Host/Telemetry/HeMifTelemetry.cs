@@ -153,6 +153,9 @@ internal sealed class HeMifTelemetry
         }
     }
 
+    /// <summary>A failure inside HeMif's actors (a bug, or a probe that throws), at Warning: rare, and worth a look.</summary>
+    public void InternalFailure(string failure) => Log.InternalFailure(_logger, failure);
+
     /// <summary>One timeline event, at Trace.</summary>
     public void RaceEvent(RaceEvent e)
     {

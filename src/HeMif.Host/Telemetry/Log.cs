@@ -89,6 +89,10 @@ internal static partial class Log
         Message = "{Host}:{Port}: {Interface} not used: {Reasons}")]
     public static partial void InterfaceExcluded(ILogger logger, string host, int port, string @interface, string reasons);
 
+    [LoggerMessage(EventId = 30, EventName = "InternalFailure", Level = LogLevel.Warning,
+        Message = "HeMif failure inside {Failure}")]
+    public static partial void InternalFailure(ILogger logger, string failure);
+
     [LoggerMessage(EventId = 25, EventName = "RaceEvent", Level = LogLevel.Trace,
         Message = "{Milliseconds} ms {Kind} {Interface}: {Detail}")]
     public static partial void RaceEvent(ILogger logger, double milliseconds, string kind, string @interface, string detail);

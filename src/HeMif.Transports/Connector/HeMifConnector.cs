@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Quic;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Reactive.Linq;
 using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Multipath;
@@ -375,6 +376,9 @@ public static class HeMifConnector
         public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => engine.CurrentStates;
 
         public void RefreshInterfaces() => watcher?.Refresh();
+
+        public IObservable<string> InternalFailures => engine.System.Failures.Select(f =>
+            $"{f.Actor.Path}: {f.Exception.GetType().Name}: {f.Exception.Message} ({f.Detail})");
 
         public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) => engine.UpdatePolicyAsync(policy, cancellationToken);
 

@@ -16,6 +16,12 @@ internal interface IHeMifConnectorControl
     /// <summary>The latest known state of each interface examined so far.</summary>
     IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates { get; }
 
+    /// <summary>
+    /// Every failure inside HeMif's own actors, in words (which actor, the exception, what supervision did): a bug or
+    /// a broken environment; a probe that throws is restarted, a race that throws fails with the cause.
+    /// </summary>
+    IObservable<string> InternalFailures { get; }
+
     /// <summary>Re-reads the host's interfaces now (what the watcher does on an OS event or its period); no-op for given interfaces.</summary>
     void RefreshInterfaces();
 

@@ -125,6 +125,18 @@ public sealed class TelemetryTests
         Assert.Equal(LogLevel.Information, Assert.Single(logs.HeMif, e => e.EventId.Id == 22).Level);
     }
 
+    /// <summary>A failure inside HeMif's actors is rare and worth a look: Warning, event 30, with what the kernel said.</summary>
+    [Fact]
+    public void An_internal_failure_is_logged_at_Warning_as_event_30()
+    {
+        using var t = new Harness();
+        t.Telemetry.InternalFailure("hemif/user/request-7: InvalidOperationException: QUIC transport bug (restarting)");
+
+        var entry = Assert.Single(t.Logs.HeMif, e => e.EventId.Id == 30);
+        Assert.Equal((LogLevel.Warning, "InternalFailure"), (entry.Level, entry.EventId.Name));
+        Assert.Equal("HeMif failure inside hemif/user/request-7: InvalidOperationException: QUIC transport bug (restarting)", entry.Message);
+    }
+
     [Theory]
     [InlineData(ValidationState.Validated, 10, "validated")]
     [InlineData(ValidationState.CaptivePortal, 11, "captive_portal")]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
+using HeMif.Race;
 using HeMif.Report;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
@@ -57,6 +58,36 @@ public sealed class ConnectorQuicTests
         Assert.Empty(error.Report.Attempts);
     }
 
+    /// <summary>
+    /// A failure inside HeMif (here a plugged-in QUIC transport that throws when asked whether it works) fails that
+    /// request at once with the cause — not a hang, not a vague "stopped" — and is reported on the internal failures
+    /// stream (the host logs it as event 30). The connector goes on serving requests that do not touch it.
+    /// </summary>
+    [Fact]
+    public async Task A_failure_inside_HeMif_fails_the_request_with_its_cause_and_is_reported()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], DisableValidation = true }, new BrokenQuic());
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var reported = ((IHeMifConnectorControl)connector).InternalFailures.Subscribe(failures.Enqueue);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => connector.ConnectAsync("127.0.0.1", port,
+            new ConnectOptions { Transport = TransportPreference.Any }).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"The race for 127.0.0.1:{port} failed inside HeMif (InvalidOperationException: QUIC transport bug)", error.Message, StringComparison.Ordinal);
+        Assert.Equal("QUIC transport bug", error.InnerException!.Message);
+        for (var i = 0; i < 300 && failures.IsEmpty; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Contains(failures, f => f.Contains("request-", StringComparison.Ordinal) && f.Contains("QUIC transport bug", StringComparison.Ordinal));
+
+        await using var tcp = await connector.ConnectAsync("127.0.0.1", port).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("tcp", tcp.Transport);
+    }
+
     /// <summary>TCP only stays TCP only: not a word about QUIC.</summary>
     [Fact]
     public async Task Tcp_only_never_mentions_QUIC()
@@ -108,5 +139,16 @@ public sealed class ConnectorQuicTests
         Assert.Contains("wlan9", error.Message, StringComparison.Ordinal);
         Assert.Contains("known: lo", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => connector.ProbeQuicAsync("127.0.0.1", 0));
+    }
+
+    /// <summary>A QUIC transport with a bug: asking whether it works throws.</summary>
+    private sealed class BrokenQuic : IAttemptTransport
+    {
+        public TransportProtocol Protocol => TransportProtocol.Quic;
+
+        public string? UnsupportedReason => throw new InvalidOperationException("QUIC transport bug");
+
+        public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("never reached");
     }
 }
