@@ -45,6 +45,12 @@ internal sealed record EngineOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Sees every interface state change from the very first (subscribed before any supervisor starts; a subscription
+    /// to <see cref="HeMifEngine.InterfaceStates"/> made after the constructor can miss the first "Validating").
+    /// </summary>
+    public IObserver<InterfaceStateChanged>? InterfaceStateObserver { get; init; }
+
     /// <summary>Track quiescence in the actor system (virtual-time runs: the simulator, tests).</summary>
     public bool TrackQuiescence { get; init; }
 
@@ -75,6 +81,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _watchers = new();
     private int _disposed;
     private long _requests;
+    private long _supervisorCount;
 
     public HeMifEngine(EngineOptions options)
     {
@@ -94,13 +101,22 @@ internal sealed class HeMifEngine : IAsyncDisposable
             DefaultAskTimeout = options.InternalAskTimeout,
         });
         _policy = _system.ActorOf(Props.Create(() => new PolicyActor(options.Policy)), "policy");
-        var supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
-        foreach (var facts in options.Interfaces)
+        if (options.InterfaceStateObserver is { } observer)
         {
-            supervisors[facts.Name] = StartSupervisor(facts);
+            _interfaceStates.Subscribe(observer);
         }
 
-        _supervisors = supervisors;
+        // Under the lock: a supervisor's first state must find it in the set (PublishInterfaceState takes the lock).
+        lock (_supervisorsLock)
+        {
+            var supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
+            foreach (var facts in options.Interfaces)
+            {
+                supervisors[facts.Name] = StartSupervisor(facts);
+            }
+
+            _supervisors = supervisors;
+        }
     }
 
     /// <summary>
@@ -134,9 +150,36 @@ internal sealed class HeMifEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An interface that is gone from the host: it is said Down once (races drop it, subflow watches re-plan without
+    /// it), leaves the engine's set and its current states, and its supervisor stops after answering the requests that
+    /// asked it just before (within the internal ask timeout). Adding it again later starts afresh.
+    /// Throws <see cref="ArgumentException"/> for an unknown name.
+    /// </summary>
+    public void RemoveInterface(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        IActorRef supervisor;
+        lock (_supervisorsLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (!_supervisors.TryGetValue(name, out supervisor!))
+            {
+                throw new ArgumentException($"Unknown interface '{name}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(name));
+            }
+
+            var remaining = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal);
+            remaining.Remove(name);
+            _supervisors = remaining;
+        }
+
+        supervisor.Tell(new ValidateMessages.Retire(_options.InternalAskTimeout));
+    }
+
+    // Named with a sequence number: a removed interface's supervisor may still linger when the name comes back.
     private IActorRef StartSupervisor(InterfaceFacts facts) => _system.ActorOf(
         Props.Create(() => new InterfaceSupervisor(facts, _options.Probe, _options.Validation, PublishInterfaceState, _options.QuicProbe)),
-        "interface-" + facts.Name);
+        $"interface-{facts.Name}-{Interlocked.Increment(ref _supervisorCount)}");
 
     /// <summary>Every validation state change of every interface.</summary>
     public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
@@ -334,7 +377,19 @@ internal sealed class HeMifEngine : IAsyncDisposable
 
     private void PublishInterfaceState(InterfaceStateChanged change)
     {
-        _latest.Set(change);
+        lock (_supervisorsLock)
+        {
+            // A removed interface's last word (Down) still reaches observers and races, but not the current states.
+            if (_supervisors.ContainsKey(change.Interface))
+            {
+                _latest.Set(change);
+            }
+            else
+            {
+                _latest.Remove(change.Interface);
+            }
+        }
+
         _interfaceStates.OnNext(change);
         foreach (var watcher in _watchers.Keys)
         {
@@ -378,6 +433,14 @@ internal sealed class HeMifEngine : IAsyncDisposable
             lock (_lock)
             {
                 _latest[change.Interface] = change;
+            }
+        }
+
+        public void Remove(string name)
+        {
+            lock (_lock)
+            {
+                _latest.Remove(name);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Reactive;
 using HeMif.Engine;
 using HeMif.Planning;
 using HeMif.Report;
@@ -31,6 +32,14 @@ public static class Simulator
         var events = new List<InterfaceStateChanged>();
         var engine = new HeMifEngine(new EngineOptions
         {
+            // From the very first state: the supervisors start inside the constructor.
+            InterfaceStateObserver = Observer.Create<InterfaceStateChanged>(e =>
+            {
+                lock (events)
+                {
+                    events.Add(e);
+                }
+            }),
             Interfaces = scenario.Interfaces,
             Policy = scenario.Policy,
             Probe = network.Probe,
@@ -44,14 +53,6 @@ public static class Simulator
         });
         await using (engine.ConfigureAwait(false))
         {
-            using var subscription = engine.InterfaceStates.Subscribe(e =>
-            {
-                lock (events)
-                {
-                    events.Add(e);
-                }
-            });
-
             // Validation first (draft §5.2.1): no interface joins a race before its probe has answered.
             var validated = await VirtualTimeDriver.RunUntilAsync(engine.System, clock, () => engine.AllExamined, ValidationLimit, cancellationToken).ConfigureAwait(false);
             if (!validated)

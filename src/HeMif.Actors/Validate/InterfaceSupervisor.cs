@@ -58,6 +58,13 @@ internal static class ValidateMessages
     /// <summary>A race learned whether QUIC gets through here (a QUIC handshake completed: it does).</summary>
     public sealed record RecordQuicVerdict(Destination Destination, bool Blocked);
 
+    /// <summary>
+    /// The interface is gone from the host and was removed from the engine: say Down once, stop examining, keep
+    /// answering snapshots (as Down) for <paramref name="Linger"/> so that a request that asked just before the removal
+    /// still gets its answer, then stop.
+    /// </summary>
+    public sealed record Retire(TimeSpan Linger);
+
     /// <summary>Probe again now.</summary>
     public sealed class Revalidate
     {
@@ -94,6 +101,7 @@ internal static class ValidateMessages
 internal sealed class InterfaceSupervisor : Actor
 {
     private const string RevalidateTimer = "revalidate";
+    private const string RetireTimer = "retire";
     private readonly IConnectivityProbe _probe;
     private readonly ValidationSettings _settings;
     private readonly Action<InterfaceStateChanged> _publish;
@@ -104,6 +112,7 @@ internal sealed class InterfaceSupervisor : Actor
     private IActorRef? _probeChild;
     private long _generation;
     private bool _probeInFlight;
+    private bool _retired;
     private readonly IQuicPathProbe? _quicProbe;
     private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
     private CancellationTokenSource _quicCancel = new();
@@ -144,12 +153,27 @@ internal sealed class InterfaceSupervisor : Actor
             case ValidateMessages.ProbeRestarted when _probeInFlight:
                 _probeChild?.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
                 break;
-            case ValidateMessages.Revalidate:
+            case ValidateMessages.Revalidate when !_retired:
                 StartValidation("periodic re-examination", periodic: true);
                 break;
-            case ValidateMessages.UpdateFacts update:
+            case ValidateMessages.UpdateFacts update when !_retired:
                 OnFactsChanged(update.Facts);
                 break;
+            case ValidateMessages.Retire retire when !_retired:
+                _retired = true;
+                Context.CancelTimer(RevalidateTimer);
+                _facts = _facts with { IsUp = false, Addresses = [] };
+                _generation++; // a probe in flight no longer counts
+                _probeInFlight = false;
+                _cache.Flush();
+                SetState(ValidationState.Down, "the interface is gone from the host");
+                Context.ScheduleOnce(RetireTimer, Retired.Instance, retire.Linger);
+                break;
+            case Retired:
+                Context.Stop(Self);
+                break;
+            case ValidateMessages.Revalidate or ValidateMessages.UpdateFacts or ValidateMessages.Retire when _retired:
+                break; // gone: nothing more to examine
             case ValidateMessages.RecordOutcome outcome:
                 if (outcome.Succeeded)
                 {
@@ -188,6 +212,11 @@ internal sealed class InterfaceSupervisor : Actor
             case Terminated terminated when ReferenceEquals(terminated.Actor, _probeChild):
                 _probeChild = null;
                 _probeInFlight = false;
+                if (_retired)
+                {
+                    break;
+                }
+
                 SetState(ValidationState.NoConnectivity, "the connectivity probe kept failing and was given up after its restart budget; it starts afresh at the next periodic examination");
                 break;
             default:
@@ -218,6 +247,12 @@ internal sealed class InterfaceSupervisor : Actor
             _quicCancel = new CancellationTokenSource();
             StartValidation("the interface changed (link, addresses, PvD or network)");
         }
+    }
+
+    /// <summary>The timer message that ends a retired supervisor's linger.</summary>
+    private sealed class Retired
+    {
+        public static readonly Retired Instance = new();
     }
 
     protected internal override void PostStop()

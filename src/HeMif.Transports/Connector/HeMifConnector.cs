@@ -315,7 +315,7 @@ public static class HeMifConnector
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
-        // the engine (examined first, raced once validated).
+        // the engine (examined first, raced once validated) and leaves it when it is gone again.
         var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces, discover,
             facts =>
             {
@@ -333,6 +333,18 @@ public static class HeMifConnector
                 catch (ObjectDisposedException)
                 {
                     // The connector is being disposed: nothing is raced any more.
+                }
+            },
+            gone: name =>
+            {
+                book.Remove(name);
+                try
+                {
+                    engine.RemoveInterface(name);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Being disposed, as above.
                 }
             });
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book);

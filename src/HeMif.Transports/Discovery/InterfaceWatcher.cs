@@ -8,13 +8,17 @@ namespace HeMif.Transports.Discovery;
 /// (events are coarse and can be missed), compared with what was known; each interface whose link state or addresses
 /// changed is reported (the engine then flushes its history and re-examines it, RFC 8305 §4, draft §5.2.1). An
 /// interface that appears after start (a modem coming up, a VPN connecting) is reported once as new, and watched like
-/// the others from then on.
+/// the others from then on; when it is gone again it is reported gone and forgotten (container hosts create and delete
+/// interfaces all day: nothing may pile up). An interface known at start that disappears stays known, as down, with
+/// its overridden facts, for when it comes back.
 /// </summary>
 internal sealed class InterfaceWatcher : IDisposable
 {
     private readonly Func<IReadOnlyList<InterfaceFacts>> _discover;
     private readonly Action<InterfaceFacts> _changed;
     private readonly Action<InterfaceFacts>? _appeared;
+    private readonly Action<string>? _gone;
+    private readonly HashSet<string> _initial;
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private readonly bool _listenToOs;
@@ -28,12 +32,15 @@ internal sealed class InterfaceWatcher : IDisposable
     /// <param name="period">How often to re-read without an OS event.</param>
     /// <param name="listenToOs">Re-read on the OS's network change events too.</param>
     /// <param name="appeared">An interface not known before: called once for it.</param>
+    /// <param name="gone">An interface that appeared after start is gone: called once, then it is forgotten.</param>
     public InterfaceWatcher(IReadOnlyList<InterfaceFacts> initial, Func<IReadOnlyList<InterfaceFacts>> discover, Action<InterfaceFacts> changed,
-        TimeProvider time, TimeSpan period, bool listenToOs = true, Action<InterfaceFacts>? appeared = null)
+        TimeProvider time, TimeSpan period, bool listenToOs = true, Action<InterfaceFacts>? appeared = null, Action<string>? gone = null)
     {
         _discover = discover;
         _changed = changed;
         _appeared = appeared;
+        _gone = gone;
+        _initial = initial.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         _known = initial.ToDictionary(f => f.Name, StringComparer.Ordinal);
         _listenToOs = listenToOs;
         _timer = time.CreateTimer(static s => ((InterfaceWatcher)s!).Refresh(), this, period, period);
@@ -59,6 +66,7 @@ internal sealed class InterfaceWatcher : IDisposable
 
         var changed = new List<InterfaceFacts>();
         var appeared = new List<InterfaceFacts>();
+        var gone = new List<string>();
         lock (_lock)
         {
             if (_disposed)
@@ -68,7 +76,15 @@ internal sealed class InterfaceWatcher : IDisposable
 
             foreach (var known in _known.Values.ToList())
             {
-                var current = now.FirstOrDefault(f => f.Name == known.Name) ?? known with { IsUp = false, Addresses = [] };
+                var listed = now.FirstOrDefault(f => f.Name == known.Name);
+                if (listed is null && !_initial.Contains(known.Name))
+                {
+                    _known.Remove(known.Name);
+                    gone.Add(known.Name);
+                    continue;
+                }
+
+                var current = listed ?? known with { IsUp = false, Addresses = [] };
                 if (Differs(known, current))
                 {
                     // Keep what came from the override file (kind, cost flags, PvD, DNS servers): only the OS facts change.
@@ -88,6 +104,11 @@ internal sealed class InterfaceWatcher : IDisposable
         foreach (var facts in changed)
         {
             _changed(facts);
+        }
+
+        foreach (var name in gone)
+        {
+            _gone?.Invoke(name);
         }
 
         foreach (var facts in appeared)

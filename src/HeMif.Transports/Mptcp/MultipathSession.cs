@@ -14,6 +14,8 @@ internal sealed class InterfaceBook(IEnumerable<InterfaceFacts> initial)
 
     public void Set(InterfaceFacts facts) => _facts[facts.Name] = facts;
 
+    public void Remove(string name) => _facts.TryRemove(name, out _);
+
     public InterfaceFacts? Get(string name) => _facts.GetValueOrDefault(name);
 
     /// <summary>The interface holding <paramref name="address"/>: the known facts first, then the host's interfaces now.</summary>

@@ -337,6 +337,48 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Throws<ObjectDisposedException>(() => _engine.AddInterface(Cellular with { Name = "wwan1" }));
     }
 
+    /// <summary>
+    /// An interface that is gone from the host leaves the engine: said Down once (races and subflow watches drop it),
+    /// gone from the current states, its supervisor stopped once it has answered whoever asked just before; the same
+    /// name can come back later and starts afresh. Nothing piles up on a host that creates and deletes interfaces.
+    /// </summary>
+    [Fact]
+    public async Task An_interface_removed_from_the_engine_is_dropped_everywhere_and_can_come_back()
+    {
+        await StartEngineAsync([Wifi]);
+        await DriveAsync(() => _engine.AllExamined);
+        var actorsWithWifiOnly = _engine.System.LiveActorCount;
+        _engine.AddInterface(Cellular);
+        await DriveAsync(() => _engine.AllExamined);
+        var seen = new List<SubflowPlan>();
+        using var watch = _engine.WatchSubflows(Request, MultipathMode.Aggregate).Subscribe(p => { lock (seen) { seen.Add(p); } });
+        int Count() { lock (seen) { return seen.Count; } }
+        await DriveAsync(() => Count() == 1);
+        Assert.Equal(["rmnet0", "wlan0"], seen[0].Subflows.Select(s => s.Interface).Order(StringComparer.Ordinal));
+
+        _engine.RemoveInterface("rmnet0");
+        await DriveAsync(() => Count() == 2);
+        Assert.Equal(["wlan0"], seen[1].Subflows.Select(s => s.Interface));
+        lock (_states)
+        {
+            Assert.Contains(_states, s => s is { Interface: "rmnet0", State: ValidationState.Down } && s.Detail.Contains("gone", StringComparison.Ordinal));
+        }
+
+        Assert.False(_engine.CurrentStates.ContainsKey("rmnet0"));
+        Assert.True(_engine.AllExamined);
+        var race = await RaceAsync();
+        Assert.DoesNotContain(race.Report.Attempts, a => a.Interface == "rmnet0");
+        await race.Connection!.DisposeAsync();
+
+        _clock.Advance(TimeSpan.FromSeconds(31)); // past the linger (the internal ask timeout)
+        await DriveAsync(() => _engine.System.LiveActorCount <= actorsWithWifiOnly + 1); // + the subflow watcher
+        Assert.Throws<ArgumentException>(() => _engine.RemoveInterface("rmnet0"));
+
+        _engine.AddInterface(Cellular); // back, under the same name
+        await DriveAsync(() => _engine.AllExamined);
+        Assert.Equal(ValidationState.Validated, _engine.CurrentStates["rmnet0"].State);
+    }
+
     /// <summary>No hang: a request the engine had not yet planned when it shut down fails instead of waiting forever.</summary>
     [Fact]
     public async Task A_request_still_being_planned_when_the_engine_shuts_down_fails_and_does_not_hang()

@@ -182,10 +182,11 @@ public sealed class ConnectorTests
 
     /// <summary>
     /// A discovered interface that comes up after the connector started is watched, examined and raced: here the
-    /// host first has only an Ethernet port (which must not carry a loopback destination), then loopback appears.
+    /// host first has only an Ethernet port (which must not carry a loopback destination), then loopback appears,
+    /// then goes away again.
     /// </summary>
     [Fact]
-    public async Task An_interface_that_appears_after_start_is_raced_without_recreating_the_connector()
+    public async Task An_interface_that_appears_after_start_is_raced_and_dropped_when_gone_without_recreating_the_connector()
     {
         using var service = new TcpListener(IPAddress.Loopback, 0);
         service.Start();
@@ -202,8 +203,18 @@ public sealed class ConnectorTests
         ((IHeMifConnectorControl)connector).RefreshInterfaces();
         await loValidated.WaitAsync(TimeSpan.FromSeconds(30));
 
-        await using var connection = await connector.ConnectAsync("127.0.0.1", port);
-        Assert.Equal("lo", connection.Interface);
+        await using (var connection = await connector.ConnectAsync("127.0.0.1", port))
+        {
+            Assert.Equal("lo", connection.Interface);
+        }
+
+        // Gone again: the connector drops it (and would take it back if it returned).
+        var loGone = connector.InterfaceStates.FirstAsync(s => s.Interface == "lo" && s.State == ValidationState.Down).ToTask();
+        host = [eth];
+        ((IHeMifConnectorControl)connector).RefreshInterfaces();
+        await loGone.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(((IHeMifConnectorControl)connector).CurrentStates.ContainsKey("lo"));
+        await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("127.0.0.1", port));
     }
 
     [Fact]

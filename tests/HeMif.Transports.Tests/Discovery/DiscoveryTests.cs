@@ -89,7 +89,8 @@ public sealed class DiscoveryTests : IDisposable
         var current = new List<InterfaceFacts> { new("wlan0", InterfaceKind.Other) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] } };
         var changes = new List<InterfaceFacts>();
         var appeared = new List<InterfaceFacts>();
-        using var watcher = new InterfaceWatcher([initial], () => current, changes.Add, time, TimeSpan.FromSeconds(30), listenToOs: false, appeared.Add);
+        var gone = new List<string>();
+        using var watcher = new InterfaceWatcher([initial], () => current, changes.Add, time, TimeSpan.FromSeconds(30), listenToOs: false, appeared.Add, gone.Add);
 
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.Empty(changes);
@@ -107,8 +108,14 @@ public sealed class DiscoveryTests : IDisposable
 
         current = [];
         time.Advance(TimeSpan.FromSeconds(30));
-        Assert.False(changes.Single(f => f.Name == "wlan0" && !f.IsUp).IsUp, "an interface that disappeared is down");
-        Assert.False(changes.Single(f => f.Name == "tun0").IsUp, "so is one that appeared after start");
+        var down = Assert.Single(changes, f => f.Name == "wlan0" && !f.IsUp);
+        Assert.True(down.Metered, "one known at start stays known, as down, with its overridden facts");
+        Assert.Equal(["tun0"], gone); // one that appeared after start is gone and forgotten
+        Assert.DoesNotContain(changes, f => f.Name == "tun0");
+
+        current = [new("tun0", InterfaceKind.Vpn)];
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(["tun0", "tun0"], appeared.Select(f => f.Name)); // back: new again
     }
 
     private void Write(string relative, string content)
