@@ -44,6 +44,49 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.All(race.Attempts("wlan0"), a => Assert.Equal("cancelled", a.GetProperty("result").GetString()));
     }
 
+    /// <summary>
+    /// RFC 8305 §6: once one attempt succeeds, "all other connection attempts ... SHOULD be canceled". Seen by the kernel
+    /// of the client namespace while hemif holds the winning connection open: one established connection to the
+    /// server and no half-open attempt left — the blackholed Wi-Fi attempts, half-open (SYN-SENT) during the race, are
+    /// closed once it is decided (the in-process tests count descriptors; this looks at the sockets themselves).
+    /// </summary>
+    [LabFact]
+    public async Task Wi_Fi_broken_every_losing_attempt_is_closed_while_the_winner_is_held()
+    {
+        await lab.SwitchAsync("wifi-broken");
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: false);
+        var port = lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture);
+        var connect = LabProcess.RunAsync("ip",
+            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json", "--hold", "4000"],
+            TimeSpan.FromSeconds(60));
+
+        var halfOpenDuringRace = false;
+        string? whileHeld = null;
+        var last = "";
+        while (!connect.IsCompleted && whileHeld is null)
+        {
+            var ss = await LabProcess.RunAsync("ip", ["netns", "exec", lab.ClientNamespace, "ss", "-tanH", "dport", "=", ":" + port], TimeSpan.FromSeconds(10));
+            last = ss.Stdout;
+            var states = ss.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(' ')[0]).ToList();
+            halfOpenDuringRace |= states.Contains("SYN-SENT");
+            if (states.Count(s => s == "ESTAB") == 1 && !states.Contains("SYN-SENT"))
+            {
+                whileHeld = ss.Stdout;
+            }
+            else
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var run = await connect;
+        output.WriteLine(run.ToString());
+        output.WriteLine("sockets while the winner was held:\n" + (whileHeld ?? last));
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(halfOpenDuringRace, "the blackholed Wi-Fi attempts were never seen half-open, so this check saw nothing");
+        Assert.True(whileHeld is not null, "while hemif held the winner, a losing attempt was still open:\n" + last);
+    }
+
     /// <summary>With validation on, the broken Wi-Fi fails its check (§5.2.1) and is never raced.</summary>
     [LabFact]
     public async Task Wi_Fi_broken_with_validation_cellular_wins_and_Wi_Fi_is_excluded_as_unconnected()
