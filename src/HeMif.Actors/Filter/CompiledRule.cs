@@ -313,7 +313,7 @@ internal sealed class CompiledRule
     }
 
     /// <summary>"prohibits kind Cellular, roaming; rmnet1 is Cellular, roaming" — the facts a Prohibit matched.</summary>
-    public string DescribeMatch(InterfaceFacts f, DateTimeOffset now)
+    public string DescribeMatch(InterfaceFacts f)
     {
         var sb = new StringBuilder();
         sb.Append(Rule.Level == PreferenceLevel.Prohibit ? "prohibits " : "selects ").Append(Conditions()).Append("; ").Append(f.Name).Append(" matches");

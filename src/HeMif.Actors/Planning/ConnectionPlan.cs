@@ -63,7 +63,7 @@ public sealed record ExclusionReason
 
     /// <summary>The interface fact that matched a Prohibit, or that failed a Require, in words.</summary>
     public string Fact => _fact ??= _describe is not null ? _describe()
-        : _mismatch == InterfaceCondition.None ? _compiled!.DescribeMatch(_facts!, _now)
+        : _mismatch == InterfaceCondition.None ? _compiled!.DescribeMatch(_facts!)
         : _compiled!.DescribeMismatch(_mismatch, _facts!, _now);
 
     /// <inheritdoc/>
