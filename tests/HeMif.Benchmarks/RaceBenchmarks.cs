@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using HeMif.Engine;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using HeMif.Filter;
 
 namespace HeMif.Race;
 
@@ -7,13 +8,6 @@ namespace HeMif.Race;
 internal readonly record struct AttemptId(ulong Value)
 {
     public override string ToString() => "#" + Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>The transport protocol of one attempt.</summary>
-internal enum TransportProtocol
-{
-    Tcp,
-    Quic,
 }
 
 /// <summary>How an attempt failed, as the planner needs to know it.</summary>

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Kernel;
 using HeMif.Planning;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Race;
 using HeMif.Resolve;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Race;

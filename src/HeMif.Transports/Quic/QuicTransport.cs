@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Authentication;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Race;
 using HeMif.Transports.Tcp;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Race;
 using HeMif.Sort;

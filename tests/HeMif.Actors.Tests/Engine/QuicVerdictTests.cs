@@ -1,5 +1,6 @@
 using System.Net;
 using HeMif.Engine;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;
@@ -7,7 +8,6 @@ using HeMif.Report;
 using HeMif.Simulation;
 using HeMif.TestKit;
 using HeMif.Validate;
-using TransportProtocol = HeMif.Filter.TransportProtocol;
 
 namespace HeMif.Actors.Tests.Engine;
 
@@ -282,7 +282,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
         public List<string> Log { get; } = [];
 
-        public global::HeMif.Race.TransportProtocol Protocol => global::HeMif.Race.TransportProtocol.Quic;
+        public global::HeMif.Filter.TransportProtocol Protocol => global::HeMif.Filter.TransportProtocol.Quic;
 
         public string? UnsupportedReason { get; set; }
 

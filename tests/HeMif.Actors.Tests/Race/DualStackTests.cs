@@ -1,3 +1,4 @@
+using HeMif.Filter;
 using HeMif.Race;
 using static HeMif.Actors.Tests.Race.PlannerDriver;
 

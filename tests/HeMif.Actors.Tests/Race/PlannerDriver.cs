@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using HeMif.Filter;
 using HeMif.Race;
 
 namespace HeMif.Actors.Tests.Race;

@@ -7,7 +7,7 @@ using HeMif.Race;
 using HeMif.Simulation;
 using HeMif.TestKit;
 using HeMif.Validate;
-using TransportProtocol = HeMif.Filter.TransportProtocol;
+using HeMif.Filter;
 
 namespace HeMif.Actors.Tests.Simulation;
 

@@ -1,3 +1,4 @@
+using HeMif.Filter;
 using HeMif.Race;
 using HeMif.Simulation;
 using HeMif.TestKit;

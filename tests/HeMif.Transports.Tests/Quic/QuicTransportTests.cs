@@ -35,7 +35,7 @@ public sealed class QuicTransportTests
     public void Without_libmsquic_the_transport_says_why_in_the_simulators_words()
     {
         var transport = new QuicTransport(supported: false);
-        Assert.Equal(Race.TransportProtocol.Quic, transport.Protocol);
+        Assert.Equal(Filter.TransportProtocol.Quic, transport.Protocol);
         if (OperatingSystem.IsLinux())
         {
             Assert.Equal(SimulatedNetwork.QuicUnsupportedReason, transport.UnsupportedReason);
