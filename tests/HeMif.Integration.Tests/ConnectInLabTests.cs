@@ -172,6 +172,7 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         await File.WriteAllTextAsync(policy, """{ "userRules": [ { "name": "no-cellular", "level": "Prohibit", "interface": { "kinds": ["Cellular"] } } ] }""");
         try
         {
+            await lab.SettleAsync(); // nothing of an earlier test's connections over rmnet0 may count here (SwitchAsync settled before switching)
             var before = await lab.CountAsync();
             var race = await ConnectAsync(validate: false, extra: ["--policy", policy]);
             var after = await lab.CountAsync();

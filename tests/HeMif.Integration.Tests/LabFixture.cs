@@ -151,11 +151,42 @@ public sealed class LabFixture : IAsyncLifetime
             .ToList();
     }
 
-    /// <summary>Puts the lab into a state: one of lab.sh's switches, or several joined by commas.</summary>
-    public async Task SwitchAsync(string name)
+    /// <summary>
+    /// Puts the lab into a state: one of lab.sh's switches, or several joined by commas. First (unless <paramref name="settleFirst"/> is false: a switch
+    /// in the middle of a transfer) the client's closing connections finish on the network they were opened on: a
+    /// switch in the middle of a closing handshake would drop its FIN, and the retransmission would leave later, on
+    /// whatever the next test counts.
+    /// </summary>
+    public async Task SwitchAsync(string name, bool settleFirst = true)
     {
+        if (settleFirst)
+        {
+            await SettleAsync();
+        }
+
         var result = await LabProcess.RunAsync("bash", [Script, "switch", RunId, name], TimeSpan.FromSeconds(30), ScriptEnvironment);
         Assert.True(result.ExitCode == 0, $"lab.sh switch {name} failed:\n{result}");
+    }
+
+    /// <summary>
+    /// Waits (at most 15 s) until every TCP connection of the client namespace has finished its closing handshake
+    /// (TIME-WAIT, or gone). A connection a test's process closed as it exited — the race's winner, the connectivity
+    /// check's HTTP connection — still exchanges FIN and ACK over the delayed links afterwards (and retransmits them
+    /// if a switch dropped them); counted on rmnet0, that would wrongly fail a test that counts rmnet0's packets.
+    /// </summary>
+    public async Task SettleAsync()
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            var ss = await LabProcess.RunAsync("ip", ["netns", "exec", ClientNamespace, "ss", "-tanH"], TimeSpan.FromSeconds(10));
+            var states = ss.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(' ')[0]);
+            if (states.All(s => s is "TIME-WAIT" or "LISTEN"))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Runs a HeMif.Lab command inside the client namespace (<c>ip netns exec</c>).</summary>

@@ -208,7 +208,7 @@ public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
         try
         {
             await reached.Task.WaitAsync(timeout.Token);
-            await lab.SwitchAsync("wifi-down");
+            await lab.SwitchAsync("wifi-down", settleFirst: false); // mid-transfer, on purpose
             output.WriteLine($"Wi-Fi pulled after {pullAfterBytes} bytes");
             await process.WaitForExitAsync(timeout.Token);
             await reader;
