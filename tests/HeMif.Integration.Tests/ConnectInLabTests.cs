@@ -65,13 +65,12 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         var last = "";
         while (!connect.IsCompleted && whileHeld is null)
         {
-            var ss = await LabProcess.RunAsync("ip", ["netns", "exec", lab.ClientNamespace, "ss", "-tanH", "dport", "=", ":" + port], TimeSpan.FromSeconds(10));
-            last = ss.Stdout;
-            var states = ss.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(' ')[0]).ToList();
-            halfOpenDuringRace |= states.Contains("SYN-SENT");
-            if (states.Count(s => s == "ESTAB") == 1 && !states.Contains("SYN-SENT"))
+            var sockets = await lab.ClientTcpSocketsAsync(lab.ServerTcpPort);
+            last = string.Join("\n", sockets.Select(s => s.Line));
+            halfOpenDuringRace |= sockets.Any(s => s.State == "SYN-SENT");
+            if (sockets.Count(s => s.State == "ESTAB") == 1 && !sockets.Any(s => s.State == "SYN-SENT"))
             {
-                whileHeld = ss.Stdout;
+                whileHeld = last;
             }
             else
             {

@@ -168,6 +168,14 @@ public sealed class LabFixture : IAsyncLifetime
         Assert.True(result.ExitCode == 0, $"lab.sh switch {name} failed:\n{result}");
     }
 
+    /// <summary>The client namespace's TCP sockets (<c>ss -tan</c>), to <paramref name="remotePort"/> only when given: state and line.</summary>
+    public async Task<IReadOnlyList<(string State, string Line)>> ClientTcpSocketsAsync(int? remotePort = null)
+    {
+        string[] filter = remotePort is { } p ? ["dport", "=", ":" + Int(p)] : [];
+        var ss = await LabProcess.RunAsync("ip", ["netns", "exec", ClientNamespace, "ss", "-tanH", .. filter], TimeSpan.FromSeconds(10));
+        return ss.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => (l.Split(' ')[0], l)).ToList();
+    }
+
     /// <summary>
     /// Waits (at most 15 s) until every TCP connection of the client namespace has finished its closing handshake
     /// (TIME-WAIT, or gone). A connection a test's process closed as it exited — the race's winner, the connectivity
@@ -178,9 +186,8 @@ public sealed class LabFixture : IAsyncLifetime
     {
         for (var i = 0; i < 150; i++)
         {
-            var ss = await LabProcess.RunAsync("ip", ["netns", "exec", ClientNamespace, "ss", "-tanH"], TimeSpan.FromSeconds(10));
-            var states = ss.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(' ')[0]);
-            if (states.All(s => s is "TIME-WAIT" or "LISTEN"))
+            var sockets = await ClientTcpSocketsAsync();
+            if (sockets.All(s => s.State is "TIME-WAIT" or "LISTEN"))
             {
                 return;
             }
