@@ -396,16 +396,7 @@ public sealed class EngineTests : IAsyncLifetime
 
     private async Task StartEngineAsync(IReadOnlyList<InterfaceFacts>? interfaces = null)
     {
-        _engine = new HeMifEngine(new EngineOptions
-        {
-            Interfaces = interfaces ?? [Wifi, Cellular],
-            Probe = _network,
-            Resolver = _network,
-            Tcp = _network,
-            TimeProvider = _clock,
-            TrackQuiescence = true,
-            Validation = new ValidationSettings { Random = new Random(1) },
-        });
+        _engine = new HeMifEngine(_network.Options(_clock, interfaces));
         _engine.InterfaceStates.Subscribe(s => { lock (_states) { _states.Add(s); } });
         _engine.System.Failures.Subscribe(f => { lock (_actorFailures) { _actorFailures.Add($"{f.Actor.Path}: {f.Exception} -> {f.Directive} ({f.Detail})"); } });
         await Task.CompletedTask;

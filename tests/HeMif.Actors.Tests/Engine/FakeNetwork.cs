@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Filter;
+using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Race;
 using HeMif.Resolve;
@@ -57,6 +58,22 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         network.Paths[Cellular.Name] = new FakePath { Rtt = TimeSpan.FromMilliseconds(60) };
         return network;
     }
+
+    /// <summary>
+    /// The engine options of a test on this network: <paramref name="interfaces"/> (default Wi-Fi and cellular) probed,
+    /// resolved and connected here, on <paramref name="clock"/>, with quiescence tracked for the virtual-time driver
+    /// and a seeded validation jitter.
+    /// </summary>
+    public EngineOptions Options(TimeProvider clock, IReadOnlyList<InterfaceFacts>? interfaces = null) => new()
+    {
+        Interfaces = interfaces ?? [Wifi, Cellular],
+        Probe = this,
+        Resolver = this,
+        Tcp = this,
+        TimeProvider = clock,
+        TrackQuiescence = true,
+        Validation = new ValidationSettings { Random = new Random(1) },
+    };
 
     public int OpenConnections;
     public int ProbeCalls;

@@ -240,17 +240,10 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
     private async Task StartAsync(bool withProbe = true)
     {
-        _engine = new HeMifEngine(new EngineOptions
+        _engine = new HeMifEngine(_network.Options(_clock) with
         {
-            Interfaces = [Wifi, Cellular],
-            Probe = _network,
-            Resolver = _network,
-            Tcp = _network,
             Quic = _quic,
             QuicProbe = withProbe ? _probe : null,
-            TimeProvider = _clock,
-            TrackQuiescence = true,
-            Validation = new ValidationSettings { Random = new Random(1) },
         });
         await DriveAsync(() => _engine.AllExamined);
     }

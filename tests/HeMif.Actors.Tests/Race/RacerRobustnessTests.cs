@@ -4,7 +4,6 @@ using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
 using HeMif.Simulation;
-using HeMif.Validate;
 
 namespace HeMif.Actors.Tests.Race;
 
@@ -76,16 +75,7 @@ public sealed class RacerRobustnessTests : IAsyncLifetime
 
     private async Task StartEngineAsync(VirtualClock clock, FakeNetwork network)
     {
-        _engine = new HeMifEngine(new EngineOptions
-        {
-            Interfaces = [FakeNetwork.Wifi, FakeNetwork.Cellular],
-            Probe = network,
-            Resolver = network,
-            Tcp = network,
-            TimeProvider = clock,
-            TrackQuiescence = true,
-            Validation = new ValidationSettings { Random = new Random(1) },
-        });
+        _engine = new HeMifEngine(network.Options(clock));
         _engine.System.Failures.Subscribe(f => { lock (_actorFailures) { _actorFailures.Add($"{f.Actor.Path}: {f.Exception} -> {f.Directive}"); } });
         Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, clock, () => _engine.AllExamined, TimeSpan.FromMinutes(2)), "validation did not finish");
     }
