@@ -33,7 +33,10 @@ internal interface IAttemptTransport
     /// The transport's name in reports (timeline, JSON, metric tags): "tcp" or "quic" by default; a TCP-family
     /// transport with a socket of its own says so ("mptcp").
     /// </summary>
-    string Name => Protocol == TransportProtocol.Quic ? "quic" : "tcp";
+    string Name => DefaultName(Protocol);
+
+    /// <summary>The report name of a <paramref name="protocol"/> attempt when its transport says nothing more.</summary>
+    static string DefaultName(TransportProtocol protocol) => protocol == TransportProtocol.Quic ? "quic" : "tcp";
 
     /// <summary>Null when this host can open such connections; otherwise why not (for the timeline, said once).</summary>
     string? UnsupportedReason { get; }

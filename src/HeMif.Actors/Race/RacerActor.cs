@@ -277,7 +277,7 @@ internal sealed class RacerActor : Actor
         var endpoint = attempt.Endpoint;
         var transport = endpoint.Transport == TransportProtocol.Quic ? _job.Quic : _job.Tcp;
         var name = TransportName(endpoint.Transport);
-        Log("attempt", name == DefaultName(endpoint.Transport) ? $"{attempt.Id}: {endpoint}" : $"{attempt.Id}: {endpoint} ({name} socket)", endpoint.Interface);
+        Log("attempt", name == IAttemptTransport.DefaultName(endpoint.Transport) ? $"{attempt.Id}: {endpoint}" : $"{attempt.Id}: {endpoint} ({name} socket)", endpoint.Interface);
         var id = attempt.Id;
         var iface = endpoint.Interface;
         if (transport is null)
@@ -400,9 +400,7 @@ internal sealed class RacerActor : Actor
 
     /// <summary>How reports name the transport of <paramref name="protocol"/> attempts in this race ("tcp", "quic", "mptcp").</summary>
     private string TransportName(TransportProtocol protocol) =>
-        (protocol == TransportProtocol.Quic ? _job.Quic : _job.Tcp)?.Name ?? DefaultName(protocol);
-
-    private static string DefaultName(TransportProtocol protocol) => protocol == TransportProtocol.Quic ? "quic" : "tcp";
+        (protocol == TransportProtocol.Quic ? _job.Quic : _job.Tcp)?.Name ?? IAttemptTransport.DefaultName(protocol);
 
     private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;
 
