@@ -326,28 +326,29 @@ public static class HeMifConnector
             appeared: facts =>
             {
                 book.Set(facts);
-                try
-                {
-                    engine.AddInterface(facts);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The connector is being disposed: nothing is raced any more.
-                }
+                UnlessDisposed(() => engine.AddInterface(facts));
             },
             gone: name =>
             {
                 book.Remove(name);
-                try
-                {
-                    engine.RemoveInterface(name);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // Being disposed, as above.
-                }
+                UnlessDisposed(() => engine.RemoveInterface(name));
             });
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book);
+    }
+
+    /// <summary>
+    /// Runs a watcher's change on the engine, unless the connector is being disposed meanwhile: then nothing is raced
+    /// any more, and the watcher's timer thread must not see the exception.
+    /// </summary>
+    private static void UnlessDisposed(Action change)
+    {
+        try
+        {
+            change();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
