@@ -1,16 +1,18 @@
 using System.Net;
+using System.Reactive;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
-using System.Reactive.Subjects;
 using System.Reactive.Threading.Tasks;
+using Akka.Actor;
 using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Kernel;
 using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
 using HeMif.Resolve;
+using HeMif.Runtime;
+using HeMif.Simulation;
 using HeMif.Sort;
 using HeMif.Validate;
 
@@ -51,164 +53,166 @@ internal sealed record EngineOptions
     /// </summary>
     public IObserver<InterfaceStateChanged>? InterfaceStateObserver { get; init; }
 
-    /// <summary>Track quiescence in the actor system (virtual-time runs: the simulator, tests).</summary>
-    public bool TrackQuiescence { get; init; }
+    /// <summary>
+    /// Run in virtual time (the simulator, tests): the engine's own actor system has every dispatcher on one
+    /// <see cref="VirtualTimePump"/> that <see cref="VirtualTimeDriver"/> runs, and <see cref="TimeProvider"/> must be
+    /// a <see cref="VirtualClock"/>. Not with <see cref="ActorSystem"/>.
+    /// </summary>
+    public bool VirtualTime { get; init; }
+
+    /// <summary>
+    /// An actor system to live in (an application's own, through Akka.Hosting); null: the engine creates its own and
+    /// terminates it on dispose. In a shared system the engine's top actor is <see cref="ActorName"/>.
+    /// </summary>
+    public ActorSystem? ActorSystem { get; init; }
+
+    /// <summary>The name of the engine's top actor; null: <c>hemif</c> in its own system, <c>hemif-N</c> in a shared one.</summary>
+    public string? ActorName { get; init; }
 
     /// <summary>How long the engine waits for its own actors to answer (on its clock).</summary>
     public TimeSpan InternalAskTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
-/// The HE-MIF engine (DESIGN.md §1): one <see cref="InterfaceSupervisor"/> per interface (validate, remember), a
-/// <see cref="PolicyActor"/> (filter, sort) and a <see cref="RacerActor"/> per request (resolve, race, report).
-/// Every state change is an <see cref="IObservable{T}"/> that completes when the engine is disposed.
+/// The HE-MIF engine (DESIGN.md §1), seen from outside the actors: its top actor (<see cref="EngineActor"/>) holds one
+/// <see cref="InterfaceSupervisor"/> per interface (validate, remember), a <see cref="PolicyActor"/> (filter, sort) and
+/// a <see cref="RequestActor"/> per request (resolve, race, report). It lives in an actor system of its own (real or
+/// virtual time) or in an application's. Every state change is an <see cref="IObservable{T}"/> that completes when the
+/// engine is disposed.
 /// </summary>
 internal sealed class HeMifEngine : IAsyncDisposable
 {
+    private static long _sharedSystemEngines;
     private readonly EngineOptions _options;
+    private readonly EngineShared _shared;
     private readonly ActorSystem _system;
-    private readonly IActorRef _policy;
-    private readonly Lock _supervisorsLock = new();
-
-    // One supervisor per interface. Replaced whole when an interface is added, never changed in place, so a request
-    // works with the set as it was when it started.
-    private volatile IReadOnlyDictionary<string, IActorRef> _supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
-    private readonly ISubject<InterfaceStateChanged> _interfaceStates = Subject.Synchronize(new Subject<InterfaceStateChanged>());
-    private readonly ISubject<RaceEvent> _raceEvents = Subject.Synchronize(new Subject<RaceEvent>());
-    private readonly ISubject<SubflowPlan> _subflows = Subject.Synchronize(new Subject<SubflowPlan>());
-    private readonly LatestStates _latest = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _racers = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, byte> _watchers = new();
+    private readonly bool _ownsSystem;
+    private readonly IActorRef _actor;
     private int _disposed;
     private long _requests;
-    private long _supervisorCount;
 
     public HeMifEngine(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Race.Validate();
+        options.Validation.Validate();
         var duplicate = options.Interfaces.GroupBy(i => i.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
             throw new ArgumentException($"Interface '{duplicate.Key}' is listed twice.", nameof(options));
         }
 
-        _options = options;
-        _system = ActorSystem.Create("hemif", new ActorSystemSettings
+        if (options.VirtualTime && options.TimeProvider is not VirtualClock)
         {
-            TimeProvider = options.TimeProvider,
-            TrackQuiescence = options.TrackQuiescence,
-            DefaultAskTimeout = options.InternalAskTimeout,
-        });
-        _policy = _system.ActorOf(Props.Create(() => new PolicyActor(options.Policy)), "policy");
+            throw new ArgumentException("A virtual-time engine needs a VirtualClock as its TimeProvider.", nameof(options));
+        }
+
+        if (options.VirtualTime && options.ActorSystem is not null)
+        {
+            throw new ArgumentException("A virtual-time engine runs in an actor system of its own, not in a given one.", nameof(options));
+        }
+
+        _options = options;
+        _shared = new EngineShared(options);
         if (options.InterfaceStateObserver is { } observer)
         {
-            _interfaceStates.Subscribe(observer);
+            _shared.InterfaceStates.Subscribe(observer);
         }
 
-        // Under the lock: a supervisor's first state must find it in the set (PublishInterfaceState takes the lock).
-        lock (_supervisorsLock)
+        if (options.ActorSystem is { } system)
         {
-            var supervisors = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
-            foreach (var facts in options.Interfaces)
-            {
-                supervisors[facts.Name] = StartSupervisor(facts);
-            }
+            _system = system;
+        }
+        else
+        {
+            Pump = options.VirtualTime ? new VirtualTimePump() : null;
+            _system = HeMifActorSystem.Create("hemif", options.TimeProvider, Pump);
+            _ownsSystem = true;
+        }
 
-            _supervisors = supervisors;
+        var name = options.ActorName ?? (_ownsSystem ? "hemif" : "hemif-" + Interlocked.Increment(ref _sharedSystemEngines));
+        try
+        {
+            _actor = _system.ActorOf(Props.Create(() => new EngineActor(_shared)), name);
+        }
+        catch (Exception e) when (e is InvalidActorNameException or InvalidOperationException && !_ownsSystem)
+        {
+            throw new InvalidOperationException($"HeMif's top actor cannot be created as '{name}' in actor system '{_system.Name}': {e.Message}", e);
         }
     }
+
+    /// <summary>HeMif's top actor (what Akka.Hosting's registry holds as <see cref="HeMifActor"/>).</summary>
+    public IActorRef Actor => _actor;
+
+    /// <summary>The actor system the engine lives in.</summary>
+    public ActorSystem System => _system;
+
+    /// <summary>The executor of a virtual-time engine (<see cref="EngineOptions.VirtualTime"/>), which its driver runs; null in real time.</summary>
+    public VirtualTimePump? Pump { get; }
+
+    /// <summary>Every validation state change of every interface.</summary>
+    public IObservable<InterfaceStateChanged> InterfaceStates => _shared.InterfaceStates.AsObservable();
+
+    /// <summary>Every timeline event of every race.</summary>
+    public IObservable<RaceEvent> RaceEvents => _shared.RaceEvents.AsObservable();
+
+    /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
+    public IObservable<SubflowPlan> SubflowSuggestions => _shared.SubflowSuggestions.AsObservable();
+
+    /// <summary>Every failure inside HeMif's actors (an actor threw), with what its supervisor decided.</summary>
+    public IObservable<ActorFailure> Failures => _shared.Failures.AsObservable();
+
+    /// <summary>
+    /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
+    /// them all as validated or not (draft §5.2.1).
+    /// </summary>
+    public bool AllExamined => _shared.Snapshot.AllExamined;
+
+    /// <summary>The latest known state of each interface the engine uses.</summary>
+    public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => _shared.Snapshot.States;
+
+    /// <summary>How long the engine waits for its own actors to answer (on its clock).</summary>
+    private TimeSpan AskTimeout => _options.InternalAskTimeout;
 
     /// <summary>
     /// An interface that appeared after start (a cellular modem coming up, a VPN connecting): it gets a supervisor and
     /// its first examination now, and joins requests once validated (draft §5.2.1: until then it is "unconnected").
-    /// Throws <see cref="ArgumentException"/> for a name already known (new facts for it go to <see cref="UpdateInterface"/>).
+    /// Fails with <see cref="ArgumentException"/> for a name already known (new facts for it go to <see cref="UpdateInterfaceAsync"/>).
     /// </summary>
-    public void AddInterface(InterfaceFacts facts)
+    public Task AddInterfaceAsync(InterfaceFacts facts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(facts);
         ArgumentException.ThrowIfNullOrWhiteSpace(facts.Name, nameof(facts));
-        lock (_supervisorsLock)
-        {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            if (_supervisors.ContainsKey(facts.Name))
-            {
-                throw new ArgumentException($"Interface '{facts.Name}' is already known; new facts for it go to UpdateInterface.", nameof(facts));
-            }
-
-            IActorRef supervisor;
-            try
-            {
-                supervisor = StartSupervisor(facts);
-            }
-            catch (InvalidOperationException) when (Volatile.Read(ref _disposed) != 0)
-            {
-                throw new ObjectDisposedException(nameof(HeMifEngine), $"The engine was disposed before interface '{facts.Name}' could be added.");
-            }
-
-            _supervisors = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal) { [facts.Name] = supervisor };
-        }
+        return ChangeAsync(new EngineMessages.AddInterface(facts), $"interface '{facts.Name}' could be added", cancellationToken);
     }
 
     /// <summary>
     /// An interface that is gone from the host: it is said Down once (races drop it, subflow watches re-plan without
     /// it), leaves the engine's set and its current states, and its supervisor stops after answering the requests that
     /// asked it just before (within the internal ask timeout). Adding it again later starts afresh.
-    /// Throws <see cref="ArgumentException"/> for an unknown name.
+    /// Fails with <see cref="ArgumentException"/> for an unknown name.
     /// </summary>
-    public void RemoveInterface(string name)
+    public Task RemoveInterfaceAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        IActorRef supervisor;
-        lock (_supervisorsLock)
-        {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            if (!_supervisors.TryGetValue(name, out supervisor!))
-            {
-                throw new ArgumentException($"Unknown interface '{name}'; known: {string.Join(", ", _supervisors.Keys)}.", nameof(name));
-            }
-
-            var remaining = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal);
-            remaining.Remove(name);
-            _supervisors = remaining;
-        }
-
-        supervisor.Tell(new ValidateMessages.Retire(_options.InternalAskTimeout));
+        return ChangeAsync(new EngineMessages.RemoveInterface(name), $"interface '{name}' could be removed", cancellationToken);
     }
-
-    // Named with a sequence number: a removed interface's supervisor may still linger when the name comes back.
-    private IActorRef StartSupervisor(InterfaceFacts facts) => _system.ActorOf(
-        Props.Create(() => new InterfaceSupervisor(facts, _options.Probe, _options.Validation, PublishInterfaceState, _options.QuicProbe)),
-        $"interface-{facts.Name}-{Interlocked.Increment(ref _supervisorCount)}");
-
-    /// <summary>Every validation state change of every interface.</summary>
-    public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
-
-    /// <summary>Every timeline event of every race.</summary>
-    public IObservable<RaceEvent> RaceEvents => _raceEvents.AsObservable();
-
-    /// <summary>Every subflow suggestion issued by any <see cref="WatchSubflows"/> subscription.</summary>
-    public IObservable<SubflowPlan> SubflowSuggestions => _subflows.AsObservable();
 
     /// <summary>
-    /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
-    /// them all as validated or not (draft §5.2.1).
+    /// New facts for a known interface (link, addresses, PvD…): its history is flushed and it is re-examined. Fails with
+    /// <see cref="ArgumentException"/> for an unknown name.
     /// </summary>
-    public bool AllExamined
+    public Task UpdateInterfaceAsync(InterfaceFacts facts, CancellationToken cancellationToken = default)
     {
-        get
-        {
-            var supervisors = _supervisors;
-            var states = _latest.Snapshot();
-            return supervisors.Keys.All(states.ContainsKey) && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
-        }
+        ArgumentNullException.ThrowIfNull(facts);
+        return ChangeAsync(new EngineMessages.UpdateInterface(facts), $"interface '{facts.Name}' could be updated", cancellationToken);
     }
 
-    /// <summary>The actor system (for virtual-time drivers: <see cref="ActorSystem.WhenIdleAsync"/>).</summary>
-    internal ActorSystem System => _system;
-
-    /// <summary>The latest known state of each interface.</summary>
-    public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => _latest.Snapshot();
+    private async Task ChangeAsync(object change, string what, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed(what);
+        await _actor.AskOnClock<EngineMessages.Done>(change, AskTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs one request through filter, validation, sort, resolution and the race. Returns the result whether or not
@@ -225,8 +229,8 @@ internal sealed class HeMifEngine : IAsyncDisposable
     public async Task<RaceResult> ConnectAsync(ConnectionRequest request, IAttemptTransport? tcp, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (completion, requestActor) = Start(request, tcp);
-        using var registration = cancellationToken.Register(() => requestActor.Tell(new RaceMessages.CancelRace("the caller cancelled")));
+        var (completion, id) = Start(request, tcp);
+        using var registration = cancellationToken.Register(() => _actor.Tell(new EngineMessages.CancelRequest(id, "the caller cancelled")));
         RaceResult result;
         try
         {
@@ -246,17 +250,42 @@ internal sealed class HeMifEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a request and returns the task its racer completes (virtual-time drivers watch it: it completes inside
-    /// the actor that decides, so nothing is left in flight when it does).
+    /// Starts a request and returns the task its racer completes (virtual-time drivers watch it: it completes inside the
+    /// actor that decides, so nothing is left in flight when it does) and the request's number, for
+    /// <see cref="Cancel"/>. A request that the engine can no longer take (it is stopping or stopped, or its actor
+    /// system is shutting down) completes with a failed report that says so, never a hang.
     /// </summary>
-    internal (Task<RaceResult> Completion, IActorRef Request) Start(ConnectionRequest request, IAttemptTransport? tcp = null)
+    internal (Task<RaceResult> Completion, long Id) Start(ConnectionRequest request, IAttemptTransport? tcp = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfDisposed($"the request for {request.Host}:{request.Port} could start");
         var completion = new TaskCompletionSource<RaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var context = new RequestContext(tcp is null ? _options : _options with { Tcp = tcp }, _supervisors, _policy, PublishRaceEvent, RegisterRacer);
-        var actor = _system.ActorOf(Props.Create(() => new RequestActor(request, context, completion)), "request-" + Interlocked.Increment(ref _requests));
-        return (completion.Task, actor);
+        var id = Interlocked.Increment(ref _requests);
+        if (_shared.Stopped.IsCancellationRequested)
+        {
+            completion.TrySetResult(ShuttingDown(request));
+            return (completion.Task, id);
+        }
+
+        // The engine actor may stop between this check and the message's delivery: then the message is a dead letter,
+        // and this registration answers the caller.
+        var stopped = _shared.Stopped.Register(() => completion.TrySetResult(ShuttingDown(request)));
+        _ = completion.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), stopped, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _actor.Tell(new EngineMessages.StartRequest(id, request, tcp, completion));
+        return (completion.Task, id);
+    }
+
+    /// <summary>Gives up request <paramref name="id"/> (its attempts are cancelled; the race reports the cancellation).</summary>
+    internal void Cancel(long id, string reason) => _actor.Tell(new EngineMessages.CancelRequest(id, reason));
+
+    /// <summary>The failed result of a request that arrived while HeMif's actors were stopping.</summary>
+    private RaceResult ShuttingDown(ConnectionRequest request)
+    {
+        var why = $"HeMif's actor system is shutting down ('{_system.Name}'): the request was not raced";
+        var settings = _options.Race;
+        var failed = new RaceEvent(TimeSpan.Zero, "failed", why);
+        return new RaceResult(new RaceReport(request.Host, request.Port, RaceOutcome.Failed, null, null,
+            new RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why), null);
     }
 
     /// <summary>Why this engine cannot open QUIC connections (no QUIC transport, or the host lacks QUIC), or null when it can.</summary>
@@ -270,22 +299,22 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfDisposed("the QUIC probe could start");
         var destination = new Remember.Destination(host, port);
         if (_options.QuicProbe is null)
         {
             throw new InvalidOperationException("This engine has no QUIC path probe.");
         }
 
-        var supervisors = _supervisors;
-        if (interfaceName is not null && !supervisors.ContainsKey(interfaceName))
+        var list = await _actor.AskOnClock<EngineMessages.SupervisorList>(EngineMessages.GetSupervisors.Instance, AskTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        var supervisors = list.Supervisors;
+        if (interfaceName is not null && !supervisors.Any(s => s.Key == interfaceName))
         {
-            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", supervisors.Keys)}.", nameof(interfaceName));
+            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", supervisors.Select(s => s.Key))}.", nameof(interfaceName));
         }
 
-        var asked = supervisors.Where(s => interfaceName is null || s.Key == interfaceName).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
-        var verdicts = await Task.WhenAll(asked.Select(s => s.Value.Ask<QuicPathVerdict>(new ValidateMessages.ProbeQuicNow(destination), cancellationToken: cancellationToken))).ConfigureAwait(false);
-        return verdicts;
+        var asked = supervisors.Where(s => interfaceName is null || s.Key == interfaceName);
+        return await Task.WhenAll(asked.Select(s => s.Value.AskOnClock<QuicPathVerdict>(new ValidateMessages.ProbeQuicNow(destination), AskTimeout, _options.TimeProvider, cancellationToken))).ConfigureAwait(false);
     }
 
     /// <summary>Why <paramref name="quic"/> cannot be used, or null when it can.</summary>
@@ -302,7 +331,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
         {
             return await Watch(request, mode, trigger).FirstAsync().ToTask(cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException) when (Volatile.Read(ref _disposed) != 0)
+        catch (InvalidOperationException) when (Volatile.Read(ref _disposed) != 0 || _shared.Stopped.IsCancellationRequested)
         {
             throw new ObjectDisposedException(nameof(HeMifEngine), "The engine was disposed before the subflow plan was made.");
         }
@@ -327,41 +356,44 @@ internal sealed class HeMifEngine : IAsyncDisposable
 
         return Observable.Create<SubflowPlan>(observer =>
         {
-            if (Volatile.Read(ref _disposed) != 0)
+            if (Volatile.Read(ref _disposed) != 0 || _shared.Stopped.IsCancellationRequested)
             {
                 observer.OnCompleted();
                 return Disposable.Empty;
             }
 
-            var watch = new SubflowWatch(request, mode, firstTrigger, () => [.. _supervisors.Values], _policy, observer, _subflows.OnNext);
-            var watcher = _system.ActorOf(Props.Create(() => new SubflowWatcher(watch)), "subflows-" + Interlocked.Increment(ref _requests));
-            _watchers.TryAdd(watcher, 0);
+            var id = Interlocked.Increment(ref _requests);
+            // The engine actor may stop before it starts the watcher: complete the observer then instead of never.
+            var stopped = _shared.Stopped.Register(observer.OnCompleted);
+            var safe = Observer.Create<SubflowPlan>(observer.OnNext, e =>
+            {
+                stopped.Dispose();
+                observer.OnError(e);
+            }, () =>
+            {
+                stopped.Dispose();
+                observer.OnCompleted();
+            });
+            _actor.Tell(new EngineMessages.StartWatch(id, new SubflowWatch(request, mode, firstTrigger, safe)));
             return Disposable.Create(() =>
             {
-                _watchers.TryRemove(watcher, out _);
-                _system.Stop(watcher);
+                stopped.Dispose();
+                _actor.Tell(new EngineMessages.StopWatch(id));
             });
         });
     }
 
     /// <summary>Replaces the policy; applies to the next request.</summary>
-    public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) =>
-        _policy.Ask<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), cancellationToken: cancellationToken);
-
-    /// <summary>New facts for a known interface (link, addresses, PvD…): its history is flushed and it is re-examined.</summary>
-    public void UpdateInterface(InterfaceFacts facts)
+    public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(facts);
-        var supervisors = _supervisors;
-        if (!supervisors.TryGetValue(facts.Name, out var supervisor))
-        {
-            throw new ArgumentException($"Unknown interface '{facts.Name}'; known: {string.Join(", ", supervisors.Keys)} (a new one goes to AddInterface).", nameof(facts));
-        }
-
-        supervisor.Tell(new ValidateMessages.UpdateFacts(facts));
+        ThrowIfDisposed("the policy could be updated");
+        return _actor.AskOnClock<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), AskTimeout, _options.TimeProvider, cancellationToken);
     }
 
-    /// <summary>Stops every actor (pending requests fail), then completes the streams.</summary>
+    /// <summary>
+    /// Stops every actor (pending requests fail), then completes the streams. An engine of its own terminates its actor
+    /// system; one in an application's system stops its top actor only.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -369,87 +401,33 @@ internal sealed class HeMifEngine : IAsyncDisposable
             return;
         }
 
-        await _system.ShutdownAsync().ConfigureAwait(false);
-        _interfaceStates.OnCompleted();
-        _raceEvents.OnCompleted();
-        _subflows.OnCompleted();
+        if (Pump is not null)
+        {
+            await HeMifActorSystem.TerminateVirtualAsync(_system, Pump, (VirtualClock)_options.TimeProvider, TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        }
+        else if (_ownsSystem)
+        {
+            await _system.Terminate().ConfigureAwait(false);
+        }
+        else if (!_system.WhenTerminated.IsCompleted)
+        {
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (_shared.Stopped.Register(() => stopped.TrySetResult()))
+            {
+                _system.Stop(_actor);
+                await Task.WhenAny(stopped.Task, _system.WhenTerminated).ConfigureAwait(false);
+            }
+        }
+
+        _shared.MarkStopped();
+        _shared.Complete();
     }
 
-    private void PublishInterfaceState(InterfaceStateChanged change)
+    private void ThrowIfDisposed(string what)
     {
-        lock (_supervisorsLock)
+        if (Volatile.Read(ref _disposed) != 0)
         {
-            // A removed interface's last word (Down) still reaches observers and races, but not the current states.
-            if (_supervisors.ContainsKey(change.Interface))
-            {
-                _latest.Set(change);
-            }
-            else
-            {
-                _latest.Remove(change.Interface);
-            }
-        }
-
-        _interfaceStates.OnNext(change);
-        foreach (var watcher in _watchers.Keys)
-        {
-            watcher.Tell(new SubflowMessages.InterfaceChanged(change));
-        }
-
-        // An interface that stops being usable mid-race is dropped from every race in flight at once (its attempts are
-        // cancelled, and if it was the preferred one the others start without waiting for the fallback delay).
-        // Validating is not a loss: a periodic re-examination must not interrupt races.
-        if (change.State is not (ValidationState.Validated or ValidationState.Validating))
-        {
-            foreach (var racer in _racers.Keys)
-            {
-                racer.Tell(new RaceMessages.InterfaceLost(change.Interface, $"{change.State}: {change.Detail}"));
-            }
-        }
-    }
-
-    private void RegisterRacer(IActorRef racer, bool running)
-    {
-        if (running)
-        {
-            _racers.TryAdd(racer, 0);
-        }
-        else
-        {
-            _racers.TryRemove(racer, out _);
-        }
-    }
-
-    private void PublishRaceEvent(RaceEvent e) => _raceEvents.OnNext(e);
-
-    /// <summary>The latest state per interface, readable from any thread.</summary>
-    private sealed class LatestStates
-    {
-        private readonly Lock _lock = new();
-        private readonly Dictionary<string, InterfaceStateChanged> _latest = new(StringComparer.Ordinal);
-
-        public void Set(InterfaceStateChanged change)
-        {
-            lock (_lock)
-            {
-                _latest[change.Interface] = change;
-            }
-        }
-
-        public void Remove(string name)
-        {
-            lock (_lock)
-            {
-                _latest.Remove(name);
-            }
-        }
-
-        public Dictionary<string, InterfaceStateChanged> Snapshot()
-        {
-            lock (_lock)
-            {
-                return new Dictionary<string, InterfaceStateChanged>(_latest, StringComparer.Ordinal);
-            }
+            throw new ObjectDisposedException(nameof(HeMifEngine), $"The engine was disposed before {what}.");
         }
     }
 }
@@ -458,11 +436,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
 /// RFC 6724 §6 destination ordering for one interface's answers (RFC 8305 §4: "the client SHOULD order the list of
 /// destination addresses … using the rules from RFC 6724"), with that interface's own source addresses.
 /// </summary>
-internal sealed class Rfc6724DestinationSorter(IReadOnlyList<InterfaceFacts> interfaces, HeMifPolicy policy) : IDestinationSorter
+internal sealed class Rfc6724DestinationSorter(IReadOnlyDictionary<string, InterfaceFacts> interfaces, HeMifPolicy policy) : IDestinationSorter
 {
-    public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations)
-    {
-        var facts = interfaces.FirstOrDefault(f => f.Name == interfaceName);
-        return facts is null ? AddressOrdering.PreferIPv6.Sort(interfaceName, destinations) : Rfc6724.SortDestinations(destinations, facts, policy.AddressSelectionTable);
-    }
+    public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations) =>
+        interfaces.TryGetValue(interfaceName, out var facts)
+            ? Rfc6724.SortDestinations(destinations, facts, policy.AddressSelectionTable)
+            : AddressOrdering.PreferIPv6.Sort(interfaceName, destinations);
 }

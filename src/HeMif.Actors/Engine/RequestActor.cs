@@ -1,118 +1,124 @@
 using System.Net.Sockets;
+using Akka.Actor;
 using HeMif.Filter;
-using HeMif.Kernel;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Remember;
+using HeMif.Runtime;
 using HeMif.Sort;
 using HeMif.Validate;
 
 namespace HeMif.Engine;
 
-/// <summary>What a request actor needs from its engine.</summary>
+/// <summary>What a request actor needs from its engine: the interfaces' supervisors as they were when it started.</summary>
 internal sealed record RequestContext(
     EngineOptions Options,
     IReadOnlyDictionary<string, IActorRef> Supervisors,
     IActorRef Policy,
     Action<Report.RaceEvent> Publish,
-    Action<IActorRef, bool> RegisterRacer);
+    Action<ActorFailure> Failures);
 
 /// <summary>
 /// One per connection request: gathers each interface's snapshot (step 2, validate), asks for the plan (steps 1 and 3,
 /// filter and sort), and starts the racer as its child (steps 4-7). Message-driven end to end, so a virtual-time run
 /// sees every step as work in flight and never moves the clock in the middle of a decision.
 /// </summary>
-internal sealed class RequestActor(ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion) : Actor
+internal sealed class RequestActor : ReceiveActor, IWithTimers
 {
     private const string GuardTimer = "guard";
     private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
-    private readonly Destination _destination = new(request.Host, request.Port);
+    private readonly ConnectionRequest _request;
+    private readonly RequestContext _context;
+    private readonly TaskCompletionSource<RaceResult> _completion;
+    private readonly Destination _destination;
     private readonly List<ValidateMessages.InterfaceSnapshot> _snapshots = [];
     private IActorRef? _racer;
     private bool _cancelled;
+
+    public RequestActor(ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
+    {
+        _request = request;
+        _context = context;
+        _completion = completion;
+        _destination = new Destination(request.Host, request.Port);
+
+        Receive<ValidateMessages.InterfaceSnapshot>(snapshot =>
+        {
+            _snapshots.Add(snapshot);
+            if (_snapshots.Count == context.Supervisors.Count)
+            {
+                AskForPlan();
+            }
+        });
+        Receive<ConnectionPlan>(plan =>
+        {
+            if (!_cancelled)
+            {
+                Timers.Cancel(GuardTimer);
+                StartRace(plan);
+            }
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            completion.TrySetException(failure.Cause);
+            Context.Stop(Self);
+        });
+        Receive<RaceMessages.CancelRace>(cancel =>
+        {
+            _cancelled = true;
+            if (_racer is null)
+            {
+                completion.TrySetCanceled();
+                Context.Stop(Self);
+            }
+            else
+            {
+                _racer.Tell(cancel, Self);
+            }
+        });
+        Receive<RaceMessages.InterfaceLost>(lost => _racer?.Tell(lost, Self));
+        Receive<Guard>(_ =>
+        {
+            completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {context.Options.InternalAskTimeout} for {request.Host}:{request.Port}."));
+            Context.Stop(Self);
+        });
+        Receive<Terminated>(_ => Context.Stop(Self)); // the racer ended: so does the request
+    }
+
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>
     /// A racer that throws is a bug in HeMif (or in a plugged-in component): its attempts cannot be rebuilt, so it is
     /// stopped (its PostStop closes what it opened), and the caller gets that exception as the cause, not a vague
     /// "stopped" message.
     /// </summary>
-    protected internal override SupervisorStrategy SupervisorStrategy => new(
+    protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(
         cause =>
         {
-            completion.TrySetException(InternalFailure(cause));
+            _completion.TrySetException(InternalFailure(cause));
             return Directive.Stop;
         },
-        0,
-        TimeSpan.FromMinutes(1),
-        RestartBackoff.None);
+        _context.Failures);
 
-    protected internal override void PreStart()
+    protected override void PreStart()
     {
-        if (completion.Task.IsCompleted)
-        {
-            Context.Stop(Self); // restarted after a failure that already answered the caller (PreRestart)
-            return;
-        }
-
-        if (request.QuicOnly && HeMifEngine.QuicUnsupported(context.Options.Quic) is { } why)
+        if (_request.QuicOnly && HeMifEngine.QuicUnsupported(_context.Options.Quic) is { } why)
         {
             FailAtOnce($"QUIC only was asked for, and {why}");
             return;
         }
 
         // Our own actors answer at once; the guard only turns a wiring bug into an error instead of a hang.
-        Context.ScheduleOnce(GuardTimer, Guard.Instance, context.Options.InternalAskTimeout);
-        foreach (var supervisor in context.Supervisors.Values)
+        Timers.StartSingleTimer(GuardTimer, Guard.Instance, _context.Options.InternalAskTimeout);
+        foreach (var supervisor in _context.Supervisors.Values)
         {
             supervisor.Tell(new ValidateMessages.GetSnapshot(_destination), Self);
         }
 
-        if (context.Supervisors.Count == 0)
+        if (_context.Supervisors.Count == 0)
         {
             AskForPlan();
-        }
-    }
-
-    protected internal override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case ValidateMessages.InterfaceSnapshot snapshot:
-                _snapshots.Add(snapshot);
-                if (_snapshots.Count == context.Supervisors.Count)
-                {
-                    AskForPlan();
-                }
-
-                break;
-            case ConnectionPlan plan when !_cancelled:
-                Context.CancelTimer(GuardTimer);
-                StartRace(plan);
-                break;
-            case Status.Failure failure:
-                completion.TrySetException(failure.Cause);
-                Context.Stop(Self);
-                break;
-            case RaceMessages.CancelRace cancel:
-                _cancelled = true;
-                if (_racer is null)
-                {
-                    completion.TrySetCanceled();
-                    Context.Stop(Self);
-                }
-                else
-                {
-                    _racer.Tell(cancel, Self);
-                }
-
-                break;
-            case Guard:
-                completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {context.Options.InternalAskTimeout} for {request.Host}:{request.Port}."));
-                Context.Stop(Self);
-                break;
-            case Terminated:
-                Context.Stop(Self); // the racer ended: so does the request
-                break;
         }
     }
 
@@ -120,18 +126,27 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
     /// Stopped before its racer could finish (the engine is shutting down): the caller must not wait forever. Once the
     /// racer has completed the task, this changes nothing.
     /// </summary>
-    protected internal override void PostStop() =>
-        completion.TrySetException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine shut down before the request for {request.Host}:{request.Port} was decided."));
-
-    /// <summary>This actor threw (a bug): the caller gets the cause at once instead of waiting for a restart.</summary>
-    protected internal override void PreRestart(Exception reason, object? message)
+    protected override void PostStop()
     {
-        completion.TrySetException(InternalFailure(reason));
+        _completion.TrySetException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine shut down before the request for {_request.Host}:{_request.Port} was decided."));
+        if (_completion.Task.IsCompletedSuccessfully)
+        {
+            Context.Parent.Tell(new EngineMessages.RequestEnded(_completion.Task.Result.Report)); // for HeMifActor.GetLastRaceReport
+        }
+    }
+
+    /// <summary>This actor threw (a bug): the caller gets the cause at once, and the request is not started again.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _completion.TrySetException(InternalFailure(reason));
         base.PreRestart(reason, message);
     }
 
+    /// <summary>A restart after a failure that already answered the caller: nothing is left to do.</summary>
+    protected override void PostRestart(Exception reason) => Context.Stop(Self);
+
     private InvalidOperationException InternalFailure(Exception cause) =>
-        new($"The race for {request.Host}:{request.Port} failed inside HeMif ({cause.GetType().Name}: {cause.Message}).", cause);
+        new($"The race for {_request.Host}:{_request.Port} failed inside HeMif ({cause.GetType().Name}: {cause.Message}).", cause);
 
     /// <summary>The plan request for these snapshots: facts in name order, and each interface's history to the destination.</summary>
     internal static PolicyMessages.MakePlan PlanMessage(IReadOnlyCollection<ValidateMessages.InterfaceSnapshot> snapshots, ConnectionRequest request, DateTimeOffset now)
@@ -142,7 +157,7 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         return new PolicyMessages.MakePlan(facts, request, now, history);
     }
 
-    private void AskForPlan() => context.Policy.Tell(PlanMessage(_snapshots, request, Context.TimeProvider.GetLocalNow()), Self);
+    private void AskForPlan() => _context.Policy.Tell(PlanMessage(_snapshots, _request, _context.Options.TimeProvider.GetLocalNow()), Self);
 
     private void StartRace(ConnectionPlan plan)
     {
@@ -162,19 +177,19 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
 
             var raceCandidate = ToRaceCandidate(candidate, snapshot);
             candidates.Add(raceCandidate);
-            if (raceCandidate.Quic == QuicAvailability.Allowed && snapshot.History?.QuicBlocked is null && context.Options.QuicProbe is not null)
+            if (raceCandidate.Quic == QuicAvailability.Allowed && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
             {
                 // Nothing known about UDP/QUIC on this path yet: find out in the background for the next request,
                 // without delaying this one (its QUIC attempt races with TCP behind it anyway).
-                context.Supervisors[candidate.Interface].Tell(new ValidateMessages.ProbeQuicInBackground(_destination), Self);
+                _context.Supervisors[candidate.Interface].Tell(new ValidateMessages.ProbeQuicInBackground(_destination), Self);
             }
         }
 
-        var facts = _snapshots.Select(s => s.Facts).ToList();
-        var options = context.Options;
-        var job = new RaceJob(request, plan, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
+        var facts = _snapshots.ToDictionary(s => s.Facts.Name, s => s.Facts, StringComparer.Ordinal);
+        var options = _context.Options;
+        var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
-            context.Publish, completion, context.RegisterRacer);
+            _context.Publish, _completion, options.TimeProvider);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
         Context.Watch(_racer);
     }
@@ -188,23 +203,23 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
         var f = snapshot.Facts;
         var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
         var ipv4 = f.Ipv4 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
-        var quicTransport = context.Options.Quic;
-        var quic = request.Transport != Filter.TransportProtocol.Quic && !request.QuicOnly ? QuicAvailability.NotRequested
+        var quicTransport = _context.Options.Quic;
+        var quic = _request.Transport != Filter.TransportProtocol.Quic && !_request.QuicOnly ? QuicAvailability.NotRequested
             : quicTransport is null || quicTransport.UnsupportedReason is not null ? QuicAvailability.UnsupportedOnHost
             : snapshot.History?.QuicBlocked == true ? QuicAvailability.KnownBlocked
             : QuicAvailability.Allowed;
-        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !request.QuicOnly);
+        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !_request.QuicOnly);
     }
 
     /// <summary>The request cannot be carried at all (QUIC only on a host without QUIC): a failed race, at once, saying why.</summary>
     private void FailAtOnce(string why)
     {
         var failed = new Report.RaceEvent(TimeSpan.Zero, "failed", why);
-        context.Publish(failed);
-        var settings = context.Options.Race;
-        var report = new Report.RaceReport(request.Host, request.Port, Report.RaceOutcome.Failed, null, null,
+        _context.Publish(failed);
+        var settings = _context.Options.Race;
+        var report = new Report.RaceReport(_request.Host, _request.Port, Report.RaceOutcome.Failed, null, null,
             new Report.RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why);
-        completion.TrySetResult(new RaceResult(report, null));
+        _completion.TrySetResult(new RaceResult(report, null));
         Context.Stop(Self);
     }
 

@@ -1,5 +1,5 @@
+using Akka.Actor;
 using HeMif.Interfaces;
-using HeMif.Kernel;
 using HeMif.Planning;
 using HeMif.Sort;
 
@@ -21,40 +21,35 @@ internal static class PolicyMessages
 /// keeps the plan it was given. Invalid input is answered with a <see cref="Status.Failure"/>, so the asker gets the
 /// error and this actor keeps its state.
 /// </summary>
-internal sealed class PolicyActor(HeMifPolicy policy) : Actor
+internal sealed class PolicyActor : ReceiveActor
 {
-    private ConnectionPlanner _planner = new(policy);
+    private ConnectionPlanner _planner;
 
-    protected internal override void OnReceive(object message)
+    public PolicyActor(HeMifPolicy policy)
     {
-        switch (message)
+        _planner = new ConnectionPlanner(policy);
+        Receive<PolicyMessages.UpdatePolicy>(update =>
         {
-            case PolicyMessages.UpdatePolicy update:
-                try
-                {
-                    _planner = new ConnectionPlanner(update.Policy);
-                    Reply(update.Policy);
-                }
-                catch (ArgumentException e)
-                {
-                    Reply(new Status.Failure(e));
-                }
-
-                break;
-            case PolicyMessages.MakePlan plan:
-                try
-                {
-                    Reply(_planner.Plan(plan.Interfaces, plan.Request, plan.Now, plan.History));
-                }
-                catch (ArgumentException e)
-                {
-                    Reply(new Status.Failure(e));
-                }
-
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
+            try
+            {
+                _planner = new ConnectionPlanner(update.Policy);
+                Sender.Tell(update.Policy);
+            }
+            catch (ArgumentException e)
+            {
+                Sender.Tell(new Status.Failure(e));
+            }
+        });
+        Receive<PolicyMessages.MakePlan>(plan =>
+        {
+            try
+            {
+                Sender.Tell(_planner.Plan(plan.Interfaces, plan.Request, plan.Now, plan.History));
+            }
+            catch (ArgumentException e)
+            {
+                Sender.Tell(new Status.Failure(e));
+            }
+        });
     }
 }

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
+using Akka.Actor;
 using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Kernel;
 using HeMif.Planning;
 using HeMif.Remember;
 using HeMif.Report;
@@ -25,7 +25,7 @@ internal sealed record RaceJob(
     IAttemptTransport? Quic,
     Action<RaceEvent> Publish,
     TaskCompletionSource<RaceResult> Completion,
-    Action<IActorRef, bool>? Register = null);
+    TimeProvider Clock);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection);
@@ -42,13 +42,13 @@ internal static class RaceMessages
 
 /// <summary>
 /// One per request (DESIGN.md §1, step 5): hosts a <see cref="RacePlanner"/>, carries out its commands through the
-/// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer through the kernel,
+/// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer on HeMif's clock,
 /// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
 /// started has ended, so no late result is left without an owner.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop.")]
-internal sealed class RacerActor : Actor
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
+internal sealed class RacerActor : ReceiveActor, IWithTimers
 {
     /// <summary>Between a failed race's reason and the interfaces it could not use, in <see cref="RaceReport.Failure"/>.</summary>
     internal const string NotUsedSeparator = "; not used: ";
@@ -74,12 +74,43 @@ internal sealed class RacerActor : Actor
         _destination = new Destination(job.Request.Host, job.Request.Port);
         _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols);
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
-        _start = Context.TimeProvider.GetTimestamp();
+        _start = job.Clock.GetTimestamp();
+
+        Receive<Poll>(_ => Then(Drain));
+        Receive<Resolved>(resolved => Then(() =>
+        {
+            _outstanding--;
+            OnResolved(resolved);
+        }));
+        Receive<AttemptDone>(done => Then(() =>
+        {
+            _outstanding--;
+            OnAttemptDone(done);
+        }));
+        Receive<RaceMessages.CancelRace>(cancel => Then(() =>
+        {
+            if (!_finished)
+            {
+                _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+                Drain();
+            }
+        }));
+        Receive<RaceMessages.InterfaceLost>(lost => Then(() =>
+        {
+            if (!_finished)
+            {
+                _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
+                Drain();
+            }
+        }));
     }
 
-    private TimeSpan Now => Context.TimeProvider.GetElapsedTime(_start);
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    protected internal override void PreStart()
+    private TimeSpan Now => _job.Clock.GetElapsedTime(_start);
+
+    protected override void PreStart()
     {
         // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
         foreach (var candidate in _job.Plan.Candidates.Where(c => _job.Candidates.Any(r => r.Interface == c.Interface)))
@@ -98,44 +129,21 @@ internal sealed class RacerActor : Actor
             Log("excluded", string.Join("; ", excluded.Reasons.Select(r => r.ToString())), excluded.Interface);
         }
 
-        _job.Register?.Invoke(Self, true);
-        Drain();
+        Then(Drain); // a race decided at once (nothing to try) ends here
     }
 
-    protected internal override void OnReceive(object message)
+    /// <summary>Handles one message; the racer stops once the race is decided and every task it started has ended.</summary>
+    private void Then(Action handle)
     {
-        switch (message)
-        {
-            case Poll:
-                Drain();
-                break;
-            case Resolved resolved:
-                _outstanding--;
-                OnResolved(resolved);
-                break;
-            case AttemptDone done:
-                _outstanding--;
-                OnAttemptDone(done);
-                break;
-            case RaceMessages.CancelRace cancel when !_finished:
-                _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
-                Drain();
-                break;
-            case RaceMessages.InterfaceLost lost when !_finished:
-                _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
-                Drain();
-                break;
-        }
-
+        handle();
         if (_finished && _outstanding == 0)
         {
             Context.Stop(Self);
         }
     }
 
-    protected internal override void PostStop()
+    protected override void PostStop()
     {
-        _job.Register?.Invoke(Self, false);
         _raceCancel.Cancel();
         foreach (var cancel in _attemptCancels.Values)
         {
@@ -242,7 +250,7 @@ internal sealed class RacerActor : Actor
 
                     break;
                 case RaceCommand.WaitUntil wait:
-                    Context.ScheduleOnce(PollTimer, Poll.Instance, wait.At > now ? wait.At - now : TimeSpan.Zero);
+                    Timers.StartSingleTimer(PollTimer, Poll.Instance, wait.At > now ? wait.At - now : TimeSpan.Zero);
                     return;
                 case RaceCommand.Won won:
                     _winner = won.Id;
@@ -268,8 +276,7 @@ internal sealed class RacerActor : Actor
         var iface = resolve.Interface;
         Started(() => _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token))
             .PipeTo(Self, success: r => new Resolved(iface, family, r),
-                failure: e => new Resolved(iface, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)),
-                countsAsWork: false);
+                failure: e => new Resolved(iface, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)));
     }
 
     private void StartAttempt(RaceCommand.StartAttempt attempt)
@@ -292,13 +299,13 @@ internal sealed class RacerActor : Actor
         _attemptCancels[id] = cancel;
         _outstanding++;
         Started(() => transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token))
-            .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e), countsAsWork: false);
+            .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e));
     }
 
     private void Finish(RaceOutcome outcome, string? failure)
     {
         _finished = true;
-        Context.CancelTimer(PollTimer);
+        Timers.Cancel(PollTimer);
         _raceCancel.Cancel();
         var report = BuildReport(outcome, failure);
         if (!failure?.StartsWith("cancelled", StringComparison.Ordinal) ?? true)

@@ -48,13 +48,14 @@ public static class Simulator
             Quic = network.Quic,
             Race = race,
             TimeProvider = clock,
-            TrackQuiescence = true,
+            VirtualTime = true,
             Validation = new ValidationSettings { Random = new Random(scenario.Seed) },
         });
+        var pump = engine.Pump!;
         await using (engine.ConfigureAwait(false))
         {
             // Validation first (draft §5.2.1): no interface joins a race before its probe has answered.
-            var validated = await VirtualTimeDriver.RunUntilAsync(engine.System, clock, () => engine.AllExamined, ValidationLimit, cancellationToken).ConfigureAwait(false);
+            var validated = VirtualTimeDriver.RunUntil(pump, clock, () => engine.AllExamined, ValidationLimit, cancellationToken);
             if (!validated)
             {
                 throw new InvalidOperationException($"Scenario '{scenario.Name}': the interfaces were still being validated after {ValidationLimit.TotalSeconds:0} s of virtual time.");
@@ -71,7 +72,7 @@ public static class Simulator
                 };
                 var (completion, _) = engine.Start(request);
                 var limit = race.RaceTimeout + TimeSpan.FromMinutes(1);
-                if (!await VirtualTimeDriver.RunUntilAsync(engine.System, clock, () => completion.IsCompleted, limit, cancellationToken).ConfigureAwait(false))
+                if (!VirtualTimeDriver.RunUntil(pump, clock, () => completion.IsCompleted, limit, cancellationToken))
                 {
                     throw new InvalidOperationException($"Scenario '{scenario.Name}': the race for {r.Host}:{r.Port} did not end within {limit.TotalSeconds:0} s of virtual time.");
                 }

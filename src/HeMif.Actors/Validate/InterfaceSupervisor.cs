@@ -1,6 +1,7 @@
 using System.Globalization;
 using HeMif.Interfaces;
-using HeMif.Kernel;
+using Akka.Actor;
+using HeMif.Runtime;
 using HeMif.Remember;
 using HeMif.Report;
 
@@ -29,6 +30,28 @@ internal sealed record ValidationSettings
 
     /// <summary>Random source for the probe restart jitter (seeded in tests and simulations).</summary>
     public Random? Random { get; init; }
+
+    /// <summary>Throws when a setting makes no sense, naming it.</summary>
+    public void Validate()
+    {
+        if (Period <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Period), Period, "The validation period must be positive.");
+        }
+
+        if (ProbeTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProbeTimeout), ProbeTimeout, "The probe timeout must be positive.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(ProbeRestartBudget);
+        if (ProbeRestartWindow <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProbeRestartWindow), ProbeRestartWindow, "The probe restart window must be positive.");
+        }
+
+        ProbeRestartBackoff.Validate();
+    }
 }
 
 /// <summary>Messages of the validation step.</summary>
@@ -82,147 +105,206 @@ internal static class ValidateMessages
     {
         public static readonly ProbeRestarted Instance = new();
     }
+
+    /// <summary>The restart backoff is over: run the lost probe again.</summary>
+    public sealed class RerunProbe
+    {
+        public static readonly RerunProbe Instance = new();
+    }
 }
 
 /// <summary>
 /// One per interface (DESIGN.md §1, step 2): its facts, its validation state, its outcome cache. Draft §5.2.1: "a
 /// PVD-aware node shall perform connectivity tests and, only after validation of the PVD, consider using it …
 /// Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort process." The probe
-/// runs in a child actor, restarted with backoff when it crashes; a probe that keeps crashing is given up and the
-/// interface counts as unconnected until the next periodic validation starts a fresh one.
+/// runs in a child actor; when it crashes Akka's supervision restarts it, and the probe in flight runs again after a
+/// backoff; a probe that keeps crashing (more restarts than the budget allows within its window, both on HeMif's clock)
+/// is stopped, and the interface counts as unconnected until the next periodic validation starts a fresh one.
+/// Every state change goes to <c>reportTo</c> (the engine), which publishes it and tells the races.
 /// <para>
-/// It also keeps the interface's QUIC verdicts (DESIGN.md, "QUIC": "a per-interface 'UDP/QUIC works here' verdict is
-/// cached like any outcome"): it runs the QUIC path probe for a destination when a request asks (in the background,
-/// or now for an on-demand probe), one probe per destination at a time, and records reachable or blocked in the
-/// outcome cache. A verdict that arrives after the interface changed network answers whoever asked, but is not kept.
+/// It also keeps the interface's QUIC verdicts (a per-interface "UDP/QUIC works here" verdict is cached like any
+/// outcome): it runs the QUIC path probe for a destination when a request asks (in the background, or now for an
+/// on-demand probe), one probe per destination at a time, and records reachable or blocked in the outcome cache. A
+/// verdict that arrives after the interface changed network answers whoever asked, but is not kept.
 /// </para>
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop and before a restart.")]
-internal sealed class InterfaceSupervisor : Actor
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
+internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
 {
     private const string RevalidateTimer = "revalidate";
     private const string RetireTimer = "retire";
+    private const string RerunTimer = "rerun-probe";
     private readonly IConnectivityProbe _probe;
     private readonly ValidationSettings _settings;
-    private readonly Action<InterfaceStateChanged> _publish;
+    private readonly TimeProvider _clock;
+    private readonly IActorRef _reportTo;
+    private readonly Action<ActorFailure> _failures;
     private readonly OutcomeCache _cache;
+    private readonly RestartBudget _budget;
+    private readonly Random _random;
     private InterfaceFacts _facts;
     private ValidationState _state = ValidationState.Unknown;
     private string _detail = "not examined yet";
     private IActorRef? _probeChild;
     private long _generation;
+    private long _probeChildren;
     private bool _probeInFlight;
     private bool _retired;
+    private TimeSpan _rerunAfter;
     private readonly IQuicPathProbe? _quicProbe;
     private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
     private CancellationTokenSource _quicCancel = new();
     private long _network;
 
-    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, Action<InterfaceStateChanged> publish, IQuicPathProbe? quicProbe = null)
+    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, IQuicPathProbe? quicProbe = null)
     {
         _facts = facts;
         _probe = probe;
         _quicProbe = quicProbe;
         _settings = settings;
-        _publish = publish;
-        _cache = new OutcomeCache(Context.TimeProvider, settings.OutcomeMaxAge);
+        _clock = clock;
+        _reportTo = reportTo;
+        _failures = failures;
+        _random = settings.Random ?? new Random();
+        _cache = new OutcomeCache(clock, settings.OutcomeMaxAge);
+        _budget = new RestartBudget(settings.ProbeRestartBudget, settings.ProbeRestartWindow, clock);
+
+        Receive<ValidateMessages.GetSnapshot>(get => Sender.Tell(new ValidateMessages.InterfaceSnapshot(_facts, _state, _detail, _cache.Lookup(get.Destination))));
+        Receive<ValidateMessages.ProbeDone>(done =>
+        {
+            if (done.Generation == _generation)
+            {
+                _probeInFlight = false;
+                SetState(done.Result.State, done.Result.Detail);
+            }
+
+            // else: an older probe's verdict: the facts changed since
+        });
+        Receive<ValidateMessages.ProbeRestarted>(_ =>
+        {
+            if (_probeInFlight)
+            {
+                Timers.StartSingleTimer(RerunTimer, ValidateMessages.RerunProbe.Instance, _rerunAfter);
+            }
+        });
+        Receive<ValidateMessages.RerunProbe>(_ =>
+        {
+            if (_probeInFlight)
+            {
+                _probeChild?.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
+            }
+        });
+        Receive<ValidateMessages.Revalidate>(_ =>
+        {
+            if (!_retired)
+            {
+                StartValidation("periodic re-examination", periodic: true);
+            }
+        });
+        Receive<ValidateMessages.UpdateFacts>(update =>
+        {
+            if (!_retired)
+            {
+                OnFactsChanged(update.Facts);
+            }
+        });
+        Receive<ValidateMessages.Retire>(retire =>
+        {
+            if (_retired)
+            {
+                return; // gone: nothing more to examine
+            }
+
+            _retired = true;
+            Timers.Cancel(RevalidateTimer);
+            Timers.Cancel(RerunTimer);
+            _facts = _facts with { IsUp = false, Addresses = [] };
+            _generation++; // a probe in flight no longer counts
+            _probeInFlight = false;
+            _cache.Flush();
+            SetState(ValidationState.Down, "the interface is gone from the host");
+            Timers.StartSingleTimer(RetireTimer, Retired.Instance, retire.Linger);
+        });
+        Receive<Retired>(_ => Context.Stop(Self));
+        Receive<ValidateMessages.RecordOutcome>(outcome =>
+        {
+            if (outcome.Succeeded)
+            {
+                _cache.RecordSuccess(outcome.Destination, outcome.Rtt ?? TimeSpan.Zero);
+            }
+            else
+            {
+                _cache.RecordFailure(outcome.Destination);
+            }
+        });
+        Receive<ValidateMessages.ProbeQuicInBackground>(background =>
+        {
+            if (_quicProbe is not null && _facts.IsUp && _cache.Lookup(background.Destination)?.QuicBlocked is null)
+            {
+                StartQuicProbe(background.Destination, null);
+            }
+        });
+        Receive<ValidateMessages.ProbeQuicNow>(now =>
+        {
+            if (_quicProbe is null)
+            {
+                Sender.Tell(new QuicPathVerdict(_facts.Name, QuicPathState.Unknown, "no QUIC path probe is configured"));
+            }
+            else
+            {
+                StartQuicProbe(now.Destination, Sender);
+            }
+        });
+        Receive<QuicProbed>(OnQuicProbed);
+        Receive<ValidateMessages.RecordQuicVerdict>(verdict => _cache.RecordQuicVerdict(verdict.Destination, verdict.Blocked));
+        Receive<Terminated>(terminated =>
+        {
+            if (!terminated.ActorRef.Equals(_probeChild))
+            {
+                return;
+            }
+
+            _probeChild = null;
+            _probeInFlight = false;
+            Timers.Cancel(RerunTimer);
+            if (!_retired)
+            {
+                SetState(ValidationState.NoConnectivity, "the connectivity probe kept failing and was given up after its restart budget; it starts afresh at the next periodic examination");
+            }
+        });
     }
 
-    protected internal override SupervisorStrategy SupervisorStrategy =>
-        new(_ => Directive.Restart, _settings.ProbeRestartBudget, _settings.ProbeRestartWindow, _settings.ProbeRestartBackoff, _settings.Random);
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    protected internal override void PreStart()
+    /// <summary>
+    /// Restart a crashed probe, within the budget; each restart's re-run waits the backoff (n = restarts already in the
+    /// window). Over budget: stop it (the <see cref="Terminated"/> that follows marks the interface unconnected).
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(
+        _ =>
+        {
+            var n = _budget.InWindow;
+            if (!_budget.TryTake())
+            {
+                return Directive.Stop;
+            }
+
+            _rerunAfter = _settings.ProbeRestartBackoff.DelayFor(n, _random.NextDouble());
+            return Directive.Restart;
+        },
+        _failures);
+
+    protected override void PreStart()
     {
-        Context.ScheduleRepeatedly(RevalidateTimer, ValidateMessages.Revalidate.Instance, _settings.Period, _settings.Period);
+        Timers.StartPeriodicTimer(RevalidateTimer, ValidateMessages.Revalidate.Instance, _settings.Period, _settings.Period);
         StartValidation("first examination");
     }
 
-    protected internal override void OnReceive(object message)
+    protected override void PostStop()
     {
-        switch (message)
-        {
-            case ValidateMessages.GetSnapshot get:
-                Reply(new ValidateMessages.InterfaceSnapshot(_facts, _state, _detail, _cache.Lookup(get.Destination)));
-                break;
-            case ValidateMessages.ProbeDone done when done.Generation == _generation:
-                _probeInFlight = false;
-                SetState(done.Result.State, done.Result.Detail);
-                break;
-            case ValidateMessages.ProbeDone:
-                break; // an older probe's verdict: the facts changed since
-            case ValidateMessages.ProbeRestarted when _probeInFlight:
-                _probeChild?.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
-                break;
-            case ValidateMessages.Revalidate when !_retired:
-                StartValidation("periodic re-examination", periodic: true);
-                break;
-            case ValidateMessages.UpdateFacts update when !_retired:
-                OnFactsChanged(update.Facts);
-                break;
-            case ValidateMessages.Retire retire when !_retired:
-                _retired = true;
-                Context.CancelTimer(RevalidateTimer);
-                _facts = _facts with { IsUp = false, Addresses = [] };
-                _generation++; // a probe in flight no longer counts
-                _probeInFlight = false;
-                _cache.Flush();
-                SetState(ValidationState.Down, "the interface is gone from the host");
-                Context.ScheduleOnce(RetireTimer, Retired.Instance, retire.Linger);
-                break;
-            case Retired:
-                Context.Stop(Self);
-                break;
-            case ValidateMessages.Revalidate or ValidateMessages.UpdateFacts or ValidateMessages.Retire when _retired:
-                break; // gone: nothing more to examine
-            case ValidateMessages.RecordOutcome outcome:
-                if (outcome.Succeeded)
-                {
-                    _cache.RecordSuccess(outcome.Destination, outcome.Rtt ?? TimeSpan.Zero);
-                }
-                else
-                {
-                    _cache.RecordFailure(outcome.Destination);
-                }
-
-                break;
-            case ValidateMessages.ProbeQuicInBackground background:
-                if (_quicProbe is not null && _facts.IsUp && _cache.Lookup(background.Destination)?.QuicBlocked is null)
-                {
-                    StartQuicProbe(background.Destination, null);
-                }
-
-                break;
-            case ValidateMessages.ProbeQuicNow now:
-                if (_quicProbe is null)
-                {
-                    Reply(new QuicPathVerdict(_facts.Name, QuicPathState.Unknown, "no QUIC path probe is configured"));
-                }
-                else
-                {
-                    StartQuicProbe(now.Destination, Sender);
-                }
-
-                break;
-            case QuicProbed probed:
-                OnQuicProbed(probed);
-                break;
-            case ValidateMessages.RecordQuicVerdict verdict:
-                _cache.RecordQuicVerdict(verdict.Destination, verdict.Blocked);
-                break;
-            case Terminated terminated when ReferenceEquals(terminated.Actor, _probeChild):
-                _probeChild = null;
-                _probeInFlight = false;
-                if (_retired)
-                {
-                    break;
-                }
-
-                SetState(ValidationState.NoConnectivity, "the connectivity probe kept failing and was given up after its restart budget; it starts afresh at the next periodic examination");
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
+        _quicCancel.Cancel();
+        _quicCancel.Dispose();
     }
 
     /// <summary>
@@ -255,12 +337,6 @@ internal sealed class InterfaceSupervisor : Actor
         public static readonly Retired Instance = new();
     }
 
-    protected internal override void PostStop()
-    {
-        _quicCancel.Cancel();
-        _quicCancel.Dispose();
-    }
-
     private void StartQuicProbe(Destination destination, IActorRef? asker)
     {
         if (_quicProbes.TryGetValue(destination, out var running) && running.Network == _network)
@@ -286,12 +362,10 @@ internal sealed class InterfaceSupervisor : Actor
             probing = Task.FromException<QuicPathVerdict>(e);
         }
 
-        // The probe waits on the network or the clock: not work in flight for a virtual-time run.
         probing.PipeTo(Self,
             success: v => new QuicProbed(destination, entry, v),
             failure: e => new QuicProbed(destination, entry, new QuicPathVerdict(name, QuicPathState.Unknown,
-                e is OperationCanceledException ? "the QUIC probe was cancelled (the interface changed or the engine stopped)" : $"the QUIC probe failed: {e.Message}")),
-            countsAsWork: false);
+                e is OperationCanceledException ? "the QUIC probe was cancelled (the interface changed or the engine stopped)" : $"the QUIC probe failed: {e.Message}")));
     }
 
     private void OnQuicProbed(QuicProbed probed)
@@ -324,7 +398,9 @@ internal sealed class InterfaceSupervisor : Actor
 
         if (_probeChild is null)
         {
-            _probeChild = Context.ActorOf(Props.Create(() => new ProbeActor(_probe, _settings.ProbeTimeout)), "probe-" + (_generation + 1).ToString(CultureInfo.InvariantCulture));
+            // Named by a counter, not by the interface's name: names come from the OS or a file, and may hold characters
+            // an actor name cannot.
+            _probeChild = Context.ActorOf(Props.Create(() => new ProbeActor(_probe, _settings.ProbeTimeout)), "probe-" + (++_probeChildren).ToString(CultureInfo.InvariantCulture));
             Context.Watch(_probeChild);
         }
 
@@ -350,7 +426,7 @@ internal sealed class InterfaceSupervisor : Actor
 
         _state = state;
         _detail = detail;
-        _publish(new InterfaceStateChanged(_facts.Name, state, detail, Context.TimeProvider.GetUtcNow()));
+        _reportTo.Tell(new InterfaceStateChanged(_facts.Name, state, detail, _clock.GetUtcNow()), Self);
     }
 }
 
@@ -362,47 +438,70 @@ internal sealed record QuicProbed(Destination Destination, QuicProbeInFlight Pro
 
 /// <summary>
 /// Runs one probe at a time for its <see cref="InterfaceSupervisor"/>. A probe that throws is a crash: the supervisor
-/// restarts this actor with backoff, and the fresh instance tells its parent so the probe in flight is re-run. A probe
-/// that does not answer within the timeout is cancelled and counts as no connectivity.
+/// restarts this actor, and the fresh instance tells its parent so the probe in flight is re-run after the backoff. A
+/// probe that does not answer within the timeout is cancelled and counts as no connectivity.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which the kernel runs on stop and before a restart.")]
-internal sealed class ProbeActor(IConnectivityProbe probe, TimeSpan timeout) : Actor
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop and before a restart.")]
+internal sealed class ProbeActor : ReceiveActor, IWithTimers
 {
     private const string TimeoutTimer = "probe-timeout";
     private CancellationTokenSource? _cancel;
     private long _generation;
 
-    protected internal override void OnReceive(object message)
+    public ProbeActor(IConnectivityProbe probe, TimeSpan timeout)
     {
-        switch (message)
+        Receive<ValidateMessages.RunProbe>(run =>
         {
-            case ValidateMessages.RunProbe run:
-                CancelRunning();
-                _generation = run.Generation;
-                _cancel = new CancellationTokenSource();
-                Context.ScheduleOnce(TimeoutTimer, new TimedOut(run.Generation), timeout);
-                var generation = run.Generation;
-                probe.ProbeAsync(run.Facts, _cancel.Token)
-                    .PipeTo(Self, success: r => new Probed(generation, r), failure: e => new Faulted(generation, e), countsAsWork: false);
-                break;
-            case Probed probed when probed.Generation == _generation:
-                Context.CancelTimer(TimeoutTimer);
+            CancelRunning();
+            _generation = run.Generation;
+            _cancel = new CancellationTokenSource();
+            Timers.StartSingleTimer(TimeoutTimer, new TimedOut(run.Generation), timeout);
+            var generation = run.Generation;
+            Task<ValidationResult> probing;
+            try
+            {
+                probing = probe.ProbeAsync(run.Facts, _cancel.Token);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                probing = Task.FromException<ValidationResult>(e);
+            }
+
+            probing.PipeTo(Self, success: r => new Probed(generation, r), failure: e => new Faulted(generation, e));
+        });
+        Receive<Probed>(probed =>
+        {
+            if (probed.Generation == _generation)
+            {
+                Timers.Cancel(TimeoutTimer);
                 Context.Parent.Tell(new ValidateMessages.ProbeDone(probed.Generation, probed.Result), Self);
-                break;
-            case TimedOut timedOut when timedOut.Generation == _generation:
+            }
+        });
+        Receive<TimedOut>(timedOut =>
+        {
+            if (timedOut.Generation == _generation)
+            {
                 CancelRunning();
                 Context.Parent.Tell(new ValidateMessages.ProbeDone(timedOut.Generation, new ValidationResult(
                     ValidationState.NoConnectivity, $"the connectivity probe got no answer within {timeout.TotalMilliseconds:0} ms")), Self);
-                break;
-            case Faulted faulted when faulted.Generation == _generation && faulted.Exception is not OperationCanceledException:
-                Context.CancelTimer(TimeoutTimer);
+            }
+        });
+        Receive<Faulted>(faulted =>
+        {
+            if (faulted.Generation == _generation && faulted.Exception is not OperationCanceledException)
+            {
+                Timers.Cancel(TimeoutTimer);
                 throw new ProbeCrashedException($"The connectivity probe threw: {faulted.Exception.Message}", faulted.Exception);
-        }
+            }
+        });
     }
 
-    protected internal override void PostRestart(Exception reason) => Context.Parent.Tell(ValidateMessages.ProbeRestarted.Instance, Self);
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    protected internal override void PostStop() => CancelRunning();
+    protected override void PostRestart(Exception reason) => Context.Parent.Tell(ValidateMessages.ProbeRestarted.Instance, Self);
+
+    protected override void PostStop() => CancelRunning();
 
     private void CancelRunning()
     {

@@ -67,6 +67,15 @@ public sealed record HeMifConnectorOptions
 
     /// <summary>Reads the host's interfaces (null: <see cref="InterfaceDiscovery"/>); tests give their own host.</summary>
     internal Func<IReadOnlyList<InterfaceFacts>>? Discover { get; init; }
+
+    /// <summary>
+    /// The actor system HeMif's actors live in (an application's own, through Akka.Hosting's <c>WithHeMif</c>); null: the
+    /// connector creates one of its own and terminates it on dispose.
+    /// </summary>
+    internal Akka.Actor.ActorSystem? ActorSystem { get; init; }
+
+    /// <summary>The name of HeMif's top actor in <see cref="ActorSystem"/> (null: generated).</summary>
+    internal string? ActorName { get; init; }
 }
 
 /// <summary>Which transports a request may use.</summary>
@@ -311,44 +320,60 @@ public static class HeMifConnector
             Quic = quic ?? new QuicTransport(options.QuicCertificateValidation),
             QuicProbe = new QuicPathProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
+            ActorSystem = options.ActorSystem,
+            ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
         // the engine (examined first, raced once validated) and leaves it when it is gone again.
+        var watchErrors = new System.Reactive.Subjects.Subject<string>();
         var watcher = options.Interfaces is not null ? null : new InterfaceWatcher(interfaces, discover,
             facts =>
             {
                 book.Set(facts);
-                engine.UpdateInterface(facts);
+                Observe(() => engine.UpdateInterfaceAsync(facts), watchErrors);
             },
             options.TimeProvider, TimeSpan.FromSeconds(30), listenToOs: options.Discover is null,
             appeared: facts =>
             {
                 book.Set(facts);
-                UnlessDisposed(() => engine.AddInterface(facts));
+                Observe(() => engine.AddInterfaceAsync(facts), watchErrors);
             },
             gone: name =>
             {
                 book.Remove(name);
-                UnlessDisposed(() => engine.RemoveInterface(name));
+                Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book, watchErrors);
     }
 
     /// <summary>
-    /// Runs a watcher's change on the engine, unless the connector is being disposed meanwhile: then nothing is raced
-    /// any more, and the watcher's timer thread must not see the exception.
+    /// Hands a watcher's change to the engine, on the watcher's thread, without waiting: a change that fails is said on
+    /// the internal failures stream, and one that arrives while the connector is being disposed is dropped (nothing is
+    /// raced any more).
     /// </summary>
-    private static void UnlessDisposed(Action change)
+    private static void Observe(Func<Task> change, System.Reactive.Subjects.Subject<string> errors)
     {
+        Task task;
         try
         {
-            change();
+            task = change();
         }
         catch (ObjectDisposedException)
         {
+            return;
         }
+
+        _ = task.ContinueWith(
+            t =>
+            {
+                if (t.Exception?.GetBaseException() is { } e and not ObjectDisposedException)
+                {
+                    errors.OnNext($"interface watcher: {e.GetType().Name}: {e.Message}");
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
@@ -370,7 +395,8 @@ public static class HeMifConnector
             : http;
     }
 
-    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces)
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces,
+        System.Reactive.Subjects.Subject<string> watchErrors)
         : IHeMifConnector, IHeMifConnectorControl
     {
         private readonly ProcessCommandRunner _ip = new(TimeSpan.FromSeconds(10));
@@ -390,8 +416,19 @@ public static class HeMifConnector
 
         public void RefreshInterfaces() => watcher?.Refresh();
 
-        public IObservable<string> InternalFailures => engine.System.Failures.Select(f =>
-            $"{f.Actor.Path}: {f.Exception.GetType().Name}: {f.Exception.Message} ({f.Detail})");
+        public IObservable<string> InternalFailures => engine.Failures
+            .Select(f => $"{f.Actor}: {f.Exception.GetType().Name}: {f.Exception.Message} ({Decision(f.Directive)})")
+            .Merge(watchErrors);
+
+        public Akka.Actor.IActorRef Actor => engine.Actor;
+
+        private static string Decision(Akka.Actor.Directive directive) => directive switch
+        {
+            Akka.Actor.Directive.Restart => "restarted by its supervisor",
+            Akka.Actor.Directive.Resume => "resumed by its supervisor",
+            Akka.Actor.Directive.Escalate => "escalated to its supervisor's supervisor",
+            _ => "stopped by its supervisor",
+        };
 
         public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default) => engine.UpdatePolicyAsync(policy, cancellationToken);
 
@@ -498,6 +535,8 @@ public static class HeMifConnector
         {
             watcher?.Dispose();
             await engine.DisposeAsync().ConfigureAwait(false);
+            watchErrors.OnCompleted();
+            watchErrors.Dispose();
             _firstValidation.Dispose();
         }
 

@@ -25,6 +25,9 @@ internal interface IHeMifConnectorControl
     /// <summary>Re-reads the host's interfaces now (what the watcher does on an OS event or its period); no-op for given interfaces.</summary>
     void RefreshInterfaces();
 
+    /// <summary>HeMif's top actor (the host registers it in Akka.Hosting's registry as <see cref="HeMifActor"/>).</summary>
+    Akka.Actor.IActorRef Actor { get; }
+
     /// <summary>Replaces the policy; the next request is planned with it.</summary>
     Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default);
 }

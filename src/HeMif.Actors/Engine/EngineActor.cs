@@ -1,0 +1,346 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Akka.Actor;
+using HeMif.Filter;
+using HeMif.Interfaces;
+using HeMif.Multipath;
+using HeMif.Planning;
+using HeMif.Race;
+using HeMif.Remember;
+using HeMif.Report;
+using HeMif.Runtime;
+using HeMif.Validate;
+
+namespace HeMif.Engine;
+
+/// <summary>Messages of the engine actor (the facade <see cref="HeMifEngine"/> sends them).</summary>
+internal static class EngineMessages
+{
+    /// <summary>Ask: an interface that appeared after start (reply <see cref="Done"/>, or a failure for a known name).</summary>
+    public sealed record AddInterface(InterfaceFacts Facts);
+
+    /// <summary>Ask: an interface that is gone from the host (reply <see cref="Done"/>, or a failure for an unknown name).</summary>
+    public sealed record RemoveInterface(string Name);
+
+    /// <summary>Ask: new facts for a known interface (reply <see cref="Done"/>, or a failure for an unknown name).</summary>
+    public sealed record UpdateInterface(InterfaceFacts Facts);
+
+    /// <summary>Start one request; <paramref name="Tcp"/> replaces the engine's TCP transport (MPTCP) when set.</summary>
+    public sealed record StartRequest(long Id, ConnectionRequest Request, IAttemptTransport? Tcp, TaskCompletionSource<RaceResult> Completion);
+
+    /// <summary>The caller of request <paramref name="Id"/> gave up.</summary>
+    public sealed record CancelRequest(long Id, string Reason);
+
+    /// <summary>From a request actor as it stops: its race's report (kept for <see cref="HeMifActor.GetLastRaceReport"/>).</summary>
+    public sealed record RequestEnded(RaceReport Report);
+
+    /// <summary>Start a subflow watcher.</summary>
+    public sealed record StartWatch(long Id, SubflowWatch Watch);
+
+    /// <summary>Stop a subflow watcher (its observer is completed).</summary>
+    public sealed record StopWatch(long Id);
+
+    /// <summary>Ask: the supervisors now, in name order (reply <see cref="SupervisorList"/>).</summary>
+    public sealed class GetSupervisors
+    {
+        public static readonly GetSupervisors Instance = new();
+    }
+
+    /// <summary>The answer to <see cref="GetSupervisors"/>.</summary>
+    public sealed record SupervisorList(IReadOnlyList<KeyValuePair<string, IActorRef>> Supervisors);
+
+    /// <summary>The answer to a change that was applied.</summary>
+    public sealed class Done
+    {
+        public static readonly Done Instance = new();
+    }
+}
+
+/// <summary>
+/// What the engine actor publishes for readers on other threads: the interfaces it uses and their latest states. An
+/// immutable value, replaced whole by the engine actor (its only writer) before it publishes the change that caused it;
+/// each replacement costs O(log n), so hosts with thousands of interfaces do not pay per change for all of them.
+/// </summary>
+/// <param name="Interfaces">The interfaces the engine uses now.</param>
+/// <param name="States">The latest state of each of them that has one.</param>
+/// <param name="Unexamined">How many of <paramref name="Interfaces"/> have had no first examination yet (no state, Unknown or Validating).</param>
+internal sealed record EngineSnapshot(ImmutableHashSet<string> Interfaces, ImmutableDictionary<string, InterfaceStateChanged> States, int Unexamined)
+{
+    public static readonly EngineSnapshot Empty = new(
+        ImmutableHashSet.Create<string>(StringComparer.Ordinal), ImmutableDictionary.Create<string, InterfaceStateChanged>(StringComparer.Ordinal), 0);
+
+    /// <summary>
+    /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
+    /// them all as validated or not (draft §5.2.1).
+    /// </summary>
+    public bool AllExamined => Unexamined == 0;
+
+    /// <summary>The snapshot with <paramref name="name"/> used (a new interface, not examined yet).</summary>
+    public EngineSnapshot With(string name) =>
+        Interfaces.Contains(name) ? this : new EngineSnapshot(Interfaces.Add(name), States.Remove(name), Unexamined + 1);
+
+    /// <summary>The snapshot without <paramref name="name"/> (gone from the engine, states included).</summary>
+    public EngineSnapshot Without(string name) =>
+        !Interfaces.Contains(name) ? this : new EngineSnapshot(Interfaces.Remove(name), States.Remove(name), Unexamined - (Examined(name) ? 0 : 1));
+
+    /// <summary>The snapshot with <paramref name="change"/> as its interface's latest state.</summary>
+    public EngineSnapshot WithState(InterfaceStateChanged change)
+    {
+        if (!Interfaces.Contains(change.Interface))
+        {
+            return this;
+        }
+
+        var before = Examined(change.Interface) ? 0 : 1;
+        var after = change.State is ValidationState.Unknown or ValidationState.Validating ? 1 : 0;
+        return new EngineSnapshot(Interfaces, States.SetItem(change.Interface, change), Unexamined - before + after);
+    }
+
+    private bool Examined(string name) => States.TryGetValue(name, out var s) && s.State is not (ValidationState.Unknown or ValidationState.Validating);
+}
+
+/// <summary>
+/// HeMif's top actor (DESIGN.md §1): the policy actor, one <see cref="InterfaceSupervisor"/> per interface, one
+/// <see cref="RequestActor"/> per request and one <see cref="SubflowWatcher"/> per multipath watch are its children,
+/// and it is the registry that ties them together. Interfaces added, lost and changed reach the races and watchers as
+/// messages from here. Its state lives in <see cref="EngineShared"/>, given to every incarnation, so that a restart
+/// (a bug) keeps the children and what it knows of them.
+/// </summary>
+internal sealed class EngineActor : ReceiveActor
+{
+    /// <summary>How many destinations' latest reports are kept for <see cref="HeMifActor.GetLastRaceReport"/>.</summary>
+    internal const int KeptReports = 1024;
+
+    private readonly EngineShared _shared;
+    private readonly EngineRegistry _registry;
+
+    public EngineActor(EngineShared shared)
+    {
+        _shared = shared;
+        _registry = shared.Registry;
+        var options = shared.Options;
+
+        Receive<EngineMessages.StartRequest>(StartRequest);
+        Receive<EngineMessages.CancelRequest>(cancel =>
+        {
+            if (_registry.Requests.TryGetValue(cancel.Id, out var request))
+            {
+                request.Tell(new RaceMessages.CancelRace(cancel.Reason));
+            }
+        });
+        Receive<EngineMessages.RequestEnded>(ended => _registry.KeepReport(ended.Report));
+        Receive<InterfaceStateChanged>(OnInterfaceState);
+        Receive<EngineMessages.AddInterface>(add =>
+        {
+            if (_registry.Supervisors.ContainsKey(add.Facts.Name))
+            {
+                Sender.Tell(new Status.Failure(new ArgumentException($"Interface '{add.Facts.Name}' is already known; new facts for it go to UpdateInterface.")));
+                return;
+            }
+
+            StartSupervisor(add.Facts);
+            Sender.Tell(EngineMessages.Done.Instance);
+        });
+        Receive<EngineMessages.RemoveInterface>(remove =>
+        {
+            if (!_registry.Supervisors.TryGetValue(remove.Name, out var supervisor))
+            {
+                Sender.Tell(new Status.Failure(UnknownInterface(remove.Name)));
+                return;
+            }
+
+            _registry.Supervisors = _registry.Supervisors.Remove(remove.Name);
+            _registry.Names.Remove(supervisor);
+            _shared.Snapshot = _shared.Snapshot.Without(remove.Name);
+            // Its last word (Down) still reaches observers and races; its supervisor answers late askers, then stops.
+            supervisor.Tell(new ValidateMessages.Retire(options.InternalAskTimeout));
+            Sender.Tell(EngineMessages.Done.Instance);
+        });
+        Receive<EngineMessages.UpdateInterface>(update =>
+        {
+            if (!_registry.Supervisors.TryGetValue(update.Facts.Name, out var supervisor))
+            {
+                Sender.Tell(new Status.Failure(UnknownInterface(update.Facts.Name, " (a new one goes to AddInterface)")));
+                return;
+            }
+
+            supervisor.Tell(new ValidateMessages.UpdateFacts(update.Facts));
+            Sender.Tell(EngineMessages.Done.Instance);
+        });
+        Receive<EngineMessages.StartWatch>(start =>
+        {
+            var context = new SubflowWatchContext([.. _registry.Supervisors.Values], _registry.Policy!, shared.PublishSubflow, options.TimeProvider);
+            var watcher = Context.ActorOf(Props.Create(() => new SubflowWatcher(start.Watch, context)), "subflows-" + Number(start.Id));
+            _registry.Watchers[start.Id] = watcher;
+            Context.Watch(watcher);
+        });
+        Receive<EngineMessages.StopWatch>(stop =>
+        {
+            if (_registry.Watchers.Remove(stop.Id, out var watcher))
+            {
+                Context.Stop(watcher);
+            }
+        });
+        Receive<EngineMessages.GetSupervisors>(_ => Sender.Tell(new EngineMessages.SupervisorList(SupervisorsInOrder())));
+        Receive<PolicyMessages.UpdatePolicy>(update => _registry.Policy.Forward(update));
+        Receive<HeMifActor.GetInterfaceStates>(_ =>
+            Sender.Tell(new HeMifActor.InterfaceStates([.. _shared.Snapshot.States.Values.OrderBy(s => s.Interface, StringComparer.Ordinal)])));
+        Receive<HeMifActor.GetLastRaceReport>(get =>
+            Sender.Tell(new HeMifActor.LastRaceReport(get.Host, get.Port, _registry.Reports.GetValueOrDefault(new Destination(get.Host, get.Port)))));
+        Receive<Terminated>(terminated => _registry.Forget(terminated.ActorRef));
+    }
+
+    /// <summary>Children that throw are reported and restarted, except requests (see <see cref="RequestActor"/>), which stop.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(
+        _ => Directive.Restart,
+        _shared.ReportFailure);
+
+    protected override void PreStart()
+    {
+        if (_registry.Policy is not null)
+        {
+            return; // a restarted incarnation: the children are still there
+        }
+
+        _registry.Policy = Context.ActorOf(Props.Create(() => new PolicyActor(_shared.Options.Policy)), "policy");
+        foreach (var facts in _shared.Options.Interfaces)
+        {
+            StartSupervisor(facts);
+        }
+    }
+
+    /// <summary>A restart keeps the children (their state is the engine's state) instead of stopping them.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+    }
+
+    /// <summary>Stopped (the engine or its actor system is shutting down): the children have stopped; say so once.</summary>
+    protected override void PostStop() => _shared.MarkStopped();
+
+    private void StartRequest(EngineMessages.StartRequest start)
+    {
+        var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
+        var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure);
+        var request = Context.ActorOf(Props.Create(() => new RequestActor(start.Request, context, start.Completion)), "request-" + Number(start.Id));
+        _registry.Requests[start.Id] = request;
+        _registry.RequestIds[request] = start.Id;
+        Context.Watch(request);
+    }
+
+    // Named with a sequence number, not the interface's name: names come from the OS or a file and may hold characters an
+    // actor name cannot; a removed interface's supervisor may also still linger when the name comes back.
+    private void StartSupervisor(InterfaceFacts facts)
+    {
+        var options = _shared.Options;
+        var supervisor = Context.ActorOf(
+            Props.Create(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, Self, _shared.ReportFailure, options.QuicProbe)),
+            "interface-" + Number(++_registry.SupervisorCount));
+        _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
+        _registry.Names[supervisor] = facts.Name;
+        _shared.Snapshot = _shared.Snapshot.With(facts.Name);
+        Context.Watch(supervisor);
+    }
+
+    private void OnInterfaceState(InterfaceStateChanged change)
+    {
+        // A removed interface's last word (Down) still reaches observers and races, but not the current states.
+        if (_registry.Names.TryGetValue(Sender, out var name) && name == change.Interface && _registry.Supervisors.ContainsKey(name))
+        {
+            _shared.Snapshot = _shared.Snapshot.WithState(change);
+        }
+
+        _shared.PublishInterfaceState(change);
+        if (_registry.Watchers.Count > 0)
+        {
+            IReadOnlyCollection<IActorRef> supervisors = [.. _registry.Supervisors.Values];
+            foreach (var watcher in _registry.Watchers.Values)
+            {
+                watcher.Tell(new SubflowMessages.InterfaceChanged(change, supervisors));
+            }
+        }
+
+        // An interface that stops being usable mid-race is dropped from every race in flight at once (its attempts are
+        // cancelled, and if it was the preferred one the others start without waiting for the fallback delay).
+        // Validating is not a loss: a periodic re-examination must not interrupt races.
+        if (change.State is not (ValidationState.Validated or ValidationState.Validating))
+        {
+            var lost = new RaceMessages.InterfaceLost(change.Interface, $"{change.State}: {change.Detail}");
+            foreach (var request in _registry.Requests.Values)
+            {
+                request.Tell(lost);
+            }
+        }
+    }
+
+    private List<KeyValuePair<string, IActorRef>> SupervisorsInOrder() => [.. _registry.Supervisors.OrderBy(s => s.Key, StringComparer.Ordinal)];
+
+    private ArgumentException UnknownInterface(string name, string hint = "") =>
+        new($"Unknown interface '{name}'; known: {string.Join(", ", _registry.Supervisors.Keys.Order(StringComparer.Ordinal))}{hint}.");
+
+    private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The engine actor's registry: touched only by the engine actor, kept across its restarts.</summary>
+internal sealed class EngineRegistry
+{
+    public IActorRef? Policy { get; set; }
+
+    public long SupervisorCount { get; set; }
+
+    /// <summary>Interface name to its supervisor (the interfaces the engine uses now); handed as it is to each request.</summary>
+    public ImmutableDictionary<string, IActorRef> Supervisors { get; set; } = ImmutableDictionary.Create<string, IActorRef>(StringComparer.Ordinal);
+
+    /// <summary>Supervisor to its interface's name (also for retiring ones until they stop: not in <see cref="Supervisors"/>).</summary>
+    public Dictionary<IActorRef, string> Names { get; } = [];
+
+    public Dictionary<long, IActorRef> Requests { get; } = [];
+
+    public Dictionary<IActorRef, long> RequestIds { get; } = [];
+
+    public Dictionary<long, IActorRef> Watchers { get; } = [];
+
+    /// <summary>The latest report per destination, oldest first in <see cref="_reportOrder"/>.</summary>
+    public Dictionary<Destination, RaceReport> Reports { get; } = [];
+
+    private readonly LinkedList<Destination> _reportOrder = new();
+    private readonly Dictionary<Destination, LinkedListNode<Destination>> _reportNodes = [];
+
+    public void KeepReport(RaceReport report)
+    {
+        var destination = new Destination(report.Host, report.Port);
+        Reports[destination] = report;
+        if (_reportNodes.Remove(destination, out var node))
+        {
+            _reportOrder.Remove(node);
+        }
+
+        _reportNodes[destination] = _reportOrder.AddLast(destination);
+        if (_reportOrder.Count > EngineActor.KeptReports)
+        {
+            var oldest = _reportOrder.First!.Value;
+            _reportOrder.RemoveFirst();
+            _reportNodes.Remove(oldest);
+            Reports.Remove(oldest);
+        }
+    }
+
+    /// <summary>A child stopped: forget it wherever it is listed.</summary>
+    public void Forget(IActorRef child)
+    {
+        if (RequestIds.Remove(child, out var id))
+        {
+            Requests.Remove(id);
+            return;
+        }
+
+        if (Names.Remove(child, out var name) && Supervisors.TryGetValue(name, out var current) && current.Equals(child))
+        {
+            Supervisors = Supervisors.Remove(name);
+        }
+
+        foreach (var watcher in Watchers.Where(w => w.Value.Equals(child)).ToList())
+        {
+            Watchers.Remove(watcher.Key);
+        }
+    }
+}
