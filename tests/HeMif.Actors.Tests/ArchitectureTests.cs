@@ -12,7 +12,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void The_core_assembly_does_not_reference_the_transports_or_the_host()
     {
-        var references = typeof(HeMif.Kernel.ActorSystem).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
+        var references = typeof(HeMif.Engine.HeMifEngine).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList();
         Assert.DoesNotContain("HeMif.Transports", references);
         Assert.DoesNotContain("HeMif.Host", references);
     }

@@ -11,7 +11,7 @@ public sealed class PublicApiTests
     [Fact]
     public void The_public_API_matches_the_checked_in_snapshot()
     {
-        var difference = PublicApiSnapshot.CompareWithCheckedIn(typeof(HeMif.Kernel.ActorSystem).Assembly);
+        var difference = PublicApiSnapshot.CompareWithCheckedIn(typeof(HeMif.Engine.HeMifEngine).Assembly);
         Assert.True(difference is null, difference);
     }
 }

@@ -12,7 +12,7 @@ namespace HeMif.Integration.Tests;
 [Collection(NetworkLab.Name)]
 public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private static string Hemif => Path.Combine(AppContext.BaseDirectory, "hemif.dll");
+    private static string Hemif => LabProcess.Hemif;
 
     [LabFact]
     public async Task Healthy_Wi_Fi_wins_over_IPv6_with_one_attempt()

@@ -11,6 +11,9 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs a command with an argument list (no shell), captures its output, and kills it on timeout.</summary>
 public static class LabProcess
 {
+    /// <summary>The <c>hemif</c> CLI, in a folder of its own beside the tests (see the project file).</summary>
+    public static string Hemif => Path.Combine(AppContext.BaseDirectory, "hemif-cli", "hemif.dll");
+
     public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)

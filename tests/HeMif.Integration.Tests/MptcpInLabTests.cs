@@ -14,7 +14,7 @@ namespace HeMif.Integration.Tests;
 [Collection(NetworkLab.Name)]
 public sealed class MptcpInLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private static string Hemif => Path.Combine(AppContext.BaseDirectory, "hemif.dll");
+    private static string Hemif => LabProcess.Hemif;
 
     private int Port => int.Parse(lab["SERVER_MPTCP_PORT"], NumberStyles.None, CultureInfo.InvariantCulture);
 

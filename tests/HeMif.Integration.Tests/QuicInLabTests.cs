@@ -13,7 +13,7 @@ namespace HeMif.Integration.Tests;
 [Collection(NetworkLab.Name)]
 public sealed class QuicInLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private static string Hemif => Path.Combine(AppContext.BaseDirectory, "hemif.dll");
+    private static string Hemif => LabProcess.Hemif;
 
     [QuicLabFact(NeedsQuicServer = true)]
     public async Task Healthy_UDP_QUIC_is_reachable_on_both_interfaces()

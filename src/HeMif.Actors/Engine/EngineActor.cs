@@ -40,14 +40,15 @@ internal static class EngineMessages
     /// <summary>Stop a subflow watcher (its observer is completed).</summary>
     public sealed record StopWatch(long Id);
 
-    /// <summary>Ask: the supervisors now, in name order (reply <see cref="SupervisorList"/>).</summary>
-    public sealed class GetSupervisors
-    {
-        public static readonly GetSupervisors Instance = new();
-    }
+    /// <summary>
+    /// Ask: probe QUIC to <paramref name="Destination"/> now on every interface, or only <paramref name="Interface"/>;
+    /// the answer is the verdicts in interface name order (<see cref="QuicVerdicts"/>), or a failure for an unknown
+    /// interface.
+    /// </summary>
+    public sealed record ProbeQuic(Destination Destination, string? Interface);
 
-    /// <summary>The answer to <see cref="GetSupervisors"/>.</summary>
-    public sealed record SupervisorList(IReadOnlyList<KeyValuePair<string, IActorRef>> Supervisors);
+    /// <summary>The answer to <see cref="ProbeQuic"/>.</summary>
+    public sealed record QuicVerdicts(IReadOnlyList<QuicPathVerdict> Verdicts);
 
     /// <summary>The answer to a change that was applied.</summary>
     public sealed class Done
@@ -181,7 +182,23 @@ internal sealed class EngineActor : ReceiveActor
                 Context.Stop(watcher);
             }
         });
-        Receive<EngineMessages.GetSupervisors>(_ => Sender.Tell(new EngineMessages.SupervisorList(SupervisorsInOrder())));
+        Receive<EngineMessages.ProbeQuic>(probe =>
+        {
+            var asked = SupervisorsInOrder().Where(s => probe.Interface is null || s.Key == probe.Interface).ToList();
+            if (probe.Interface is not null && asked.Count == 0)
+            {
+                Sender.Tell(new Status.Failure(UnknownInterface(probe.Interface)));
+                return;
+            }
+
+            var names = asked.Select(s => s.Key).ToList();
+            var asker = Sender;
+            var collector = Context.ActorOf(Props.Create(() => new QuicVerdictCollector(names, asker)));
+            foreach (var (_, supervisor) in asked)
+            {
+                supervisor.Tell(new ValidateMessages.ProbeQuicNow(probe.Destination), collector);
+            }
+        });
         Receive<PolicyMessages.UpdatePolicy>(update => _registry.Policy.Forward(update));
         Receive<HeMifActor.GetInterfaceStates>(_ =>
             Sender.Tell(new HeMifActor.InterfaceStates([.. _shared.Snapshot.States.Values.OrderBy(s => s.Interface, StringComparer.Ordinal)])));
@@ -278,6 +295,27 @@ internal sealed class EngineActor : ReceiveActor
         new($"Unknown interface '{name}'; known: {string.Join(", ", _registry.Supervisors.Keys.Order(StringComparer.Ordinal))}{hint}.");
 
     private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Gathers one QUIC verdict per asked interface, then answers the asker with all of them in the asked order and stops
+/// (the engine actor itself never waits: each supervisor answers here).
+/// </summary>
+internal sealed class QuicVerdictCollector : ReceiveActor
+{
+    public QuicVerdictCollector(IReadOnlyList<string> interfaces, IActorRef asker)
+    {
+        var verdicts = new Dictionary<string, QuicPathVerdict>(StringComparer.Ordinal);
+        Receive<QuicPathVerdict>(verdict =>
+        {
+            verdicts[verdict.Interface] = verdict;
+            if (verdicts.Count == interfaces.Count)
+            {
+                asker.Tell(new EngineMessages.QuicVerdicts([.. interfaces.Select(i => verdicts[i])]));
+                Context.Stop(Self);
+            }
+        });
+    }
 }
 
 /// <summary>The engine actor's registry: touched only by the engine actor, kept across its restarts.</summary>

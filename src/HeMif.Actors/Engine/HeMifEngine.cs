@@ -114,6 +114,9 @@ internal sealed class HeMifEngine : IAsyncDisposable
 
         _options = options;
         _shared = new EngineShared(options);
+        // Known (and unexamined) from the start, before the engine actor has started their supervisors: a request must
+        // not find "all examined" in an engine that has not examined anything yet.
+        _shared.Snapshot = options.Interfaces.Aggregate(EngineSnapshot.Empty, (snapshot, facts) => snapshot.With(facts.Name));
         if (options.InterfaceStateObserver is { } observer)
         {
             _shared.InterfaceStates.Subscribe(observer);
@@ -208,10 +211,17 @@ internal sealed class HeMifEngine : IAsyncDisposable
         return ChangeAsync(new EngineMessages.UpdateInterface(facts), $"interface '{facts.Name}' could be updated", cancellationToken);
     }
 
-    private async Task ChangeAsync(object change, string what, CancellationToken cancellationToken)
+    // No async/await on these paths: in virtual time the answer completes on the pump, and an await would resume on the
+    // thread pool, out of the driver's sight.
+    private Task ChangeAsync(object change, string what, CancellationToken cancellationToken)
     {
-        ThrowIfDisposed(what);
-        await _actor.AskOnClock<EngineMessages.Done>(change, AskTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return Task.FromException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine was disposed before {what}."));
+        }
+
+        Pump?.Claim();
+        return _actor.AskOnClock<EngineMessages.Done>(change, AskTimeout, _options.TimeProvider, Pump, cancellationToken);
     }
 
     /// <summary>
@@ -230,7 +240,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var (completion, id) = Start(request, tcp);
-        using var registration = cancellationToken.Register(() => _actor.Tell(new EngineMessages.CancelRequest(id, "the caller cancelled")));
+        using var registration = cancellationToken.Register(() => Cancel(id, "the caller cancelled"));
         RaceResult result;
         try
         {
@@ -271,22 +281,23 @@ internal sealed class HeMifEngine : IAsyncDisposable
         // and this registration answers the caller.
         var stopped = _shared.Stopped.Register(() => completion.TrySetResult(ShuttingDown(request)));
         _ = completion.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), stopped, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Pump?.Claim();
         _actor.Tell(new EngineMessages.StartRequest(id, request, tcp, completion));
         return (completion.Task, id);
     }
 
     /// <summary>Gives up request <paramref name="id"/> (its attempts are cancelled; the race reports the cancellation).</summary>
-    internal void Cancel(long id, string reason) => _actor.Tell(new EngineMessages.CancelRequest(id, reason));
+    internal void Cancel(long id, string reason)
+    {
+        Pump?.Claim();
+        _actor.Tell(new EngineMessages.CancelRequest(id, reason));
+    }
 
     /// <summary>The failed result of a request that arrived while HeMif's actors were stopping.</summary>
-    private RaceResult ShuttingDown(ConnectionRequest request)
-    {
-        var why = $"HeMif's actor system is shutting down ('{_system.Name}'): the request was not raced";
-        var settings = _options.Race;
-        var failed = new RaceEvent(TimeSpan.Zero, "failed", why);
-        return new RaceResult(new RaceReport(request.Host, request.Port, RaceOutcome.Failed, null, null,
-            new RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why), null);
-    }
+    private RaceResult ShuttingDown(ConnectionRequest request) => RaceResult.Failed(request, _options.Race, EngineStoppedReason);
+
+    /// <summary>Why a request got no race: the engine or its actor system stopped first.</summary>
+    internal const string EngineStoppedReason = "HeMif's actors are shutting down (the engine was disposed or its actor system is terminating): the request was not raced";
 
     /// <summary>Why this engine cannot open QUIC connections (no QUIC transport, or the host lacks QUIC), or null when it can.</summary>
     public string? QuicUnsupportedReason => QuicUnsupported(_options.Quic);
@@ -297,7 +308,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// Throws <see cref="InvalidOperationException"/> when the engine has no QUIC path probe and
     /// <see cref="ArgumentException"/> for an unknown interface.
     /// </summary>
-    public async Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed("the QUIC probe could start");
         var destination = new Remember.Destination(host, port);
@@ -306,15 +317,9 @@ internal sealed class HeMifEngine : IAsyncDisposable
             throw new InvalidOperationException("This engine has no QUIC path probe.");
         }
 
-        var list = await _actor.AskOnClock<EngineMessages.SupervisorList>(EngineMessages.GetSupervisors.Instance, AskTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-        var supervisors = list.Supervisors;
-        if (interfaceName is not null && !supervisors.Any(s => s.Key == interfaceName))
-        {
-            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", supervisors.Select(s => s.Key))}.", nameof(interfaceName));
-        }
-
-        var asked = supervisors.Where(s => interfaceName is null || s.Key == interfaceName);
-        return await Task.WhenAll(asked.Select(s => s.Value.AskOnClock<QuicPathVerdict>(new ValidateMessages.ProbeQuicNow(destination), AskTimeout, _options.TimeProvider, cancellationToken))).ConfigureAwait(false);
+        Pump?.Claim();
+        return _actor.AskOnClock<EngineMessages.QuicVerdicts>(new EngineMessages.ProbeQuic(destination, interfaceName), AskTimeout, _options.TimeProvider, Pump, cancellationToken)
+            .Then(answer => answer.Verdicts);
     }
 
     /// <summary>Why <paramref name="quic"/> cannot be used, or null when it can.</summary>
@@ -374,6 +379,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
                 stopped.Dispose();
                 observer.OnCompleted();
             });
+            Pump?.Claim();
             _actor.Tell(new EngineMessages.StartWatch(id, new SubflowWatch(request, mode, firstTrigger, safe)));
             return Disposable.Create(() =>
             {
@@ -387,7 +393,8 @@ internal sealed class HeMifEngine : IAsyncDisposable
     public Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed("the policy could be updated");
-        return _actor.AskOnClock<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), AskTimeout, _options.TimeProvider, cancellationToken);
+        Pump?.Claim();
+        return _actor.AskOnClock<HeMifPolicy>(new PolicyMessages.UpdatePolicy(policy), AskTimeout, _options.TimeProvider, Pump, cancellationToken);
     }
 
     /// <summary>

@@ -123,12 +123,12 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Stopped before its racer could finish (the engine is shutting down): the caller must not wait forever. Once the
-    /// racer has completed the task, this changes nothing.
+    /// Stopped before its racer could finish (the engine is shutting down): the caller gets a failed race that says so,
+    /// never a wait without end. Once the racer has completed the task, this changes nothing.
     /// </summary>
     protected override void PostStop()
     {
-        _completion.TrySetException(new ObjectDisposedException(nameof(HeMifEngine), $"The engine shut down before the request for {_request.Host}:{_request.Port} was decided."));
+        _completion.TrySetResult(RaceResult.Failed(_request, _context.Options.Race, HeMifEngine.EngineStoppedReason));
         if (_completion.Task.IsCompletedSuccessfully)
         {
             Context.Parent.Tell(new EngineMessages.RequestEnded(_completion.Task.Result.Report)); // for HeMifActor.GetLastRaceReport
@@ -214,12 +214,9 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     /// <summary>The request cannot be carried at all (QUIC only on a host without QUIC): a failed race, at once, saying why.</summary>
     private void FailAtOnce(string why)
     {
-        var failed = new Report.RaceEvent(TimeSpan.Zero, "failed", why);
-        _context.Publish(failed);
-        var settings = _context.Options.Race;
-        var report = new Report.RaceReport(_request.Host, _request.Port, Report.RaceOutcome.Failed, null, null,
-            new Report.RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why);
-        _completion.TrySetResult(new RaceResult(report, null));
+        var result = RaceResult.Failed(_request, _context.Options.Race, why);
+        _context.Publish(result.Report.Events[0]);
+        _completion.TrySetResult(result);
         Context.Stop(Self);
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
+using HeMif.Engine;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
@@ -28,7 +29,16 @@ internal sealed record RaceJob(
     TimeProvider Clock);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
-internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection);
+internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection)
+{
+    /// <summary>A request that was not raced at all, failed at once for <paramref name="why"/>.</summary>
+    public static RaceResult Failed(ConnectionRequest request, RaceSettings settings, string why)
+    {
+        var failed = new RaceEvent(TimeSpan.Zero, "failed", why);
+        return new RaceResult(new RaceReport(request.Host, request.Port, RaceOutcome.Failed, null, null,
+            new RaceTimings(settings.InterfaceFallbackDelay, settings.ConnectionAttemptDelay, settings.ResolutionDelay), [], [], [failed], why), null);
+    }
+}
 
 /// <summary>Messages of the racer.</summary>
 internal static class RaceMessages
@@ -151,7 +161,9 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
         }
 
         _raceCancel.Dispose();
-        _job.Completion.TrySetException(new InvalidOperationException("The race stopped before it finished (the engine is shutting down)."));
+        // Stopped before the race was decided (the engine is shutting down): a failed race that says so. A racer stopped
+        // for a bug of its own was already answered with the cause by its request actor.
+        _job.Completion.TrySetResult(RaceResult.Failed(_job.Request, _job.Settings, HeMifEngine.EngineStoppedReason));
     }
 
     private void OnResolved(Resolved resolved)

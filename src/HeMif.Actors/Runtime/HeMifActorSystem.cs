@@ -64,6 +64,16 @@ internal static class HeMifActorSystem
         _ = system.Terminate();
         var stopped = ((ExtendedActorSystem)system).Provider.TerminationTask; // completed as the root guardian stops
         var end = clock.Elapsed + limit;
+        using (VirtualTimePump.WithoutContext())
+        {
+            Pump(system, pump, clock, stopped, end, limit);
+        }
+
+        await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+    }
+
+    private static void Pump(ActorSystem system, VirtualTimePump pump, Simulation.VirtualClock clock, Task stopped, TimeSpan end, TimeSpan limit)
+    {
         while (!stopped.IsCompleted)
         {
             if (pump.RunUntilIdle() > 0 || stopped.IsCompleted)
@@ -76,8 +86,6 @@ internal static class HeMifActorSystem
                 throw new InvalidOperationException($"The virtual-time actor system '{system.Name}' did not stop its actors within {limit.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of virtual time.");
             }
         }
-
-        await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
     }
 
     private static string Hocon(bool pumped)

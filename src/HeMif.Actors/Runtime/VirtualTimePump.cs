@@ -7,9 +7,11 @@ namespace HeMif.Runtime;
 /// (<see cref="Simulation.VirtualTimeDriver"/>) runs on its own thread, so the same inputs always run in the same order
 /// and "nothing left to do but wait for the clock" is simply an empty queue.
 /// <para>
-/// Strict: work that arrives from another thread than the driver's (a continuation that left the pump for the thread
-/// pool, a real socket completing) would make a run depend on the machine's timing; it is counted and the driver
-/// fails on it instead of hoping it settles.
+/// Strict: work that arrives from outside the driver (a continuation that left the pump for the thread pool, a real
+/// socket completing) would make a run depend on the machine's timing; it is recorded and the driver fails on it
+/// instead of hoping it settles. Outside means: from any thread but the driver's. The driver is the thread that last
+/// ran the pump or <see cref="Claim">claimed</see> it between two runs (a test that resumes on another thread and then
+/// starts a request there is the driver moving, not foreign work).
 /// </para>
 /// </summary>
 internal sealed class VirtualTimePump
@@ -18,9 +20,17 @@ internal sealed class VirtualTimePump
     private readonly Lock _lock = new();
     private readonly List<string> _foreign = [];
     private Thread? _driver;
+    private bool _running;
 
     /// <summary>Creates a pump whose driver, until <see cref="RunUntilIdle"/> says otherwise, is the creating thread.</summary>
-    public VirtualTimePump() => _driver = Thread.CurrentThread;
+    public VirtualTimePump()
+    {
+        _driver = Thread.CurrentThread;
+        TaskScheduler = new PumpTaskScheduler(this);
+    }
+
+    /// <summary>Runs tasks on the pump (continuations that must stay in the virtual-time run, such as an ask's answer).</summary>
+    public TaskScheduler TaskScheduler { get; }
 
     /// <summary>When true (the default), work from a thread other than the driver's is an error the driver reports.</summary>
     public bool Strict { get; init; } = true;
@@ -49,11 +59,11 @@ internal sealed class VirtualTimePump
     /// </summary>
     public int RunUntilIdle()
     {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
+        using var noContext = WithoutContext();
         lock (_lock)
         {
             _driver = Thread.CurrentThread;
+            _running = true;
         }
 
         var ran = 0;
@@ -77,7 +87,47 @@ internal sealed class VirtualTimePump
         }
         finally
         {
-            SynchronizationContext.SetSynchronizationContext(context);
+            lock (_lock)
+            {
+                _running = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Clears the calling thread's <see cref="SynchronizationContext"/> until disposed. The driver holds this while it
+    /// fires timers too: a task that a timer completes runs its continuations inline, and with a context in place (xunit
+    /// installs one) they would be posted away from the driver instead.
+    /// </summary>
+    public static ContextScope WithoutContext() => new(SynchronizationContext.Current);
+
+    /// <summary>Restores the <see cref="SynchronizationContext"/> that <see cref="WithoutContext"/> cleared.</summary>
+    public readonly struct ContextScope : IDisposable
+    {
+        private readonly SynchronizationContext? _saved;
+
+        internal ContextScope(SynchronizationContext? saved)
+        {
+            _saved = saved;
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+
+        /// <inheritdoc/>
+        public void Dispose() => SynchronizationContext.SetSynchronizationContext(_saved);
+    }
+
+    /// <summary>
+    /// The calling thread drives from now on (the engine's entry points call this before they send work in): unless the
+    /// pump is running on another thread, which makes the call itself foreign work.
+    /// </summary>
+    public void Claim()
+    {
+        lock (_lock)
+        {
+            if (!_running)
+            {
+                _driver = Thread.CurrentThread;
+            }
         }
     }
 
@@ -110,6 +160,26 @@ internal sealed class VirtualTimePump
                     + "the virtual clock alone: " + string.Join("; ", _foreign));
             }
         }
+    }
+}
+
+/// <summary>A task scheduler whose tasks run on a <see cref="VirtualTimePump"/>, in its one order.</summary>
+internal sealed class PumpTaskScheduler(VirtualTimePump pump) : TaskScheduler
+{
+    /// <inheritdoc/>
+    protected override void QueueTask(Task task) => pump.Enqueue(new TaskRunnable(this, task));
+
+    /// <inheritdoc/>
+    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+    /// <inheritdoc/>
+    protected override IEnumerable<Task> GetScheduledTasks() => [];
+
+    private sealed class TaskRunnable(PumpTaskScheduler scheduler, Task task) : IRunnable
+    {
+        public void Run() => scheduler.TryExecuteTask(task);
+
+        public void Execute() => Run();
     }
 }
 

@@ -20,6 +20,7 @@ internal static class VirtualTimeDriver
         ArgumentNullException.ThrowIfNull(pump);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(done);
+        using var noContext = VirtualTimePump.WithoutContext();
         var end = clock.Elapsed + limit;
         while (true)
         {
@@ -44,6 +45,7 @@ internal static class VirtualTimeDriver
     {
         ArgumentNullException.ThrowIfNull(pump);
         ArgumentNullException.ThrowIfNull(clock);
+        using var noContext = VirtualTimePump.WithoutContext();
         var end = clock.Elapsed + delta;
         while (true)
         {

@@ -6,7 +6,6 @@ using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
-using HeMif.Simulation;
 using HeMif.TestKit;
 using HeMif.Validate;
 
@@ -25,6 +24,7 @@ public sealed class EngineTests : IAsyncLifetime
     private readonly List<InterfaceStateChanged> _states = [];
     private readonly List<string> _actorFailures = [];
     private HeMifEngine _engine = null!;
+    private EngineDriver _driver = null!;
 
     public EngineTests()
     {
@@ -47,7 +47,7 @@ public sealed class EngineTests : IAsyncLifetime
         await StartAsync();
         var result = await RaceAsync();
 
-        Assert.Equal(RaceOutcome.Connected, result.Report.Outcome);
+        Assert.True(RaceOutcome.Connected == result.Report.Outcome, result.Report.Failure + string.Join("\n", _states) + _clock.Elapsed);
         Assert.Equal("wlan0", result.Report.Winner!.Interface);
         Assert.Equal("ipv6", result.Report.Winner.Family);
         Assert.Single(result.Report.Attempts);
@@ -128,7 +128,7 @@ public sealed class EngineTests : IAsyncLifetime
         await (await RaceAsync()).Connection!.DisposeAsync();
 
         _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "ok", IPv4 = "ok" };
-        _engine.UpdateInterface(Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] });
+        _driver.Await(_engine.UpdateInterfaceAsync(Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] }));
         await DriveAsync(() => _engine.CurrentStates["wlan0"].State == ValidationState.Validated);
 
         var after = await RaceAsync();
@@ -147,7 +147,7 @@ public sealed class EngineTests : IAsyncLifetime
         await StartAsync();
         var (completion, _) = _engine.Start(Request);
         await DriveAsync(() => _network.Log.Count >= 1); // Wi-Fi's first attempt is hanging
-        _engine.UpdateInterface(Wifi with { IsUp = false });
+        _driver.Await(_engine.UpdateInterfaceAsync(Wifi with { IsUp = false }));
         await DriveAsync(() => completion.IsCompleted);
         var race = (await completion).Report;
 
@@ -162,7 +162,7 @@ public sealed class EngineTests : IAsyncLifetime
     {
         _network.Paths["wlan0"].ProbeThrows = true;
         await StartEngineAsync();
-        await _engine.System.WhenIdleAsync();
+        _driver.Idle();
         Assert.Equal(ValidationState.Validating, _engine.CurrentStates["wlan0"].State);
         var callsBefore = _network.ProbeCalls;
 
@@ -176,10 +176,10 @@ public sealed class EngineTests : IAsyncLifetime
     public async Task A_policy_update_applies_to_the_next_request()
     {
         await StartAsync();
-        await _engine.UpdatePolicyAsync(new HeMifPolicy
+        _driver.Await(_engine.UpdatePolicyAsync(new HeMifPolicy
         {
             UserRules = [new PolicyRule("no-wifi", PreferenceLevel.Prohibit) { Interface = new InterfaceMatch { Kinds = [InterfaceKind.Wifi] } }],
-        });
+        }));
         var result = await RaceAsync();
         Assert.Equal("rmnet0", result.Report.Winner!.Interface);
         Assert.Contains(result.Report.Excluded, e => e.Interface == "wlan0" && e.Reasons.Any(r => r.Rule.Name == "no-wifi"));
@@ -196,8 +196,9 @@ public sealed class EngineTests : IAsyncLifetime
         await DriveAsync(() => _network.Log.Count >= 1);
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect);
-        await _engine.System.WhenIdleAsync();
+        _driver.Idle(); // the race ends at this virtual instant; ConnectAsync then resumes on the thread pool
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect.WaitAsync(TimeSpan.FromSeconds(30)));
+        _driver.Idle();
         Assert.Equal(0, _network.OpenConnections);
         Assert.Equal(PeriodicTimers, _clock.ArmedTimerCount);
     }
@@ -224,8 +225,7 @@ public sealed class EngineTests : IAsyncLifetime
         await StartAsync();
         _network.Paths["wlan0"] = _network.Paths["wlan0"] with { ProbeDelay = TimeSpan.FromSeconds(10), Probe = ValidationState.NoConnectivity };
         var calls = _network.ProbeCalls;
-        _clock.Advance(TimeSpan.FromMinutes(5)); // the period: both interfaces are probed again
-        await _engine.System.WhenIdleAsync();
+        _driver.Advance(TimeSpan.FromMinutes(5)); // the period: both interfaces are probed again
         Assert.True(_network.ProbeCalls >= calls + 2, "the periodic re-examination did not start");
         Assert.Equal(ValidationState.Validated, _engine.CurrentStates["wlan0"].State);
         lock (_states)
@@ -262,20 +262,20 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Equal([("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup)], seen[0].Subflows.Select(s => (s.Interface, s.Role)));
         Assert.Equal("first plan", seen[0].Trigger);
 
-        _engine.UpdateInterface(Wifi with { IsUp = false });
+        _driver.Await(_engine.UpdateInterfaceAsync(Wifi with { IsUp = false }));
         await DriveAsync(() => Count() == 2);
         Assert.Equal([("rmnet0", SubflowRole.Primary)], seen[1].Subflows.Select(s => (s.Interface, s.Role)));
         Assert.Contains("wlan0 is Down", seen[1].Trigger, StringComparison.Ordinal);
         Assert.Contains(seen[1].Excluded, e => e.Interface == "wlan0" && e.Reason.Contains("down", StringComparison.OrdinalIgnoreCase));
 
-        _engine.UpdateInterface(Wifi);
+        _driver.Await(_engine.UpdateInterfaceAsync(Wifi));
         await DriveAsync(() => Count() == 3);
         Assert.Equal([("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup)], seen[2].Subflows.Select(s => (s.Interface, s.Role)));
 
         // A periodic re-examination (Validating, then Validated again) changes no role: nothing new is issued.
         var validations = _network.ProbeCalls;
-        Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, _clock, () => _network.ProbeCalls >= validations + 2 && _engine.AllExamined, TimeSpan.FromMinutes(6)));
-        await _engine.System.WhenIdleAsync();
+        Assert.True(_driver.RunUntil(() => _network.ProbeCalls >= validations + 2 && _engine.AllExamined, TimeSpan.FromMinutes(6)));
+        _driver.Idle();
         Assert.Equal(3, Count());
         lock (global)
         {
@@ -290,12 +290,12 @@ public sealed class EngineTests : IAsyncLifetime
     public async Task A_subflow_plan_uses_the_same_policy_as_a_race()
     {
         await StartAsync();
-        await _engine.UpdatePolicyAsync(new HeMifPolicy
+        _driver.Await(_engine.UpdatePolicyAsync(new HeMifPolicy
         {
             UserRules = [new PolicyRule("no-cellular", PreferenceLevel.Prohibit) { Interface = new InterfaceMatch { Names = ["rmnet0"] } }],
-        });
+        }));
 
-        var plan = await _engine.PlanSubflowsAsync(Request, MultipathMode.Aggregate, "test");
+        var plan = _driver.Await(_engine.PlanSubflowsAsync(Request, MultipathMode.Aggregate, "test"));
 
         Assert.Equal(["wlan0"], plan.Subflows.Select(s => s.Interface));
         Assert.Contains("no-cellular", Assert.Single(plan.Excluded).Reason, StringComparison.Ordinal);
@@ -321,7 +321,8 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Equal(RaceOutcome.Failed, before.Report.Outcome);
         Assert.Equal(["wlan0"], before.Report.Attempts.Select(a => a.Interface).Distinct());
 
-        _engine.AddInterface(Cellular);
+        var adding = _engine.AddInterfaceAsync(Cellular);
+        _driver.Until(() => adding.IsCompleted);
         Assert.False(_engine.AllExamined, "the new interface is examined first");
         await DriveAsync(() => _engine.AllExamined && Count() >= 2);
         Assert.Equal(ValidationState.Validated, _engine.CurrentStates["rmnet0"].State);
@@ -331,10 +332,10 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Equal("rmnet0", after.Report.Winner!.Interface);
         await after.Connection!.DisposeAsync();
 
-        var duplicate = Assert.Throws<ArgumentException>(() => _engine.AddInterface(Cellular));
+        var duplicate = Assert.Throws<ArgumentException>(() => _driver.Await(_engine.AddInterfaceAsync(Cellular)));
         Assert.Contains("'rmnet0' is already known", duplicate.Message, StringComparison.Ordinal);
         await _engine.DisposeAsync();
-        Assert.Throws<ObjectDisposedException>(() => _engine.AddInterface(Cellular with { Name = "wwan1" }));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _engine.AddInterfaceAsync(Cellular with { Name = "wwan1" }));
     }
 
     /// <summary>
@@ -347,8 +348,8 @@ public sealed class EngineTests : IAsyncLifetime
     {
         await StartEngineAsync([Wifi]);
         await DriveAsync(() => _engine.AllExamined);
-        var actorsWithWifiOnly = _engine.System.LiveActorCount;
-        _engine.AddInterface(Cellular);
+        var actorsWithWifiOnly = LiveChildren;
+        _driver.Await(_engine.AddInterfaceAsync(Cellular));
         await DriveAsync(() => _engine.AllExamined);
         var seen = new List<SubflowPlan>();
         using var watch = _engine.WatchSubflows(Request, MultipathMode.Aggregate).Subscribe(p => { lock (seen) { seen.Add(p); } });
@@ -356,7 +357,7 @@ public sealed class EngineTests : IAsyncLifetime
         await DriveAsync(() => Count() == 1);
         Assert.Equal(["rmnet0", "wlan0"], seen[0].Subflows.Select(s => s.Interface).Order(StringComparer.Ordinal));
 
-        _engine.RemoveInterface("rmnet0");
+        _driver.Await(_engine.RemoveInterfaceAsync("rmnet0"));
         await DriveAsync(() => Count() == 2);
         Assert.Equal(["wlan0"], seen[1].Subflows.Select(s => s.Interface));
         lock (_states)
@@ -370,16 +371,19 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.DoesNotContain(race.Report.Attempts, a => a.Interface == "rmnet0");
         await race.Connection!.DisposeAsync();
 
-        _clock.Advance(TimeSpan.FromSeconds(31)); // past the linger (the internal ask timeout)
-        await DriveAsync(() => _engine.System.LiveActorCount <= actorsWithWifiOnly + 1); // + the subflow watcher
-        Assert.Throws<ArgumentException>(() => _engine.RemoveInterface("rmnet0"));
+        _driver.Advance(TimeSpan.FromSeconds(31)); // past the linger (the internal ask timeout)
+        await DriveAsync(() => LiveChildren <= actorsWithWifiOnly + 1); // + the subflow watcher
+        Assert.Throws<ArgumentException>(() => _driver.Await(_engine.RemoveInterfaceAsync("rmnet0")));
 
-        _engine.AddInterface(Cellular); // back, under the same name
+        _driver.Await(_engine.AddInterfaceAsync(Cellular)); // back, under the same name
         await DriveAsync(() => _engine.AllExamined);
         Assert.Equal(ValidationState.Validated, _engine.CurrentStates["rmnet0"].State);
     }
 
-    /// <summary>No hang: a request the engine had not yet planned when it shut down fails instead of waiting forever.</summary>
+    /// <summary>
+    /// No hang: a request the engine had not yet planned when it shut down ends with a failed race that says why,
+    /// instead of waiting forever (the connector turns it into a HeMifConnectException).
+    /// </summary>
     [Fact]
     public async Task A_request_still_being_planned_when_the_engine_shuts_down_fails_and_does_not_hang()
     {
@@ -387,8 +391,23 @@ public sealed class EngineTests : IAsyncLifetime
         var (completion, _) = _engine.Start(Request);
         await _engine.DisposeAsync();
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => completion.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.IsNotType<TimeoutException>(error);
+        var result = await completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(RaceOutcome.Failed, result.Report.Outcome);
+        Assert.Null(result.Connection);
+        Assert.Equal(HeMifEngine.EngineStoppedReason, result.Report.Failure);
+    }
+
+    /// <summary>A request to an engine whose actors have already stopped fails at once, saying so.</summary>
+    [Fact]
+    public async Task A_request_after_the_engine_actor_stopped_fails_at_once_saying_so()
+    {
+        await StartAsync();
+        _engine.System.Stop(_engine.Actor); // as when the application's actor system shuts HeMif down
+        _driver.Idle();
+
+        var (completion, _) = _engine.Start(Request);
+        Assert.True(completion.IsCompleted, "the request waited for an engine that has stopped");
+        Assert.Equal(HeMifEngine.EngineStoppedReason, (await completion).Report.Failure);
     }
 
     /// <summary>The periodic revalidation timers (one per interface) stay armed while the engine runs.</summary>
@@ -397,8 +416,9 @@ public sealed class EngineTests : IAsyncLifetime
     private async Task StartEngineAsync(IReadOnlyList<InterfaceFacts>? interfaces = null)
     {
         _engine = new HeMifEngine(_network.Options(_clock, interfaces));
+        _driver = new EngineDriver(_engine, _clock);
         _engine.InterfaceStates.Subscribe(s => { lock (_states) { _states.Add(s); } });
-        _engine.System.Failures.Subscribe(f => { lock (_actorFailures) { _actorFailures.Add($"{f.Actor.Path}: {f.Exception} -> {f.Directive} ({f.Detail})"); } });
+        _engine.Failures.Subscribe(f => { lock (_actorFailures) { _actorFailures.Add($"{f.Actor}: {f.Exception} -> {f.Directive}"); } });
         await Task.CompletedTask;
     }
 
@@ -420,6 +440,12 @@ public sealed class EngineTests : IAsyncLifetime
         return await completion;
     }
 
-    private async Task DriveAsync(Func<bool> done) =>
-        Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, _clock, done, TimeSpan.FromMinutes(2)), "virtual time ran out before the condition held");
+    /// <summary>The engine actor's children now: the policy actor, the supervisors, requests and watchers.</summary>
+    private int LiveChildren => ((Akka.Actor.ActorRefWithCell)_engine.Actor).Children.Count();
+
+    private Task DriveAsync(Func<bool> done)
+    {
+        Assert.True(_driver.RunUntil(done), "virtual time ran out before the condition held");
+        return Task.CompletedTask;
+    }
 }

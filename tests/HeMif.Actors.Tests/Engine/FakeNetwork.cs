@@ -61,7 +61,7 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
 
     /// <summary>
     /// The engine options of a test on this network: <paramref name="interfaces"/> (default Wi-Fi and cellular) probed,
-    /// resolved and connected here, on <paramref name="clock"/>, with quiescence tracked for the virtual-time driver
+    /// resolved and connected here, on <paramref name="clock"/>, in virtual time (one pump the test drives)
     /// and a seeded validation jitter.
     /// </summary>
     public EngineOptions Options(TimeProvider clock, IReadOnlyList<InterfaceFacts>? interfaces = null) => new()
@@ -71,7 +71,7 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
         Resolver = this,
         Tcp = this,
         TimeProvider = clock,
-        TrackQuiescence = true,
+        VirtualTime = true,
         Validation = new ValidationSettings { Random = new Random(1) },
     };
 

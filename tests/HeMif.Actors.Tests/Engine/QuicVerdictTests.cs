@@ -30,6 +30,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     private readonly FakeQuic _quic;
     private readonly FakeQuicProbe _probe;
     private HeMifEngine _engine = null!;
+    private EngineDriver _driver = null!;
 
     public QuicVerdictTests()
     {
@@ -199,7 +200,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
         await race.Connection!.DisposeAsync();
         Assert.Equal(["wlan0", "rmnet0"], _probe.Started); // the request probed only rmnet0, where nothing was known
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => _engine.ProbeQuicAsync("www.example.com", 443, "eth9"));
+        var error = Assert.Throws<ArgumentException>(() => _driver.Await(_engine.ProbeQuicAsync("www.example.com", 443, "eth9")));
         Assert.Contains("eth9", error.Message, StringComparison.Ordinal);
     }
 
@@ -207,7 +208,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     public async Task Without_a_QUIC_probe_an_on_demand_probe_is_refused_clearly()
     {
         await StartAsync(withProbe: false);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _engine.ProbeQuicAsync("www.example.com", 443));
+        var error = Assert.Throws<InvalidOperationException>(() => _driver.Await(_engine.ProbeQuicAsync("www.example.com", 443)));
         Assert.Contains("no QUIC path probe", error.Message, StringComparison.Ordinal);
     }
 
@@ -221,7 +222,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
         _quic.Blackholed.Clear();
         _probe.Verdicts["wlan0"] = QuicPathState.Reachable;
-        _engine.UpdateInterface(Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] });
+        _driver.Await(_engine.UpdateInterfaceAsync(Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] }));
         await DriveAsync(() => _engine.CurrentStates["wlan0"].State == ValidationState.Validated);
 
         var race = await RaceAsync(Quic);
@@ -245,6 +246,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
             Quic = _quic,
             QuicProbe = withProbe ? _probe : null,
         });
+        _driver = new EngineDriver(_engine, _clock);
         await DriveAsync(() => _engine.AllExamined);
     }
 
@@ -257,16 +259,20 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<QuicPathVerdict>> ProbeNowAsync(string? iface = null)
     {
-        // The answers reach the caller through Ask promises, whose continuations run asynchronously: drive until the
-        // probes have answered (their verdicts are then with the promises), and only then wait, boundedly, for the task.
+        // The answer reaches the caller through an Ask promise, whose continuation runs on the thread pool: drive until
+        // the probes have answered (the verdicts are then with the promise), and only then wait, boundedly, for the task.
         var finished = _probe.Finished + (iface is null ? 2 : 1);
         var probing = _engine.ProbeQuicAsync(Quic.Host, Quic.Port, iface);
         await DriveAsync(() => _probe.Finished >= finished);
+        _driver.Idle();
         return await probing.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    private async Task DriveAsync(Func<bool> done) =>
-        Assert.True(await VirtualTimeDriver.RunUntilAsync(_engine.System, _clock, done, TimeSpan.FromMinutes(2)), "virtual time ran out before the condition held");
+    private Task DriveAsync(Func<bool> done)
+    {
+        Assert.True(_driver.RunUntil(done), "virtual time ran out before the condition held");
+        return Task.CompletedTask;
+    }
 
     /// <summary>A QUIC transport on the virtual clock: 20 ms handshakes, or none at all on blackholed interfaces.</summary>
     private sealed class FakeQuic(TimeProvider clock) : IAttemptTransport
