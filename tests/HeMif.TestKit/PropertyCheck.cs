@@ -4,8 +4,10 @@ using FsCheck.Fluent;
 namespace HeMif.TestKit;
 
 /// <summary>
-/// FsCheck glue for xunit without FsCheck.Xunit (not installable here): checks a property over generated cases and
-/// throws, with FsCheck's shrunk counter-example in the message, when it fails.
+/// FsCheck glue from before FsCheck.Xunit restored here: checks a property over generated cases and throws, with
+/// FsCheck's shrunk counter-example in the message, when it fails. Property tests use FsCheck.Xunit's
+/// <c>[Property]</c> now; this stays only for the actor kernel's own tests (tests/HeMif.Actors.Tests/Kernel), and goes
+/// with them.
 /// </summary>
 public static class PropertyCheck
 {
