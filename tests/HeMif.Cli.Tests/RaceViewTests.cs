@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using FsCheck;
 using FsCheck.Fluent;
-using HeMif.TestKit;
+using FsCheck.Xunit;
 
 namespace HeMif.Cli.Tests;
 
@@ -135,10 +136,10 @@ public sealed class RaceViewTests
         Assert.Equal(golden, Run("simulate", scenario, "--json", "--color", "always", "--events").Out);
     }
 
-    [Fact]
-    public void Any_generated_report_renders_within_the_width_without_escapes_and_with_escapes_when_asked()
+    [Property(MaxTest = 100)]
+    public Property Any_generated_report_renders_within_the_width_without_escapes_and_with_escapes_when_asked()
     {
-        PropertyCheck.ForAll(Gen.Choose(0, int.MaxValue), seed =>
+        return Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), seed =>
         {
             var report = RaceReports.Generate(seed);
             var columns = (seed % 200).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -153,8 +154,7 @@ public sealed class RaceViewTests
             using var coloured = new StringWriter();
             TimelineView.Create(coloured, new ViewSettings(ColorMode.Always), Environment).Write(report, "Race");
             Assert.Contains(Escape, coloured.ToString());
-            return true;
-        }, maxTest: 100);
+        });
     }
 
     [Fact]

@@ -1,6 +1,7 @@
+using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using HeMif.Report;
-using HeMif.TestKit;
 using static HeMif.Cli.Tests.RaceReports;
 
 namespace HeMif.Cli.Tests;
@@ -11,17 +12,16 @@ namespace HeMif.Cli.Tests;
 /// </summary>
 public sealed class TimelineLayoutTests
 {
-    [Fact]
-    public void Every_generated_report_lays_out_inside_the_axis_with_each_attempt_once_and_the_winner_marked()
+    [Property(MaxTest = 300)]
+    public Property Every_generated_report_lays_out_inside_the_axis_with_each_attempt_once_and_the_winner_marked()
     {
-        PropertyCheck.ForAll(Gen.Choose(0, int.MaxValue), seed =>
+        return Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), seed =>
         {
             var width = seed % 301; // from none at all to a wide terminal
             var report = Generate(seed);
             var layout = TimelineLayout.Compute(report, width);
             Check(report, layout, $"seed {seed}, width {width}");
-            return true;
-        }, maxTest: 300);
+        });
     }
 
     [Fact]

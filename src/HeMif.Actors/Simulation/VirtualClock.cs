@@ -5,8 +5,9 @@ namespace HeMif.Simulation;
 /// <see cref="Advance"/>, on the calling thread, in due-time order (ties in creation order), with the clock set
 /// to each timer's due time while its callback runs; a timer created or re-armed by a callback for a time inside
 /// the same advance fires in that advance too. Deterministic: the same calls give the same firings.
-/// (Microsoft.Extensions.TimeProvider.Testing is not installable here; this is our FakeTimeProvider.) The simulator
-/// runs whole races on it; the test kit's ManualTimeProvider is this clock under the name tests use.
+/// The simulator runs whole races on it: its driver needs <see cref="AdvanceToNextTimer"/> (the next due timer, within a
+/// limit), which FakeTimeProvider (Microsoft.Extensions.TimeProvider.Testing, what unit tests that only move a clock by
+/// hand use) does not offer. The test kit's ManualTimeProvider is this clock under the name tests use.
 /// </summary>
 internal class VirtualClock : TimeProvider
 {

@@ -1,3 +1,22 @@
+// Why this exchange is our own. The DNS libraries that restore here were tried for sending a query from a socket pinned
+// to one interface (its source address and SO_BINDTODEVICE):
+// - Makaretu.Dns 2.0.1 has no exchange (IResolver is an interface; nothing in it sends).
+// - DnsClient 1.8.0's LookupClient creates its sockets inside DnsUdpMessageHandler and DnsTcpMessageHandler
+//   (new Socket(...), new TcpClient(...)) and never binds them; LookupClientOptions has no local endpoint, device
+//   or socket factory. A query through it cannot be pinned to an interface.
+// - ARSoft.Tools.Net 3.6.1's DnsClient(servers, IClientTransport[], disposeTransports, queryTimeout) takes transports of
+//   ours, and a spike did send its query from a socket we bound (127.0.0.1 with SO_BINDTODEVICE lo). But then the UDP
+//   and the TCP transport, with their timeouts, are ours anyway, and what ARSoft would add does not fit: its parser
+//   (see DnsMessage.cs); DnsClientBase swallows every failure (traced, next server), so a result could not say timeout,
+//   ICMP refused, malformed or mismatched answer, which the notes and these tests need; its transports enforce
+//   QueryTimeout (int milliseconds) with Task.WaitAsync on the wall clock, not the injected TimeProvider; it leaves out
+//   IPv6 servers when the host has no global IPv6 address on another interface than loopback (a static check), where a
+//   per-interface resolver must ask that interface's servers; on a truncated answer it does not ask the same server
+//   over TCP but goes on down its list of connections (UDP to every other server first); and it parses a received
+//   datagram from the whole receive buffer (DnsRawPackage.ToArraySegment ignores the received length), so a short
+//   answer is read on into the buffer's zeros.
+// So the exchange below stays ours: a new socket per query pinned by Pin, the RFC 5452 checks, UDP and then TCP to the
+// same server on TC, every timeout on the injected TimeProvider.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;

@@ -1,10 +1,11 @@
+using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using HeMif.Actors.Tests.Planning;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Planning;
-using HeMif.TestKit;
 using HeMif.Validate;
 using static HeMif.Actors.Tests.Planning.Facts;
 
@@ -147,8 +148,8 @@ public sealed class SubflowPlannerTests
     /// Over generated hosts, policies and states: every interface is in exactly one list; at most one primary; a
     /// prohibited, unvalidated or avoided interface never carries a subflow (an avoided one only as the sole primary).
     /// </summary>
-    [Fact]
-    public void Property_no_forbidden_interface_ever_carries_a_subflow()
+    [Property(MaxTest = 300)]
+    public Property Property_no_forbidden_interface_ever_carries_a_subflow()
     {
         var kinds = new[] { InterfaceKind.Wifi, InterfaceKind.Cellular, InterfaceKind.Ethernet, InterfaceKind.Vpn };
         var gen =
@@ -162,7 +163,7 @@ public sealed class SubflowPlannerTests
             from mode in Gen.Elements(MultipathMode.Handover, MultipathMode.Interactive, MultipathMode.Aggregate)
             select (count, metered, kindIndex, state, rtt, prohibit, avoidMetered, mode);
 
-        PropertyCheck.ForAll(gen, c =>
+        return Prop.ForAll(Arb.From(gen), c =>
         {
             var facts = Enumerable.Range(0, c.count)
                 .Select(i => new InterfaceFacts($"if{i}", kinds[c.kindIndex[i]]) { Addresses = [Addr($"192.0.2.{i + 1}")], Metered = c.metered[i] })
@@ -191,7 +192,7 @@ public sealed class SubflowPlannerTests
             var avoided = Enumerable.Range(0, c.count).Where(i => c.avoidMetered && c.metered[i] && !Forbidden(i)).Select(i => $"if{i}").ToHashSet();
             var avoidedOnlyAsSolePrimary = plan.Subflows.Where(s => avoided.Contains(s.Interface)).All(s => s.Role == SubflowRole.Primary && plan.Subflows.Count == 1);
             return everyoneOnce && onePrimary && noForbidden && avoidedOnlyAsSolePrimary;
-        }, maxTest: 300);
+        });
     }
 
     private static SubflowPlan PlanFor(MultipathMode mode, HeMifPolicy policy, IReadOnlyList<InterfaceFacts> interfaces,

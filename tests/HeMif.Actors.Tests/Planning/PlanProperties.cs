@@ -1,6 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
@@ -15,8 +16,6 @@ namespace HeMif.Actors.Tests.Planning;
 /// </summary>
 public class PlanProperties
 {
-    private static readonly Config Runs = Config.QuickThrowOnFailure.WithMaxTest(300);
-
     internal sealed record Case(InterfaceFacts[] Interfaces, HeMifPolicy Policy, int Seed)
     {
         public override string ToString() =>
@@ -130,10 +129,10 @@ public class PlanProperties
     /// excluded set is exactly what the oracle computes, and every operator Prohibit that a candidate escaped is
     /// reported as a conflict a user rule won.
     /// </summary>
-    [Fact]
-    public void The_filter_excludes_exactly_what_the_rules_exclude()
+    [Property(MaxTest = 300)]
+    public Property The_filter_excludes_exactly_what_the_rules_exclude()
     {
-        Check.One(Runs, Prop.ForAll(Arb.From(Cases), c =>
+        return Prop.ForAll(Arb.From(Cases), c =>
         {
             var plan = new ConnectionPlanner(c.Policy).Plan(c.Interfaces, new ConnectionRequest("www.example.com", 443), Facts.Noon);
             foreach (var f in c.Interfaces)
@@ -171,14 +170,14 @@ public class PlanProperties
             }
 
             return plan.Candidates.Count > 0 ? plan.Failure is null : plan.Failure is not null;
-        }));
+        });
     }
 
     /// <summary>The order is total (score descending, then name) and the same for any listing order of the interfaces.</summary>
-    [Fact]
-    public void The_sort_is_total_and_stable_under_permutation()
+    [Property(MaxTest = 300)]
+    public Property The_sort_is_total_and_stable_under_permutation()
     {
-        Check.One(Runs, Prop.ForAll(Arb.From(Cases), c =>
+        return Prop.ForAll(Arb.From(Cases), c =>
         {
             var planner = new ConnectionPlanner(c.Policy);
             var request = new ConnectionRequest("www.example.com", 443) { DestinationAddresses = [IPAddress.Parse("192.0.2.200"), IPAddress.Parse("2001:db8:ff::1")] };
@@ -194,18 +193,18 @@ public class PlanProperties
                 (p.First.Score == p.Second.Score && string.CompareOrdinal(p.First.Interface, p.Second.Interface) < 0 && p.First.Rank == p.Second.Rank));
             var ranks = plan.Candidates.Zip(plan.Candidates.Skip(1)).All(p => p.Second.Rank == p.First.Rank + (p.First.Score == p.Second.Score ? 0 : 1));
             return same && total && ranks && (plan.Candidates.Count == 0 || plan.Candidates[0].Rank == 1);
-        }));
+        });
     }
 
     /// <summary>Adding a Prefer for X (as operator or as user) never moves X down.</summary>
-    [Fact]
-    public void Adding_a_Prefer_for_X_never_moves_X_down()
+    [Property(MaxTest = 300)]
+    public Property Adding_a_Prefer_for_X_never_moves_X_down()
     {
         var gen = from c in Cases
                   from pick in Gen.Choose(0, 7)
                   from asUser in Gen.Elements(true, false)
                   select (c, pick, asUser);
-        Check.One(Runs, Prop.ForAll(Arb.From(gen), t =>
+        return Prop.ForAll(Arb.From(gen), t =>
         {
             var (c, pick, asUser) = t;
             var x = c.Interfaces[pick % c.Interfaces.Length].Name;
@@ -222,6 +221,6 @@ public class PlanProperties
             }
 
             return newIndex >= 0 && newIndex <= oldIndex && after.Candidates[newIndex].Rank <= before.Candidates[oldIndex].Rank;
-        }));
+        });
     }
 }

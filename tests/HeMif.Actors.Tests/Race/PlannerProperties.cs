@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using HeMif.Race;
-using HeMif.TestKit;
 
 namespace HeMif.Actors.Tests.Race;
 
@@ -13,11 +14,10 @@ namespace HeMif.Actors.Tests.Race;
 /// </summary>
 public sealed class PlannerProperties
 {
-    [Fact]
-    public void Every_generated_race_keeps_the_invariants()
-    {
-        PropertyCheck.ForAll(Gen.Choose(0, int.MaxValue), seed => Check(seed) is null, maxTest: 300);
-    }
+    /// <summary>On a failure FsCheck prints the seed and the replay values (<c>[Property(Replay = "...")]</c> reruns it).</summary>
+    [Property(MaxTest = 300)]
+    public Property Every_generated_race_keeps_the_invariants() =>
+        Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), seed => Assert.Null(Check(seed)));
 
     /// <summary>Runs one generated race; returns null when every invariant held, else what broke.</summary>
     private static string? Check(int seed)

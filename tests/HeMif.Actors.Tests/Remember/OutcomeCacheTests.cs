@@ -1,5 +1,5 @@
 using HeMif.Remember;
-using HeMif.TestKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HeMif.Actors.Tests.Remember;
 
@@ -7,7 +7,7 @@ namespace HeMif.Actors.Tests.Remember;
 public sealed class OutcomeCacheTests
 {
     private static readonly Destination Example = new("Example.COM.", 443);
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void The_smoothed_RTT_follows_RFC_6298_and_a_success_clears_the_failure_count()

@@ -1,9 +1,10 @@
 using System.Net;
+using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using HeMif.Interfaces;
 using HeMif.Report;
 using HeMif.Simulation;
-using HeMif.TestKit;
 
 namespace HeMif.Actors.Tests.Simulation;
 
@@ -19,11 +20,10 @@ public sealed class EngineProperties
     private static readonly InterfaceKind[] Kinds = [InterfaceKind.Wifi, InterfaceKind.Cellular, InterfaceKind.Ethernet];
     private static readonly FamilyBehavior[] Behaviors = [FamilyBehavior.Ok, FamilyBehavior.Ok, FamilyBehavior.Blackhole, FamilyBehavior.Reject, FamilyBehavior.Unreachable];
 
-    [Fact]
-    public void Generated_scenarios_keep_the_race_invariants_through_the_actors()
-    {
-        PropertyCheck.ForAll(Gen.Choose(0, int.MaxValue), seed => Check(seed) is null, maxTest: 40);
-    }
+    /// <summary>On a failure FsCheck prints the seed and the replay values (<c>[Property(Replay = "...")]</c> reruns it).</summary>
+    [Property(MaxTest = 40)]
+    public Property Generated_scenarios_keep_the_race_invariants_through_the_actors() =>
+        Prop.ForAll(Arb.From(Gen.Choose(0, int.MaxValue)), seed => Assert.Null(Check(seed)));
 
     private static string? Check(int seed)
     {

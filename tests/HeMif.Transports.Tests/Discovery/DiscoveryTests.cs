@@ -1,7 +1,7 @@
 using System.Net;
 using HeMif.Interfaces;
-using HeMif.TestKit;
 using HeMif.Transports.Discovery;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HeMif.Transports.Tests.Discovery;
 
@@ -84,7 +84,7 @@ public sealed class DiscoveryTests : IDisposable
     [Fact]
     public void The_watcher_reports_an_interface_whose_link_or_addresses_changed_and_keeps_the_overridden_facts()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var initial = new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Metered = true, Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] };
         var current = new List<InterfaceFacts> { new("wlan0", InterfaceKind.Other) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] } };
         var changes = new List<InterfaceFacts>();

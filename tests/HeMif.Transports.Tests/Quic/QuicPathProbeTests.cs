@@ -5,6 +5,7 @@ using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
 using HeMif.Validate;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HeMif.Transports.Tests.Quic;
 
@@ -22,7 +23,7 @@ public sealed class QuicPathProbeTests
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(1500);
 
-    private readonly ManualTimeProvider _clock = new();
+    private readonly TimerCountingClock _clock = new();
 
     private QuicPathProbe Probe(IInterfaceResolver? resolver = null, int seed = 1) =>
         new(resolver ?? new ScriptedResolver(), new QuicPathProbeOptions { Timeout = Timeout, Random = new Random(seed) }, _clock);
@@ -136,7 +137,7 @@ public sealed class QuicPathProbeTests
         var verdict = await Probe().ProbeAsync(Loopback, "127.0.0.1", refusing.Port, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(QuicPathState.Blocked, verdict.State);
         Assert.Contains("ICMP port unreachable", verdict.Detail, StringComparison.Ordinal);
-        Assert.Equal(TimeSpan.Zero, _clock.Elapsed); // no timeout was needed
+        Assert.Equal(_clock.Start, _clock.GetUtcNow()); // no timeout was needed
     }
 
     /// <summary>A name is resolved through the interface's resolver, and both families are asked at once: one answering is enough.</summary>
@@ -233,7 +234,7 @@ public sealed class QuicPathProbeTests
 
         var after = Directory.GetFiles("/proc/self/fd").Length;
         Assert.True(after - before < 20, $"{after - before} more file descriptors after 300 probes");
-        Assert.Equal(0, _clock.ArmedTimerCount);
+        Assert.Equal(0, _clock.LiveTimers);
     }
 
     [Theory]
@@ -265,6 +266,43 @@ public sealed class QuicPathProbeTests
 
             var v6 = family == AddressFamily.InterNetworkV6;
             return Task.FromResult((v6 ? V6Error : V4Error) is { } error ? ResolveResult.Failure(error) : new ResolveResult(v6 ? V6 : V4));
+        }
+    }
+
+    /// <summary>FakeTimeProvider that also counts the timers created and not yet disposed: a probe must leave none behind.</summary>
+    private sealed class TimerCountingClock : FakeTimeProvider
+    {
+        private int _live;
+
+        public int LiveTimers => Volatile.Read(ref _live);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _live);
+            return new Counted(base.CreateTimer(callback, state, dueTime, period), this);
+        }
+
+        private sealed class Counted(ITimer inner, TimerCountingClock clock) : ITimer
+        {
+            private int _disposed;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                {
+                    Interlocked.Decrement(ref clock._live);
+                }
+
+                inner.Dispose();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
         }
     }
 }

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
 using HeMif.Resolve;
-using HeMif.TestKit;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HeMif.Transports.Tests.Resolve;
 
@@ -18,7 +18,7 @@ public sealed class InterfaceResolverTests
     private const string Host = "www.example.com";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
 
     internal static InterfaceFacts Loopback(params string[] servers) => new("lo", InterfaceKind.Loopback)
     {

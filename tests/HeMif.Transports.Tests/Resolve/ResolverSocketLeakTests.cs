@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using HeMif.TestKit;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HeMif.Transports.Tests.Resolve;
 
@@ -29,7 +29,7 @@ public sealed class ResolverSocketLeakTests
     public async Task Two_hundred_failing_lookups_leave_no_socket_open()
     {
         Assert.True(Directory.Exists("/proc/self/fd"), "this test needs Linux /proc/self/fd to count descriptors");
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var servers = await DnsResponder.StartManyAsync(clock, "127.0.0.1");
         await using var server = servers[0];
         server.On("nx.example", DnsType.A, DnsScript.NxDomain)
@@ -66,7 +66,7 @@ public sealed class ResolverSocketLeakTests
         Assert.Equal(["NXDOMAIN", "SERVFAIL", "UDP ConnectionRefused", "cancelled", "timeout"], outcomes.Keys.Order(StringComparer.Ordinal));
     }
 
-    private static async Task<string?> TimeOutAsync(InterfaceResolver resolver, HeMif.Interfaces.InterfaceFacts facts, DnsResponder server, ManualTimeProvider clock, string host)
+    private static async Task<string?> TimeOutAsync(InterfaceResolver resolver, HeMif.Interfaces.InterfaceFacts facts, DnsResponder server, FakeTimeProvider clock, string host)
     {
         var pending = resolver.ResolveAsync(facts, host, AddressFamily.InterNetwork, default);
         await server.NextQueryAsync();
