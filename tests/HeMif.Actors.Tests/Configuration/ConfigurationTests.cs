@@ -129,10 +129,10 @@ public class ConfigurationTests
         try
         {
             var e = Assert.Throws<HeMifConfigurationException>(() => HeMifConfiguration.LoadPolicyFile(file));
-            Assert.Equal(Path.GetFileName(file), e.Origin);
+            Assert.Equal(file, e.Origin); // the path as given
             Assert.StartsWith(path, e.Path, StringComparison.Ordinal);
             Assert.StartsWith(expected, e.Expected, StringComparison.Ordinal);
-            Assert.StartsWith($"{Path.GetFileName(file)}: {path}", e.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"{file}: {path}", e.Message, StringComparison.Ordinal);
             Assert.Contains("expected " + expected, e.Message, StringComparison.Ordinal);
             Assert.False(string.IsNullOrEmpty(what));
         }
@@ -153,8 +153,9 @@ public class ConfigurationTests
     public void A_missing_file_is_a_configuration_error_naming_the_file()
     {
         var e = Assert.Throws<HeMifConfigurationException>(() => HeMifConfiguration.LoadPolicyFile("/nonexistent/dir/policy.json"));
-        Assert.Equal("policy.json", e.Origin);
+        Assert.Equal("/nonexistent/dir/policy.json", e.Origin);
         Assert.Equal("a readable JSON file", e.Expected);
+        Assert.Equal("/nonexistent/dir/policy.json: expected a readable JSON file; found nothing: the file does not exist", e.Message);
     }
 
     /// <summary>All or nothing: a mistake in the last rule yields no policy at all, and a holder keeps its previous value.</summary>

@@ -238,10 +238,10 @@ public sealed class ScenarioTests
         try
         {
             var e = Assert.Throws<HeMifConfigurationException>(() => Scenario.Load(file));
-            Assert.Equal(Path.GetFileName(file), e.Origin);
+            Assert.Equal(file, e.Origin); // the path as given
             Assert.StartsWith(path, e.Path, StringComparison.Ordinal);
             Assert.Contains(expected, e.Expected, StringComparison.Ordinal);
-            Assert.StartsWith($"{Path.GetFileName(file)}: {e.Path}: expected ", e.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"{file}: {e.Path}: expected ", e.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -261,7 +261,7 @@ public sealed class ScenarioTests
     public void A_missing_file_is_an_error_naming_the_file()
     {
         var e = Assert.Throws<HeMifConfigurationException>(() => Scenario.Load("/nonexistent/dir/mine.json"));
-        Assert.Equal("mine.json", e.Origin);
+        Assert.Equal("/nonexistent/dir/mine.json", e.Origin);
         Assert.Equal("a readable JSON file", e.Expected);
     }
 
