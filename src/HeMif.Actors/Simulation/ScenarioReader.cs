@@ -160,9 +160,9 @@ internal static class ScenarioReader
     {
         var o = r.Object(e, path, "host", "port", "transport", "expectedBytes");
         var host = o.TryGetValue("host", out var h) ? r.String(h.Value, h.Path, "a host name or IP address") : throw r.Error(r.Property(path, "host"), "a host name or IP address", Missing);
-        if (!DomainNames.IsValid(host) && !IPAddress.TryParse(host, out _))
+        if (!HostName.TryNormalize(host, out _, out var problem))
         {
-            throw r.Error(h.Path, "a host name or IP address", h.Value);
+            throw r.Error(h.Path, "a host name or IP address", StrictJsonReader.Describe(h.Value) + ": " + problem);
         }
 
         return new ScenarioRequest(host, o.TryGetValue("port", out var port) ? (int)r.Integer(port.Value, port.Path, 1, 65535, "a port from 1 to 65535") : 443)

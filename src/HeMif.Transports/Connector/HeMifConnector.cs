@@ -129,7 +129,8 @@ public interface IHeMifConnector : IAsyncDisposable
     /// <summary>
     /// Connects to <paramref name="host"/>:<paramref name="port"/>. Throws <see cref="HeMifConnectException"/> (with the
     /// report of every attempt and exclusion) when nothing connects, <see cref="OperationCanceledException"/> when the
-    /// caller cancels, <see cref="ArgumentException"/> for a bad host or port.
+    /// caller cancels, <see cref="ArgumentException"/> for a bad port or a host that is neither an IP literal nor a valid
+    /// host name (<see cref="Planning.HostName"/>: the message names the rule), before any packet is sent.
     /// </summary>
     Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -137,8 +138,10 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Probes, now, whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> (UDP) through each
     /// interface, or only <paramref name="interfaceName"/>: a client Initial with a reserved version that a QUIC server
     /// answers with Version Negotiation (RFC 9000 §6), no TLS. One verdict per interface, in name order; each is also
-    /// remembered for later requests to that destination. Throws <see cref="ArgumentException"/> for a bad host, port
-    /// or interface name.
+    /// remembered for later requests to that destination. Throws <see cref="ArgumentException"/> for a bad host
+    /// (<see cref="Planning.HostName"/>), port or interface name, before any packet is sent. Toward this host (a loopback
+    /// destination) only the loopback interface applies: every other one is <see cref="QuicPathState.Unknown"/>, "not
+    /// applicable", without a packet, as a race would not use it either.
     /// </summary>
     Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default);
 
@@ -458,7 +461,8 @@ public static class HeMifConnector
 
         private static ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            ArgumentNullException.ThrowIfNull(host);
+            host = HostName.Normalize(host);
             if (port is < 1 or > 65535)
             {
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
@@ -479,19 +483,20 @@ public static class HeMifConnector
                 ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
-                DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
+                DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
             };
         }
 
         public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            ArgumentNullException.ThrowIfNull(host);
+            host = HostName.Normalize(host);
             if (port is < 1 or > 65535)
             {
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
             }
 
-            return engine.ProbeQuicAsync(host.Trim(), port, interfaceName, cancellationToken);
+            return engine.ProbeQuicAsync(host, port, interfaceName, cancellationToken);
         }
 
         public async ValueTask DisposeAsync()
