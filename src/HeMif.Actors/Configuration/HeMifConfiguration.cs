@@ -97,6 +97,11 @@ public static class HeMifConfiguration
         }
 
         var interfaces = ReadInterfaces(r, list.Value, list.Path);
+        if (interfaces.Count == 0)
+        {
+            throw r.Error(list.Path, "at least one interface", "an empty array");
+        }
+
         var names = interfaces.ToDictionary(i => i.Name, i => i.Name, StringComparer.Ordinal);
         var history = new Dictionary<string, IReadOnlyList<PathHistory>>(StringComparer.OrdinalIgnoreCase);
         if (root.TryGetValue("history", out var h))

@@ -42,6 +42,16 @@ internal static class ScenarioReader
         }
 
         var policy = root.TryGetValue("policy", out var p) ? HeMifConfiguration.ReadPolicy(r, p.Value, p.Path) : HeMifPolicy.Empty;
+        for (var o = 0; o < policy.InterfaceOverrides.Count; o++)
+        {
+            // Like the host override file: a correction for an interface the scenario does not have is a mistake, not a no-op.
+            var overridden = policy.InterfaceOverrides[o].Name;
+            if (!interfaces.Any(x => x.Name == overridden))
+            {
+                throw r.Error(r.Property(r.Index(r.Property(p.Path, "interfaceOverrides"), o), "name"),
+                    "the name of an interface in $.interfaces (" + string.Join(", ", interfaces.Select(x => x.Name)) + ")", StrictJsonReader.Quote(overridden));
+            }
+        }
         var network = root.TryGetValue("network", out var nw) ? ReadNetwork(r, nw.Value, nw.Path, interfaces) : [];
         var destinations = root.TryGetValue("destinations", out var ds) ? ReadDestinations(r, ds.Value, ds.Path) : [];
 
