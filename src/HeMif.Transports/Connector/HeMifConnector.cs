@@ -269,8 +269,10 @@ public static class HeMifConnector
 {
     /// <summary>
     /// Creates a connector: discovers (or takes) the interfaces, applies the override file, starts validating them.
-    /// Throws <see cref="ArgumentException"/> when there is no usable interface or the override file names interfaces
-    /// the host does not have, and <see cref="Configuration.HeMifConfigurationException"/> for a malformed file.
+    /// Throws <see cref="ArgumentException"/> when there is no usable interface, and
+    /// <see cref="Configuration.HeMifConfigurationException"/> naming the file, the JSON path and the value for an override
+    /// file that cannot be used: missing, not a regular file, larger than
+    /// <see cref="Configuration.HeMifConfiguration.MaxFileBytes"/>, malformed, or naming an interface the host does not have.
     /// </summary>
     public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
 

@@ -116,9 +116,16 @@ public sealed class ConnectorTests
         File.WriteAllText(file, """{ "interfaces": [ { "name": "wlan9", "kind": "Wifi" } ] }""");
         try
         {
-            var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
-            Assert.Contains("wlan9", error.Message, StringComparison.Ordinal);
-            Assert.Contains("the host has: lo", error.Message, StringComparison.Ordinal);
+            // Issue 11: the error names the file, the JSON path and the value, like every other mistake in the file.
+            var error = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Equal(file, error.Origin);
+            Assert.Equal("$.interfaces[0].name", error.Path);
+            Assert.Equal("\"wlan9\"", error.Found);
+            Assert.Equal($"{file}: $.interfaces[0].name: expected the name of an interface this host has (lo); found \"wlan9\"", error.Message);
+
+            File.WriteAllText(file, """{ "interfaces": [] }""");
+            var empty = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Equal($"{file}: $.interfaces: expected at least one interface override (leave the key out for none); found an empty array", empty.Message);
 
             File.WriteAllText(file, """{ "interfaces": [ { "name": "lo", "metred": true } ] }""");
             var bad = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
