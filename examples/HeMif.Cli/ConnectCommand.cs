@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using HeMif.Configuration;
 using HeMif.Planning;
 
@@ -13,22 +12,22 @@ namespace HeMif.Cli;
 /// </summary>
 public static class ConnectCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    internal static Command Create(TerminalWriter output, TerminalWriter error)
     {
         var host = new Argument<string>("host") { Description = "Destination host name or IP literal" };
-        var port = new Argument<int>("port") { Description = "Destination port (1-65535)" };
-        var interfaces = new Option<FileInfo?>("--interfaces") { Description = "Host override file: kind, cost flags, PvD, DNS servers, probe settings (docs/connect.md)" };
-        var policy = new Option<FileInfo?>("--policy") { Description = "Policy file (docs/policy.md)" };
+        var port = CliInput.PortArgument("Destination port (1-65535)");
+        var interfaces = CliInput.File("--interfaces", "Host override file: kind, cost flags, PvD, DNS servers, probe settings (docs/connect.md)");
+        var policy = CliInput.File("--policy", "Policy file (docs/policy.md)");
         var transport = new Option<string>("--transport")
         {
             Description = "tcp: TCP only; any: QUIC first with TCP behind it (QUIC skipped where unsupported or blocked); quic: QUIC only (fails at once where the host lacks QUIC)",
             DefaultValueFactory = _ => "tcp",
         };
         transport.AcceptOnlyFromAmong("tcp", "quic", "any");
-        var probeUrl = new Option<Uri?>("--probe-url") { Description = "Connectivity check URL (must answer 204)" };
+        var probeUrl = CliInput.ProbeUrl("--probe-url", "Connectivity check URL, plain http:// (must answer 204)");
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
-        var count = new Option<int>("--count") { Description = "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", DefaultValueFactory = _ => 1 };
+        var count = CliInput.Int("--count", "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", "between 1 and 1000", 1, 1000, 1);
         var multipath = new MultipathCli();
         var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
         {
@@ -43,29 +42,51 @@ public static class ConnectCommand
 
         command.SetAction(parse =>
         {
-            var portValue = parse.GetValue(port);
-            if (portValue is < 1 or > 65535)
+            // Everything the command line says is checked before the connector is made: making it starts validating
+            // the interfaces, which sends packets.
+            if (CliInput.CheckHost(parse.GetValue(host), "HOST", out var hostName) is { } badHost)
             {
-                error.WriteLine($"hemif: the port must be between 1 and 65535; got {portValue}.");
-                return Program.BadInput;
+                return CliInput.Fail(error, badHost);
+            }
+
+            var times = parse.GetValue(count);
+            if (multipath.Validate(parse, times) is { } badMultipath)
+            {
+                return CliInput.Fail(error, badMultipath);
+            }
+
+            var loaded = HeMifPolicy.Empty;
+            if (parse.GetValue(policy) is { } policyFile)
+            {
+                try
+                {
+                    loaded = HeMifConfiguration.LoadPolicyFile(policyFile);
+                }
+                catch (HeMifConfigurationException e)
+                {
+                    return CliInput.Fail(error, "--policy: " + e.Message);
+                }
             }
 
             IHeMifConnector connector;
             try
             {
-                var policyFile = parse.GetValue(policy);
                 connector = HeMifConnector.Create(new HeMifConnectorOptions
                 {
-                    Policy = policyFile is null ? HeMifPolicy.Empty : HeMifConfiguration.LoadPolicyFile(policyFile.FullName),
-                    OverridesFile = parse.GetValue(interfaces)?.FullName,
+                    Policy = loaded,
+                    OverridesFile = parse.GetValue(interfaces),
                     ProbeUrl = parse.GetValue(probeUrl),
                     DisableValidation = parse.GetValue(noValidation),
                 });
             }
-            catch (Exception e) when (e is HeMifConfigurationException or ArgumentException)
+            catch (HeMifConfigurationException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                // The override file is the only file the connector reads.
+                return CliInput.Fail(error, "--interfaces: " + e.Message);
+            }
+            catch (ArgumentException e)
+            {
+                return CliInput.Fail(error, CliInput.Message(e));
             }
 
             var options = new ConnectOptions
@@ -73,21 +94,7 @@ public static class ConnectCommand
                 Transport = parse.GetValue(transport) switch { "quic" => TransportPreference.Quic, "any" => TransportPreference.Any, _ => TransportPreference.Tcp },
                 Multipath = multipath.Mode(parse),
             };
-            var times = parse.GetValue(count);
-            if (times is < 1 or > 1000)
-            {
-                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                error.WriteLine($"hemif: --count must be between 1 and 1000; got {times}.");
-                return Program.BadInput;
-            }
-
-            if (multipath.Validate(parse, times) is { } badMultipath)
-            {
-                connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                error.WriteLine($"hemif: {badMultipath}");
-                return Program.BadInput;
-            }
-
+            var portValue = parse.GetValue(port);
             try
             {
                 var reports = new List<Report.RaceReport>();
@@ -97,7 +104,7 @@ public static class ConnectCommand
                 {
                     try
                     {
-                        var connection = connector.ConnectAsync(parse.GetValue(host)!, portValue, options).GetAwaiter().GetResult();
+                        var connection = connector.ConnectAsync(hostName, portValue, options).GetAwaiter().GetResult();
                         reports.Add(connection.Report);
                         var extra = multipath.Run(connection, parse, error);
                         extras[reports.Count - 1] = extra;
@@ -107,7 +114,7 @@ public static class ConnectCommand
                     catch (HeMifConnectException e)
                     {
                         reports.Add(e.Report);
-                        error.WriteLine($"hemif: {e.Message}");
+                        WriteFailure(error, e.Report);
                         exit = Program.NoCandidate;
                     }
                 }
@@ -120,11 +127,11 @@ public static class ConnectCommand
                         MultipathCli.AddJson(document, last);
                     }
 
-                    output.WriteLine(JsonSerializer.Serialize(document, RaceOutput.JsonOptions));
+                    output.Raw.WriteLine(RaceOutput.Serialize(document));
                 }
                 else
                 {
-                    var raceView = TimelineView.Create(output, view.Read(parse));
+                    var raceView = TimelineView.Create(output.Raw, view.Read(parse));
                     for (var i = 0; i < reports.Count; i++)
                     {
                         raceView.Write(reports[i], reports.Count == 1 ? "Connect" : $"Connect {i + 1} of {reports.Count}");
@@ -139,8 +146,7 @@ public static class ConnectCommand
             }
             catch (ArgumentException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                return CliInput.Fail(error, CliInput.Message(e));
             }
             finally
             {
@@ -149,4 +155,31 @@ public static class ConnectCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Why nothing connected, on stderr: the failure, every attempt, every interface not used. Written from the report,
+    /// one <c>WriteLine</c> per line, so that a line break inside a name is escaped instead of starting a line.
+    /// </summary>
+    private static void WriteFailure(TerminalWriter error, Report.RaceReport report)
+    {
+        var failure = report.Failure ?? "no attempt connected";
+        if (report.Excluded.Count > 0 && failure.IndexOf(NotUsedSeparator, StringComparison.Ordinal) is var cut and >= 0)
+        {
+            failure = failure[..cut]; // every excluded interface gets a line of its own below
+        }
+
+        error.WriteLine($"hemif: No connection to {CliInput.Endpoint(report.Host, report.Port)}: {failure}");
+        foreach (var a in report.Attempts)
+        {
+            error.WriteLine($"  attempt #{a.Id} {a.Transport} {a.Remote} on {a.Interface}: {a.Result}{(a.Error is null ? "" : ": " + a.Error)}");
+        }
+
+        foreach (var x in report.Excluded)
+        {
+            error.WriteLine($"  not used: {x.Interface}: {string.Join("; ", x.Reasons)}");
+        }
+    }
+
+    /// <summary>Where the racer's one-line failure starts naming the interfaces it did not use.</summary>
+    private const string NotUsedSeparator = "; not used: ";
 }

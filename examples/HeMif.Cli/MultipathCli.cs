@@ -56,9 +56,10 @@ public sealed class MultipathCli
             CustomParser = r => r.Tokens.Count == 0 ? "handover" : r.Tokens[0].Value,
         };
         Mptcp.AcceptOnlyFromAmong("handover", "interactive", "aggregate");
-        SendBytes = new Option<long>("--send-bytes") { Description = "After connecting, send N bytes of a deterministic pseudo-random payload, then wait for the server's 'SHA256HEX BYTES' answer (lab mptcp-sink)" };
-        SendRate = new Option<long>("--send-rate") { Description = "Pace --send-bytes at this many bytes per second (0: as fast as the connection takes them)" };
-        Hold = new Option<int>("--hold") { Description = "Keep the connection open this many milliseconds before closing it (after any --send-bytes)" };
+        SendBytes = CliInput.Long("--send-bytes", "After connecting, send N bytes of a deterministic pseudo-random payload, then wait for the server's 'SHA256HEX BYTES' answer (lab mptcp-sink)",
+            "0 or more", 0, long.MaxValue);
+        SendRate = CliInput.Long("--send-rate", "Pace --send-bytes at this many bytes per second (0: as fast as the connection takes them)", "0 or more", 0, long.MaxValue);
+        Hold = CliInput.Int("--hold", "Keep the connection open this many milliseconds before closing it (after any --send-bytes)", "between 0 and 3600000 ms", 0, 3_600_000, 0);
     }
 
     /// <summary><c>--mptcp</c>.</summary>

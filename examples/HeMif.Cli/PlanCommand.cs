@@ -16,10 +16,10 @@ namespace HeMif.Cli;
 /// </summary>
 public static class PlanCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    internal static Command Create(TerminalWriter output, TerminalWriter error)
     {
-        var interfaces = new Option<FileInfo>("--interfaces") { Description = "JSON file with the host's interfaces (see docs/policy.md)", Required = true };
-        var policy = new Option<FileInfo>("--policy") { Description = "JSON policy file (see docs/policy.md)", Required = true };
+        var interfaces = CliInput.File("--interfaces", "JSON file with the host's interfaces (see docs/policy.md)", required: true);
+        var policy = CliInput.File("--policy", "JSON policy file (see docs/policy.md)", required: true);
         var host = new Option<string>("--host") { Description = "Destination host name or IP literal", Required = true };
         var port = new Option<int>("--port")
         {
@@ -58,42 +58,52 @@ public static class PlanCommand
 
         command.SetAction(parse =>
         {
+            if (CliInput.CheckHost(parse.GetRequiredValue(host), "--host", out var hostName) is { } badHost)
+            {
+                return CliInput.Fail(error, badHost);
+            }
+
             InterfaceSnapshot snapshot;
             HeMifPolicy loaded;
             try
             {
-                snapshot = HeMifConfiguration.LoadInterfacesFile(parse.GetRequiredValue(interfaces).FullName);
-                loaded = HeMifConfiguration.LoadPolicyFile(parse.GetRequiredValue(policy).FullName);
+                snapshot = HeMifConfiguration.LoadInterfacesFile(parse.GetRequiredValue(interfaces));
             }
             catch (HeMifConfigurationException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                return CliInput.Fail(error, "--interfaces: " + e.Message);
             }
 
-            var hostName = parse.GetRequiredValue(host);
+            try
+            {
+                loaded = HeMifConfiguration.LoadPolicyFile(parse.GetRequiredValue(policy));
+            }
+            catch (HeMifConfigurationException e)
+            {
+                return CliInput.Fail(error, "--policy: " + e.Message);
+            }
+
             var request = new ConnectionRequest(hostName, parse.GetValue(port))
             {
                 ExpectedBytes = parse.GetValue(expectedBytes),
                 Transport = parse.GetValue(transport) == "quic" ? TransportProtocol.Quic : TransportProtocol.Tcp,
-                DestinationAddresses = IPAddress.TryParse(hostName.Trim('[', ']'), out var literal) ? [literal] : [],
+                DestinationAddresses = IPAddress.TryParse(hostName, out var literal) ? [literal] : [],
             };
             var at = parse.GetValue(now) ?? TimeProvider.System.GetLocalNow();
 
             ConnectionPlan plan;
             try
             {
-                plan = new ConnectionPlanner(loaded).Plan(snapshot.Interfaces, request, at, snapshot.HistoryFor(hostName));
+                plan = new ConnectionPlanner(loaded).Plan(snapshot.Interfaces, request, at, snapshot.HistoryFor(request.Host));
             }
             catch (ArgumentException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                return CliInput.Fail(error, CliInput.Message(e));
             }
 
             if (parse.GetValue(json))
             {
-                WriteJson(output, request, plan);
+                WriteJson(output.Raw, request, plan);
             }
             else
             {
@@ -102,8 +112,7 @@ public static class PlanCommand
 
             if (plan.Failure is { } failure)
             {
-                error.WriteLine($"hemif: {failure}");
-                return Program.NoCandidate;
+                return CliInput.Fail(error, failure, Program.NoCandidate);
             }
 
             return 0;
@@ -125,9 +134,10 @@ public static class PlanCommand
         return min;
     }
 
-    private static void WriteText(TextWriter o, ConnectionRequest request, ConnectionPlan plan)
+    /// <summary>The plan as text: one <c>WriteLine</c> per line, so the terminal writer escapes what the files put in it.</summary>
+    private static void WriteText(TerminalWriter o, ConnectionRequest request, ConnectionPlan plan)
     {
-        o.WriteLine($"Plan for {request.Host}:{request.Port} over {request.Transport.ToString().ToUpperInvariant()}" +
+        o.WriteLine($"Plan for {CliInput.Endpoint(request.Host, request.Port)} over {request.Transport.ToString().ToUpperInvariant()}" +
                     (request.ExpectedBytes is { } b ? $", {b.ToString(CultureInfo.InvariantCulture)} bytes expected" : ""));
         o.WriteLine();
         o.WriteLine(plan.Candidates.Count == 0 ? "Candidates: none" : "Candidates (best first):");
@@ -262,7 +272,9 @@ public static class PlanCommand
             w.WriteEndObject();
         }
 
-        o.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+        // JavaScriptEncoder.UnsafeRelaxedJsonEscaping escapes control characters (ESC as \u001B, C1 controls) but leaves
+        // format characters such as bidi overrides as they are: TerminalText.Json escapes those too.
+        o.WriteLine(TerminalText.Json(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)));
     }
 
     private static void WriteRule(Utf8JsonWriter w, RuleReference r)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using HeMif.Configuration;
 using HeMif.Validate;
 
@@ -15,13 +14,13 @@ namespace HeMif.Cli;
 /// </summary>
 public static class ProbeCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    internal static Command Create(TerminalWriter output, TerminalWriter error)
     {
         var host = new Argument<string>("host") { Description = "Destination host name or IP literal" };
-        var port = new Argument<int>("port") { Description = "Destination UDP port (1-65535)" };
+        var port = CliInput.PortArgument("Destination UDP port (1-65535)");
         var iface = new Option<string?>("--interface") { Description = "Probe this interface only (default: every interface)" };
-        var interfaces = new Option<FileInfo?>("--interfaces") { Description = "Host override file: kind, DNS servers, … (docs/connect.md)" };
-        var timeout = new Option<int>("--timeout") { Description = "Milliseconds to wait for Version Negotiation before calling the path blocked (1-60000)", DefaultValueFactory = _ => 1500 };
+        var interfaces = CliInput.File("--interfaces", "Host override file: kind, DNS servers, … (docs/connect.md)");
+        var timeout = CliInput.Int("--timeout", "Milliseconds to wait for Version Negotiation before calling the path blocked (1-60000)", "between 1 and 60000 ms", 1, 60_000, 1500);
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var quic = new Command("quic", "Whether UDP/QUIC reaches HOST:PORT through each interface (a reserved-version Initial must be answered by Version Negotiation).")
         {
@@ -31,18 +30,17 @@ public static class ProbeCommand
         return new Command("probe", "Probe what the paths of this host let through.") { quic };
     }
 
-    private static int Run(string host, int port, string? iface, FileInfo? interfaces, int timeoutMs, bool json, TextWriter output, TextWriter error)
+    private static int Run(string host, int port, string? iface, string? interfaces, int timeoutMs, bool json, TerminalWriter output, TerminalWriter error)
     {
-        if (port is < 1 or > 65535)
+        // Checked before the connector is made (it discovers the interfaces) and before any packet.
+        if (CliInput.CheckHost(host, "HOST", out var hostName) is { } badHost)
         {
-            error.WriteLine($"hemif: the port must be between 1 and 65535; got {port}.");
-            return Program.BadInput;
+            return CliInput.Fail(error, badHost);
         }
 
-        if (timeoutMs is < 1 or > 60_000)
+        if (iface is not null && (iface.Length == 0 || TerminalText.Escape(iface) != iface || iface.Contains('/', StringComparison.Ordinal)))
         {
-            error.WriteLine($"hemif: --timeout must be between 1 and 60000 ms; got {timeoutMs}.");
-            return Program.BadInput;
+            return CliInput.Fail(error, $"--interface: '{iface}' is not an interface name (a name has no control characters, spaces or '/').");
         }
 
         IReadOnlyList<QuicPathVerdict> verdicts;
@@ -51,30 +49,33 @@ public static class ProbeCommand
             // The probe needs no validation (it is its own check of the path), so the connector skips it.
             var connector = HeMifConnector.Create(new HeMifConnectorOptions
             {
-                OverridesFile = interfaces?.FullName,
+                OverridesFile = interfaces,
                 DisableValidation = true,
                 QuicProbeTimeout = TimeSpan.FromMilliseconds(timeoutMs),
             });
             try
             {
-                verdicts = connector.ProbeQuicAsync(host, port, iface).GetAwaiter().GetResult();
+                verdicts = connector.ProbeQuicAsync(hostName, port, iface).GetAwaiter().GetResult();
             }
             finally
             {
                 connector.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }
-        catch (Exception e) when (e is HeMifConfigurationException or ArgumentException)
+        catch (HeMifConfigurationException e)
         {
-            error.WriteLine($"hemif: {e.Message}");
-            return Program.BadInput;
+            return CliInput.Fail(error, "--interfaces: " + e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            return CliInput.Fail(error, (e.ParamName == "interfaceName" ? "--interface: " : "") + CliInput.Message(e));
         }
 
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            output.Raw.WriteLine(RaceOutput.Serialize(new Dictionary<string, object?>
             {
-                ["host"] = host,
+                ["host"] = hostName,
                 ["port"] = port,
                 ["timeoutMs"] = timeoutMs,
                 ["verdicts"] = verdicts.Select(v => new Dictionary<string, object?>
@@ -85,17 +86,16 @@ public static class ProbeCommand
                     ["remote"] = v.Remote,
                     ["detail"] = v.Detail,
                 }).ToList(),
-            }, RaceOutput.JsonOptions));
+            }));
         }
         else
         {
-            var shown = System.Net.IPAddress.TryParse(host, out var literal) && literal.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
-            output.WriteLine($"QUIC path probe: {shown}:{port} (UDP), timeout {timeoutMs} ms");
-            var width = verdicts.Select(v => v.Interface.Length).DefaultIfEmpty(0).Max();
+            output.WriteLine($"QUIC path probe: {CliInput.Endpoint(hostName, port)} (UDP), timeout {timeoutMs} ms");
+            var width = verdicts.Select(v => TerminalText.Escape(v.Interface).Length).DefaultIfEmpty(0).Max();
             foreach (var v in verdicts)
             {
                 var rtt = v.Rtt is { } r ? $"{r.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)} ms  " : "";
-                output.WriteLine($"  {v.Interface.PadRight(width)}  {State(v.State),-9}  {rtt}{v.Detail}");
+                output.WriteLine($"  {TerminalText.Escape(v.Interface).PadRight(width)}  {State(v.State),-9}  {rtt}{v.Detail}");
             }
         }
 

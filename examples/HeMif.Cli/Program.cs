@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace HeMif.Cli;
 
@@ -13,33 +14,62 @@ public static class Program
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    /// <summary>Runs the command line with the given writers (tests call this in-process).</summary>
+    /// <summary>
+    /// Runs the command line with the given writers (tests call this in-process). Human output and every error go
+    /// through <see cref="TerminalWriter"/>: text from files and the network is written escaped, never raw.
+    /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
 
-        var root = new RootCommand("hemif: Happy Eyeballs for multiple interfaces (draft-ietf-mif-happy-eyeballs-extension).")
-        {
-            PlanCommand.Create(output, error),
-            SimulateCommand.Create(output, error),
-            ConnectCommand.Create(output, error),
-            ProbeCommand.Create(output, error),
-        };
-
+        var safeError = TerminalWriter.Over(error);
+        var root = CreateRoot(output, error);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
             foreach (var e in parse.Errors)
             {
-                error.WriteLine($"hemif: {e.Message}");
+                CliInput.Fail(safeError, Describe(e));
             }
 
-            error.WriteLine("Run 'hemif --help' for usage.");
+            safeError.WriteLine("Run 'hemif --help' for usage.");
             return BadInput;
         }
 
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>The command tree: every command with its options (tests walk it to find every option).</summary>
+    internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
+    {
+        var safeOutput = TerminalWriter.Over(output);
+        var safeError = TerminalWriter.Over(error);
+        return new RootCommand("hemif: Happy Eyeballs for multiple interfaces (draft-ietf-mif-happy-eyeballs-extension).")
+        {
+            PlanCommand.Create(safeOutput, safeError),
+            SimulateCommand.Create(safeOutput, safeError),
+            ConnectCommand.Create(safeOutput, safeError),
+            ProbeCommand.Create(safeOutput, safeError),
+        };
+    }
+
+    /// <summary>
+    /// A parse error on one line, naming the option or argument it concerns ("--transport: Argument 'udp' not recognized.
+    /// Must be one of: 'tcp', 'quic'.").
+    /// </summary>
+    private static string Describe(ParseError e)
+    {
+        var lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var message = lines.Length <= 1 ? e.Message.Trim() : lines[0] + " " + string.Join(", ", lines.Skip(1));
+        var name = e.SymbolResult switch
+        {
+            OptionResult o => o.Option.Name,
+            ArgumentResult { Parent: OptionResult o } => o.Option.Name,
+            ArgumentResult a => a.Argument.Name.ToUpperInvariant(),
+            _ => null,
+        };
+        return name is null || message.StartsWith(name, StringComparison.Ordinal) ? message : $"{name}: {message}";
     }
 }

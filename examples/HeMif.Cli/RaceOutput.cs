@@ -8,8 +8,18 @@ namespace HeMif.Cli;
 /// <summary>How the CLI shows a race: the lines of the human view (<see cref="TimelineView"/>), or one JSON object (the same for simulate and connect).</summary>
 public static class RaceOutput
 {
-    /// <summary>Indented, with the characters the timeline uses (§, →) left as they are.</summary>
+    /// <summary>
+    /// Indented, with the characters the timeline uses (§, →) left as they are. The relaxed encoder still escapes
+    /// control characters (ESC as <c>\u001B</c>, C1 controls) and line separators, but not format characters such as
+    /// bidi overrides (<c>U+202E</c>): <see cref="Serialize"/> escapes those after it.
+    /// </summary>
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// <paramref name="value"/> as indented JSON (<see cref="JsonOptions"/>), format characters escaped too
+    /// (<see cref="TerminalText.Json"/>): what every <c>--json</c> of the CLI prints.
+    /// </summary>
+    public static string Serialize(object value) => TerminalText.Json(JsonSerializer.Serialize(value, JsonOptions));
 
     /// <summary>The human view of one race (<see cref="TimelineView"/>) with the default settings: colour only on a terminal.</summary>
     public static void WriteText(TextWriter o, RaceReport race, string title) => TimelineView.Create(o, new ViewSettings()).Write(race, title);
@@ -18,7 +28,7 @@ public static class RaceOutput
     public static string TitleLine(RaceReport race, string title)
     {
         ArgumentNullException.ThrowIfNull(race);
-        return $"{title}: {race.Host}:{race.Port}";
+        return $"{title}: {CliInput.Endpoint(race.Host, race.Port)}";
     }
 
     /// <summary>The delays the race used.</summary>

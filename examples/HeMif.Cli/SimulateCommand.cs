@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using HeMif.Configuration;
 using HeMif.Report;
 using HeMif.Simulation;
@@ -13,10 +12,10 @@ namespace HeMif.Cli;
 /// </summary>
 public static class SimulateCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    internal static Command Create(TerminalWriter output, TerminalWriter error)
     {
         var name = new Argument<string?>("name") { Description = "A built-in scenario (see --list)", Arity = ArgumentArity.ZeroOrOne };
-        var file = new Option<FileInfo?>("--scenario") { Description = "A scenario JSON file (see docs/scenarios.md)" };
+        var file = CliInput.File("--scenario", "A scenario JSON file (see docs/scenarios.md)");
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
         var list = new Option<bool>("--list") { Description = "List the built-in scenarios" };
         var command = new Command("simulate", "Run a scenario through the engine on a simulated network, in virtual time, and show the race.")
@@ -41,19 +40,17 @@ public static class SimulateCommand
             var path = parse.GetValue(file);
             if ((builtIn is null) == (path is null))
             {
-                error.WriteLine($"hemif: name one scenario: a built-in ({string.Join(", ", Scenario.BuiltInNames)}) or --scenario FILE, not {(builtIn is null ? "neither" : "both")}.");
-                return Program.BadInput;
+                return CliInput.Fail(error, $"name one scenario: a built-in ({string.Join(", ", Scenario.BuiltInNames)}) or --scenario FILE, not {(builtIn is null ? "neither" : "both")}.");
             }
 
             Scenario scenario;
             try
             {
-                scenario = builtIn is not null ? Scenario.BuiltIn(builtIn) : Scenario.Load(path!.FullName);
+                scenario = builtIn is not null ? Scenario.BuiltIn(builtIn) : Scenario.Load(path!);
             }
             catch (HeMifConfigurationException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                return CliInput.Fail(error, (builtIn is null ? "--scenario: " : "") + e.Message);
             }
 
             SimulationResult result;
@@ -63,24 +60,22 @@ public static class SimulateCommand
             }
             catch (InvalidOperationException e)
             {
-                error.WriteLine($"hemif: {e.Message}");
-                return Program.BadInput;
+                return CliInput.Fail(error, e.Message);
             }
 
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(RaceOutput.Json(result.Scenario.Name, result.Races, alwaysListRaces: true), RaceOutput.JsonOptions));
+                output.Raw.WriteLine(RaceOutput.Serialize(RaceOutput.Json(result.Scenario.Name, result.Races, alwaysListRaces: true)));
             }
             else
             {
-                WriteView(TimelineView.Create(output, view.Read(parse)), result);
+                WriteView(TimelineView.Create(output.Raw, view.Read(parse)), result);
             }
 
             var last = result.Races[^1];
             if (last.Outcome == RaceOutcome.Failed)
             {
-                error.WriteLine($"hemif: {last.Failure}");
-                return Program.NoCandidate;
+                return CliInput.Fail(error, last.Failure ?? "the race failed", Program.NoCandidate);
             }
 
             return 0;

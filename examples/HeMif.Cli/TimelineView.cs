@@ -149,10 +149,15 @@ internal sealed partial class TimelineView
             : DefaultWidth;
     }
 
-    /// <summary>Prints one race: title, timeline, notes, interfaces, (events,) outcome.</summary>
+    /// <summary>
+    /// Prints one race: title, timeline, notes, interfaces, (events,) outcome. Every text of the report is escaped for
+    /// the terminal first (<see cref="TerminalText"/>), then as Spectre markup (<see cref="Markup.Escape"/>) where it
+    /// goes into markup.
+    /// </summary>
     public void Write(RaceReport race, string title)
     {
         ArgumentNullException.ThrowIfNull(race);
+        race = TerminalText.Escape(race);
         var layout = TimelineLayout.Compute(race, Width);
         Line($"[bold]{Markup.Escape(RaceOutput.TitleLine(race, title))}[/]");
         Line($"[grey]  {Markup.Escape(RaceOutput.TimingsLine(race))}[/]");
@@ -173,8 +178,8 @@ internal sealed partial class TimelineView
             : $"[red]✘ {Markup.Escape(RaceOutput.OutcomeLine(race))}[/]");
     }
 
-    /// <summary>A line of plain text (no markup), wrapped at the view's width.</summary>
-    public void PlainLine(string text) => Line(Markup.Escape(text));
+    /// <summary>A line of plain text (no markup, escaped for the terminal), wrapped at the view's width.</summary>
+    public void PlainLine(string text) => Line(Markup.Escape(TerminalText.Escape(text)));
 
     /// <summary>The colour of a bar of this class.</summary>
     public static string Style(BarClass c) => c switch
@@ -265,8 +270,8 @@ internal sealed partial class TimelineView
             table.AddRow(
                 new Markup($"[bold]{Markup.Escape(p.Interface)}[/]"),
                 new Markup(won ? $"rank {p.Rank}, [green]won[/]" : $"rank {p.Rank}"),
-                new Text(p.Score),
-                new Text(string.Join(Environment.NewLine, ScoreParts().Split(p.Why))));
+                new Text(TerminalText.Escape(p.Score)),
+                new Text(string.Join(Environment.NewLine, ScoreParts().Split(p.Why).Select(TerminalText.Escape))));
         }
 
         foreach (var x in race.Excluded)

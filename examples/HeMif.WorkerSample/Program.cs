@@ -58,6 +58,10 @@ builder.Services.AddHostedService<Worker>();
 using var host = builder.Build();
 try
 {
+    // Make HeMif's connector before the host starts: a bad setting or file then fails here, logged once by HeMif
+    // (Critical, event 3, naming the key and the file), instead of inside the generic host's start, which logs its own
+    // "Hosting failed to start" with a stack trace on top.
+    host.Services.GetRequiredService<HeMif.IHeMifConnector>();
     await host.RunAsync();
 }
 catch (Exception e) when (e is Microsoft.Extensions.Options.OptionsValidationException or ArgumentException or HeMif.Configuration.HeMifConfigurationException)

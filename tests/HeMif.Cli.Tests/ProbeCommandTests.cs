@@ -31,6 +31,29 @@ public sealed class ProbeCommandTests
         Assert.Equal(server.EndPoint.ToString(), verdict.GetProperty("remote").GetString());
     }
 
+    /// <summary>
+    /// Issue 11: "probe quic toward a loopback destination says 'not applicable' for non-loopback interfaces, as connect
+    /// does, instead of 'blocked' after 1.5 s". Every interface of this host is asked; only lo can reach 127.0.0.1.
+    /// </summary>
+    [Fact]
+    public async Task Toward_this_host_every_other_interface_is_not_applicable()
+    {
+        await using var server = new FakeQuicServer(IPAddress.Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
+        var (exit, output, error) = Run("probe", "quic", "127.0.0.1", Port(server.EndPoint.Port));
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("lo ", StringComparison.Ordinal) && l.Contains("reachable", StringComparison.Ordinal));
+        var others = lines.Where(l => !l.TrimStart().StartsWith("lo ", StringComparison.Ordinal)).ToList();
+        if (others.Count == 0)
+        {
+            Assert.Fail("this host has no interface but lo: the 'not applicable' verdict could not be checked here (QuicPathProbeTests checks it with a given interface)");
+        }
+
+        // An interface whose link is down says so before anything else; every other one is not applicable.
+        Assert.All(others, l => Assert.Matches(@"unknown +(link down: nothing to probe|127\.0\.0\.1:[0-9]+: not applicable: the destination is this host, which only the loopback interface reaches)", l));
+        Assert.DoesNotContain("blocked", output, StringComparison.Ordinal);
+    }
+
     /// <summary>ICMP port unreachable: blocked, saying so, and exit 3 (reachable nowhere).</summary>
     [Fact]
     public void A_refused_UDP_port_is_blocked_and_the_exit_code_is_3()

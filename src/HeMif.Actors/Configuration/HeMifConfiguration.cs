@@ -29,11 +29,17 @@ public static class HeMifConfiguration
     /// <summary>The configuration section name.</summary>
     public const string SectionName = "HeMif";
 
+    /// <summary>
+    /// The largest input file HeMif reads (policy, interfaces, host override and scenario files): 4 MiB, hundreds of
+    /// times the largest real one. A larger file is refused before it is read.
+    /// </summary>
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
     private static readonly JsonDocumentOptions Strict = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 32 };
 
-    /// <summary>Reads and validates a policy file.</summary>
-    /// <exception cref="HeMifConfigurationException">The file is missing, unreadable or invalid.</exception>
-    public static HeMifPolicy LoadPolicyFile(string path) => ParsePolicy(ReadFile(path), Path.GetFileName(path));
+    /// <summary>Reads and validates a policy file; errors name the file by <paramref name="path"/> as given.</summary>
+    /// <exception cref="HeMifConfigurationException">The file is missing, unreadable or invalid (see <see cref="ReadFile"/>).</exception>
+    public static HeMifPolicy LoadPolicyFile(string path) => ParsePolicy(ReadFile(path), path);
 
     /// <summary>Validates policy JSON; <paramref name="origin"/> names it in errors (usually the file name).</summary>
     /// <exception cref="HeMifConfigurationException">The JSON is invalid.</exception>
@@ -73,9 +79,9 @@ public static class HeMifConfiguration
         return ReadPolicy(new StrictJsonReader(origin, configurationMode: true, section.Path), doc.RootElement, section.Path);
     }
 
-    /// <summary>Reads and validates an interfaces file.</summary>
-    /// <exception cref="HeMifConfigurationException">The file is missing, unreadable or invalid.</exception>
-    public static InterfaceSnapshot LoadInterfacesFile(string path) => ParseInterfaces(ReadFile(path), Path.GetFileName(path));
+    /// <summary>Reads and validates an interfaces file; errors name the file by <paramref name="path"/> as given.</summary>
+    /// <exception cref="HeMifConfigurationException">The file is missing, unreadable or invalid (see <see cref="ReadFile"/>).</exception>
+    public static InterfaceSnapshot LoadInterfacesFile(string path) => ParseInterfaces(ReadFile(path), path);
 
     /// <summary>Validates interfaces JSON; <paramref name="origin"/> names it in errors.</summary>
     /// <exception cref="HeMifConfigurationException">The JSON is invalid.</exception>
@@ -91,6 +97,11 @@ public static class HeMifConfiguration
         }
 
         var interfaces = ReadInterfaces(r, list.Value, list.Path);
+        if (interfaces.Count == 0)
+        {
+            throw r.Error(list.Path, "at least one interface", "an empty array");
+        }
+
         var names = interfaces.ToDictionary(i => i.Name, i => i.Name, StringComparer.Ordinal);
         var history = new Dictionary<string, IReadOnlyList<PathHistory>>(StringComparer.OrdinalIgnoreCase);
         if (root.TryGetValue("history", out var h))
@@ -147,30 +158,65 @@ public static class HeMifConfiguration
         return interfaces;
     }
 
-    internal static string ReadFile(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or System.Security.SecurityException)
-        {
-            throw new HeMifConfigurationException(Path.GetFileName(path), "$", "a readable JSON file", e.Message, e);
-        }
-    }
+    /// <summary>
+    /// Reads an input file the way every loader does (policy, interfaces, host override and scenario files): only a
+    /// regular file (a directory, a FIFO, a device or a socket is refused before it is opened, so nothing blocks), of at
+    /// most <see cref="MaxFileBytes"/>, in UTF-8 (a byte order mark is skipped).
+    /// </summary>
+    /// <param name="path">The path; errors name the file by it, as given.</param>
+    /// <returns>The file's text.</returns>
+    /// <exception cref="HeMifConfigurationException">The file is missing, not a regular file, too large, unreadable or not UTF-8; the message names the path and what was wrong.</exception>
+    public static string ReadFile(string path) => InputFile.Read(path);
 
     internal static JsonDocument Parse(string json, string origin)
     {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new HeMifConfigurationException(origin, "$", "a JSON object", json.Length == 0 ? "nothing (the input is empty)" : "only white space (the input is empty)");
+        }
+
         try
         {
             return JsonDocument.Parse(json, Strict);
         }
         catch (JsonException e)
         {
-            var where = string.Create(CultureInfo.InvariantCulture, $"{e.Path ?? "$"} (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})");
-            throw new HeMifConfigurationException(origin, where, "valid JSON", e.Message.Split(" Path:", 2)[0], e);
+            throw new HeMifConfigurationException(origin, Where(json, e), "valid JSON", Reason(e), e);
         }
+    }
+
+    /// <summary>The error's place as a person counts it: line and column from 1, the column in characters (the parser counts bytes from 0).</summary>
+    private static string Where(string json, JsonException e)
+    {
+        var line = (int)Math.Max(0, e.LineNumber ?? 0);
+        var bytes = (int)Math.Max(0, e.BytePositionInLine ?? 0);
+        var column = bytes + 1;
+        var lines = json.Split('\n');
+        if (line < lines.Length)
+        {
+            var text = System.Text.Encoding.UTF8.GetBytes(lines[line]);
+            column = System.Text.Encoding.UTF8.GetCharCount(text, 0, Math.Min(bytes, text.Length)) + 1;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{(e.Path is { Length: > 0 } p ? p : "$")} (line {line + 1}, column {column})");
+    }
+
+    /// <summary>The parser's reason without its own place (said once, by <see cref="Where"/>), in plain words where it has none.</summary>
+    private static string Reason(JsonException e)
+    {
+        var message = e.Message;
+        foreach (var cut in new[] { " Path: ", " LineNumber: ", " | LineNumber: " })
+        {
+            var at = message.IndexOf(cut, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                message = message[..at];
+            }
+        }
+
+        return message.Contains("maximum configured depth", StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"objects or arrays nested deeper than {Strict.MaxDepth} levels")
+            : message.TrimEnd();
     }
 
     private static void WriteSection(IConfigurationSection section, Utf8JsonWriter w)

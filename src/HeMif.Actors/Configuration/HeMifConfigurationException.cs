@@ -8,13 +8,16 @@ namespace HeMif.Configuration;
 public sealed class HeMifConfigurationException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="origin">The file name, or a description of the configuration section.</param>
-    /// <param name="path">The JSON path (<c>$.operatorRules[2].level</c>) or configuration key (<c>HeMif:OperatorRules:2:Level</c>).</param>
+    /// <param name="origin">The file (its path as given), or a description of the configuration section.</param>
+    /// <param name="path">
+    /// The JSON path (<c>$.operatorRules[2].level</c>, <c>$.destinations['www.example.com'][0]</c>) or configuration key
+    /// (<c>HeMif:OperatorRules:2:Level</c>); empty when the file as a whole is the problem (missing, a directory, too large).
+    /// </param>
     /// <param name="expected">What should have been there.</param>
     /// <param name="found">What was there.</param>
     /// <param name="inner">The underlying parser error, if any.</param>
     public HeMifConfigurationException(string origin, string path, string expected, string found, Exception? inner = null)
-        : base($"{origin}: {path}: expected {expected}; found {found}", inner)
+        : base(path.Length == 0 ? $"{origin}: expected {expected}; found {found}" : $"{origin}: {path}: expected {expected}; found {found}", inner)
     {
         Origin = origin;
         Path = path;
@@ -42,10 +45,10 @@ public sealed class HeMifConfigurationException : Exception
         Origin = Path = Expected = Found = "";
     }
 
-    /// <summary>The file name, or a description of the configuration section.</summary>
+    /// <summary>The file (its path as given), or a description of the configuration section.</summary>
     public string Origin { get; }
 
-    /// <summary>Where in the input: a JSON path or a configuration key.</summary>
+    /// <summary>Where in the input: a JSON path or a configuration key; empty when the whole file is the problem.</summary>
     public string Path { get; }
 
     /// <summary>What was expected there.</summary>

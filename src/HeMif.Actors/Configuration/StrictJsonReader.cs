@@ -18,7 +18,13 @@ internal sealed class StrictJsonReader(string origin, bool configurationMode, st
 
     public string Root { get; } = root;
 
-    public string Property(string path, string name) => configurationMode ? path + ":" + name : path + "." + name;
+    /// <summary>
+    /// The path of a property: <c>$.interfaces</c> for a plain name (a letter or underscore, then letters, digits or
+    /// underscores), and the bracket form for any other, so that a key with dots cannot be misread as several:
+    /// <c>$.destinations['www.example.com']</c> (a quote or backslash in it escaped, control characters as <c>\uXXXX</c>).
+    /// </summary>
+    public string Property(string path, string name) =>
+        configurationMode ? path + ":" + name : IsPlainName(name) ? path + "." + name : path + "['" + EscapeName(name) + "']";
 
     public string Index(string path, int i) =>
         configurationMode ? path + ":" + i.ToString(CultureInfo.InvariantCulture) : path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
@@ -28,14 +34,42 @@ internal sealed class StrictJsonReader(string origin, bool configurationMode, st
 
     public HeMifConfigurationException Error(string path, string expected, string found) => new(Origin, path, expected, found);
 
+    /// <summary>The longest value a message quotes whole; a longer one is cut, saying its length.</summary>
+    internal const int MaxQuoted = 120;
+
     public static string Describe(JsonElement found) => found.ValueKind switch
     {
-        JsonValueKind.String => "\"" + found.GetString() + "\"",
+        JsonValueKind.String => Quote(found.GetString()!),
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
         JsonValueKind.Undefined => "nothing",
-        _ => found.GetRawText(),
+        _ => found.GetRawText() is { Length: > MaxQuoted } raw ? raw[..MaxQuoted] + "… (" + raw.Length.ToString(CultureInfo.InvariantCulture) + " characters)" : found.GetRawText(),
     };
+
+    /// <summary><paramref name="value"/> in double quotes, cut after <see cref="MaxQuoted"/> characters (saying how long it was).</summary>
+    public static string Quote(string value) => value.Length <= MaxQuoted
+        ? "\"" + value + "\""
+        : "\"" + value[..MaxQuoted] + "…\" (" + value.Length.ToString(CultureInfo.InvariantCulture) + " characters)";
+
+    private static bool IsPlainName(string name) =>
+        name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static string EscapeName(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length + 8);
+        foreach (var c in name)
+        {
+            _ = c switch
+            {
+                '\'' => sb.Append("\\'"),
+                '\\' => sb.Append("\\\\"),
+                _ when char.IsControl(c) => sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => sb.Append(c),
+            };
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>
     /// The properties of an object, keyed by their canonical (allowed) name. Unknown keys and keys given twice
@@ -55,12 +89,12 @@ internal sealed class StrictJsonReader(string origin, bool configurationMode, st
             var canonical = System.Array.Find(allowed, a => string.Equals(a, p.Name, StringComparison.OrdinalIgnoreCase));
             if (canonical is null)
             {
-                throw Error(at, "one of the keys " + string.Join(", ", allowed), "the unknown key \"" + p.Name + "\"");
+                throw Error(at, "one of the keys " + string.Join(", ", allowed), "the unknown key " + Quote(p.Name));
             }
 
             if (!result.TryAdd(canonical, (p.Value, at)))
             {
-                throw Error(at, "each key once", "\"" + p.Name + "\" a second time");
+                throw Error(at, "each key once", Quote(p.Name) + " a second time");
             }
         }
 

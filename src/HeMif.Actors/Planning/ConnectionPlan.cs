@@ -79,7 +79,11 @@ public sealed record ExclusionReason
 /// <summary>An interface the filter removed, with every reason (never just the first).</summary>
 /// <param name="Interface">The interface name.</param>
 /// <param name="Reasons">All reasons, in rule order.</param>
-public sealed record ExcludedInterface(string Interface, IReadOnlyList<ExclusionReason> Reasons);
+public sealed record ExcludedInterface(string Interface, IReadOnlyList<ExclusionReason> Reasons)
+{
+    /// <summary>The interface and every reason: <c>rmnet1: user rule 'no-roaming' (Prohibit): …; …</c>.</summary>
+    public override string ToString() => $"{Interface}: {string.Join("; ", Reasons)}";
+}
 
 /// <summary>The soft-set factors of §4.2, in the draft's order, plus the two rule sources and history.</summary>
 public enum SoftFactor

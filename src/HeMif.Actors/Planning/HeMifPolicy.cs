@@ -38,10 +38,23 @@ public sealed record HeMifPolicy
 }
 
 /// <summary>What the application asks for: one connection to a destination.</summary>
-/// <param name="Host">The destination host name or IP literal.</param>
+/// <param name="Host">The destination host name or IP literal (checked and normalized by <see cref="HostName"/>).</param>
 /// <param name="Port">The destination port.</param>
 public sealed record ConnectionRequest(string Host, int Port)
 {
+    private readonly string _host = HostName.Normalize(Host);
+
+    /// <summary>
+    /// The destination: an IP literal (IPv6 without brackets) or a host name (an internationalized one in its ASCII
+    /// form). A host that is neither is an <see cref="ArgumentException"/> naming the rule it breaks (<see cref="HostName"/>),
+    /// before anything is planned or sent.
+    /// </summary>
+    public string Host
+    {
+        get => _host;
+        init => _host = HostName.Normalize(value);
+    }
+
     /// <summary>The transport.</summary>
     public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
 

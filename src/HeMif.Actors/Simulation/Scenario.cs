@@ -130,10 +130,13 @@ public sealed record Scenario
     /// <summary>The names of the built-in scenarios, in order.</summary>
     public static IReadOnlyList<string> BuiltInNames => Names.Value;
 
-    /// <summary>Reads and validates a scenario file; a scenario without a <c>name</c> is named after the file.</summary>
+    /// <summary>
+    /// Reads and validates a scenario file (a regular file of at most <see cref="HeMifConfiguration.MaxFileBytes"/>, see
+    /// <see cref="HeMifConfiguration.ReadFile"/>); a scenario without a <c>name</c> is named after the file.
+    /// </summary>
     /// <exception cref="HeMifConfigurationException">The file is missing, unreadable or invalid; the message names the file, the JSON path and what was expected.</exception>
     public static Scenario Load(string path) =>
-        ScenarioReader.Read(HeMifConfiguration.ReadFile(path), System.IO.Path.GetFileName(path));
+        ScenarioReader.Read(HeMifConfiguration.ReadFile(path), path);
 
     /// <summary>Validates scenario JSON; <paramref name="sourceName"/> names it in errors (usually the file name).</summary>
     /// <exception cref="HeMifConfigurationException">The JSON is invalid; the message names the source, the JSON path and what was expected.</exception>

@@ -42,6 +42,16 @@ internal static class ScenarioReader
         }
 
         var policy = root.TryGetValue("policy", out var p) ? HeMifConfiguration.ReadPolicy(r, p.Value, p.Path) : HeMifPolicy.Empty;
+        for (var o = 0; o < policy.InterfaceOverrides.Count; o++)
+        {
+            // Like the host override file: a correction for an interface the scenario does not have is a mistake, not a no-op.
+            var overridden = policy.InterfaceOverrides[o].Name;
+            if (!interfaces.Any(x => x.Name == overridden))
+            {
+                throw r.Error(r.Property(r.Index(r.Property(p.Path, "interfaceOverrides"), o), "name"),
+                    "the name of an interface in $.interfaces (" + string.Join(", ", interfaces.Select(x => x.Name)) + ")", StrictJsonReader.Quote(overridden));
+            }
+        }
         var network = root.TryGetValue("network", out var nw) ? ReadNetwork(r, nw.Value, nw.Path, interfaces) : [];
         var destinations = root.TryGetValue("destinations", out var ds) ? ReadDestinations(r, ds.Value, ds.Path) : [];
 
@@ -160,9 +170,9 @@ internal static class ScenarioReader
     {
         var o = r.Object(e, path, "host", "port", "transport", "expectedBytes");
         var host = o.TryGetValue("host", out var h) ? r.String(h.Value, h.Path, "a host name or IP address") : throw r.Error(r.Property(path, "host"), "a host name or IP address", Missing);
-        if (!DomainNames.IsValid(host) && !IPAddress.TryParse(host, out _))
+        if (!HostName.TryNormalize(host, out _, out var problem))
         {
-            throw r.Error(h.Path, "a host name or IP address", h.Value);
+            throw r.Error(h.Path, "a host name or IP address", StrictJsonReader.Describe(h.Value) + ": " + problem);
         }
 
         return new ScenarioRequest(host, o.TryGetValue("port", out var port) ? (int)r.Integer(port.Value, port.Path, 1, 65535, "a port from 1 to 65535") : 443)

@@ -52,11 +52,40 @@ internal sealed class HeMifHostedService(
         }
         catch (Exception e)
         {
-            Log.StartupFailed(telemetry.Logger, e.Message, e);
-            lifetime.StopApplication();
+            ReportStartupFailure(telemetry, lifetime, options.CurrentValue, e);
             throw;
         }
     }
+
+    /// <summary>
+    /// Logs Critical (event 3, <c>StartupFailed</c>) naming the setting or the file that failed, and stops the
+    /// application — once, wherever the failure surfaces first: in <see cref="StartAsync"/>, or earlier while the
+    /// host creates its hosted services (an application service that takes <see cref="IHeMifConnector"/> or
+    /// <see cref="IHeMifEvents"/> in its constructor makes the connector then). A configuration error is the user's
+    /// input, not a bug: it is logged without a stack trace.
+    /// </summary>
+    internal static void ReportStartupFailure(HeMifTelemetry telemetry, IHostApplicationLifetime? lifetime, HeMifOptions? settings, Exception e)
+    {
+        if (e.Data[LoggedKey] is true)
+        {
+            return;
+        }
+
+        e.Data[LoggedKey] = true;
+        var reason = e switch
+        {
+            HeMif.Configuration.HeMifConfigurationException c when settings?.OverridesFile is { } file && c.Origin == file =>
+                $"{HeMifOptionsSetup.Key(HeMifOptionsSetup.OverridesFileKey)}: {e.Message}",
+            ArgumentException { ParamName: { } name } a => a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
+            _ => e.Message,
+        };
+        var userInput = e is HeMif.Configuration.HeMifConfigurationException or OptionsValidationException or ArgumentException;
+        Log.StartupFailed(telemetry.Logger, reason, userInput ? null : e);
+        lifetime?.StopApplication();
+    }
+
+    /// <summary>Marks an exception whose start-up failure is already logged (it may surface twice: DI does not cache a failed singleton).</summary>
+    private const string LoggedKey = "HeMif.StartupFailedLogged";
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

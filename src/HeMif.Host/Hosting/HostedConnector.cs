@@ -4,6 +4,7 @@ using System.Reactive.Subjects;
 using HeMif.Multipath;
 using HeMif.Report;
 using HeMif.Validate;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -31,26 +32,27 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     private int _disposed;
     private TaskCompletionSource? _drained;
 
-    public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes)
+    public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes,
+        IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _monitor = monitor;
         _telemetry = telemetry;
-        _started = _applied = monitor.CurrentValue;
-        _inner = HeMifConnector.Create(new HeMifConnectorOptions
+        try
         {
-            Policy = _started.Policy,
-            Interfaces = _started.Interfaces,
-            OverridesFile = _started.OverridesFile,
-            ProbeUrl = _started.ProbeUrl,
-            DisableValidation = _started.DisableValidation,
-            ProbeLoopback = _started.ProbeLoopback,
-            RaceTimeout = _started.RaceTimeout,
-            QuicProbeTimeout = _started.QuicProbeTimeout,
-            QuicCertificateValidation = _started.QuicCertificateValidation,
-            TimeProvider = timeProvider,
-        });
+            _started = _applied = monitor.CurrentValue;
+            _inner = Create(_started, timeProvider);
+        }
+        catch (Exception e)
+        {
+            // Made while the host creates its hosted services (an application service that takes IHeMifConnector or
+            // IHeMifEvents), this runs before HeMifHostedService.StartAsync could log it: log it here, once.
+            HeMifHostedService.ReportStartupFailure(telemetry, lifetime, _started, e);
+            throw;
+        }
+
         _control = _inner as IHeMifConnectorControl;
         // Through the replaying stream: the engine starts validating inside Create, so a first verdict may come before
         // this line, and the log and the validation counter must still see it (once).
@@ -74,6 +76,20 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             _subscriptions.Add(ChangeToken.OnChange(source.GetChangeToken, () => CheckChange(source.Name)));
         }
     }
+
+    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider) => HeMifConnector.Create(new HeMifConnectorOptions
+    {
+        Policy = started.Policy,
+        Interfaces = started.Interfaces,
+        OverridesFile = started.OverridesFile,
+        ProbeUrl = started.ProbeUrl,
+        DisableValidation = started.DisableValidation,
+        ProbeLoopback = started.ProbeLoopback,
+        RaceTimeout = started.RaceTimeout,
+        QuicProbeTimeout = started.QuicProbeTimeout,
+        QuicCertificateValidation = started.QuicCertificateValidation,
+        TimeProvider = timeProvider,
+    });
 
     /// <inheritdoc cref="IHeMifEvents.InterfaceStates"/>
     public IObservable<InterfaceStateChanged> InterfaceStates => Observable.Create<InterfaceStateChanged>(observer =>

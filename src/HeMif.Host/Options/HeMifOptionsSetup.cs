@@ -103,17 +103,19 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         string text;
         try
         {
-            text = File.ReadAllText(file);
+            // The one reader of every input file: regular files only (a FIFO or a device is refused, never opened), at
+            // most HeMifConfiguration.MaxFileBytes, UTF-8.
+            text = HeMifConfiguration.ReadFile(file);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        catch (HeMifConfigurationException e)
         {
-            options.BindErrors.Add($"{Key(PolicyFileKey)} must name a readable policy file; got \"{file}\" ({e.Message})");
+            options.BindErrors.Add($"{Key(PolicyFileKey)} must name a readable policy file: {e.Message}");
             return;
         }
 
         try
         {
-            options.Policy = HeMifConfiguration.ParsePolicy(text, Path.GetFileName(file));
+            options.Policy = HeMifConfiguration.ParsePolicy(text, file);
             options.PolicyText = "file:" + file + "\n" + text;
         }
         catch (HeMifConfigurationException e)

@@ -21,7 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3, EventName = "StartupFailed", Level = LogLevel.Critical,
         Message = "HeMif could not start; the application is stopping: {Reason}")]
-    public static partial void StartupFailed(ILogger logger, string reason, Exception exception);
+    public static partial void StartupFailed(ILogger logger, string reason, Exception? exception);
 
     [LoggerMessage(EventId = 4, EventName = "Stopped", Level = LogLevel.Debug,
         Message = "HeMif stopped; {Abandoned} connection requests in flight were abandoned")]

@@ -138,7 +138,8 @@ public interface IHeMifConnector : IAsyncDisposable
     /// <summary>
     /// Connects to <paramref name="host"/>:<paramref name="port"/>. Throws <see cref="HeMifConnectException"/> (with the
     /// report of every attempt and exclusion) when nothing connects, <see cref="OperationCanceledException"/> when the
-    /// caller cancels, <see cref="ArgumentException"/> for a bad host or port.
+    /// caller cancels, <see cref="ArgumentException"/> for a bad port or a host that is neither an IP literal nor a valid
+    /// host name (<see cref="Planning.HostName"/>: the message names the rule), before any packet is sent.
     /// </summary>
     Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -146,8 +147,10 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Probes, now, whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> (UDP) through each
     /// interface, or only <paramref name="interfaceName"/>: a client Initial with a reserved version that a QUIC server
     /// answers with Version Negotiation (RFC 9000 §6), no TLS. One verdict per interface, in name order; each is also
-    /// remembered for later requests to that destination. Throws <see cref="ArgumentException"/> for a bad host, port
-    /// or interface name.
+    /// remembered for later requests to that destination. Throws <see cref="ArgumentException"/> for a bad host
+    /// (<see cref="Planning.HostName"/>), port or interface name, before any packet is sent. Toward this host (a loopback
+    /// destination) only the loopback interface applies: every other one is <see cref="QuicPathState.Unknown"/>, "not
+    /// applicable", without a packet, as a race would not use it either.
     /// </summary>
     Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default);
 
@@ -275,8 +278,10 @@ public static class HeMifConnector
 {
     /// <summary>
     /// Creates a connector: discovers (or takes) the interfaces, applies the override file, starts validating them.
-    /// Throws <see cref="ArgumentException"/> when there is no usable interface or the override file names interfaces
-    /// the host does not have, and <see cref="Configuration.HeMifConfigurationException"/> for a malformed file.
+    /// Throws <see cref="ArgumentException"/> when there is no usable interface, and
+    /// <see cref="Configuration.HeMifConfigurationException"/> naming the file, the JSON path and the value for an override
+    /// file that cannot be used: missing, not a regular file, larger than
+    /// <see cref="Configuration.HeMifConfiguration.MaxFileBytes"/>, malformed, or naming an interface the host does not have.
     /// </summary>
     public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
 
@@ -495,7 +500,8 @@ public static class HeMifConnector
 
         private static ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            ArgumentNullException.ThrowIfNull(host);
+            host = HostName.Normalize(host);
             if (port is < 1 or > 65535)
             {
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
@@ -516,19 +522,20 @@ public static class HeMifConnector
                 ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
-                DestinationAddresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : [],
+                DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
             };
         }
 
         public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(host);
+            ArgumentNullException.ThrowIfNull(host);
+            host = HostName.Normalize(host);
             if (port is < 1 or > 65535)
             {
                 throw new ArgumentOutOfRangeException(nameof(port), port, $"The port must be between 1 and 65535; got {port}.");
             }
 
-            return engine.ProbeQuicAsync(host.Trim(), port, interfaceName, cancellationToken);
+            return engine.ProbeQuicAsync(host, port, interfaceName, cancellationToken);
         }
 
         public async ValueTask DisposeAsync()

@@ -7,6 +7,9 @@ namespace HeMif.Transports.Discovery;
 /// <summary>What the OS cannot tell about one interface, by name.</summary>
 internal sealed record InterfaceHostOverride(string Name)
 {
+    /// <summary>Where the file names it (<c>$.interfaces[0].name</c>), for errors.</summary>
+    public string NamePath { get; init; } = "$";
+
     public InterfaceKind? Kind { get; init; }
 
     public bool? Metered { get; init; }
@@ -43,7 +46,7 @@ internal sealed record ProbeSettings
 /// <c>{ "interfaces": [ { "name", "kind", "metered", "roaming", "constrained", "pvd", "dnsServers" } ], "probe": { "url",
 /// "expectedStatus", "timeoutMs", "periodSeconds", "nonexistentName", "disabled" } }</c>. Strict: unknown keys, bad values
 /// and duplicate names are errors naming the file, the JSON path and what was expected; names of interfaces the host
-/// does not have are reported by <see cref="ApplyTo"/>.
+/// does not have are reported by <see cref="ApplyTo"/>, the same way.
 /// </summary>
 internal sealed record HostOverrides
 {
@@ -51,14 +54,18 @@ internal sealed record HostOverrides
 
     public ProbeSettings Probe { get; init; } = new();
 
-    public static HostOverrides Load(string path) => Parse(HeMifConfiguration.ReadFile(path), Path.GetFileName(path));
+    /// <summary>The file (as its path was given), for errors.</summary>
+    public string Origin { get; init; } = "";
+
+    /// <summary>Reads the file through <see cref="HeMifConfiguration.ReadFile"/> (regular files of at most 4 MiB); errors name it by <paramref name="path"/>.</summary>
+    public static HostOverrides Load(string path) => Parse(HeMifConfiguration.ReadFile(path), path);
 
     public static HostOverrides Parse(string json, string origin)
     {
         using var document = HeMifConfiguration.Parse(json, origin);
         var r = new StrictJsonReader(origin, configurationMode: false, "$");
         var root = r.Object(document.RootElement, "$", "interfaces", "probe");
-        var result = new HostOverrides();
+        var result = new HostOverrides { Origin = origin };
         if (root.TryGetValue("interfaces", out var list))
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -75,6 +82,7 @@ internal sealed record HostOverrides
 
                 overrides.Add(new InterfaceHostOverride(name)
                 {
+                    NamePath = n.Path,
                     Kind = o.TryGetValue("kind", out var k) ? r.Enum<InterfaceKind>(k.Value, k.Path) : null,
                     Metered = o.TryGetValue("metered", out var m) ? r.Bool(m.Value, m.Path) : null,
                     Roaming = o.TryGetValue("roaming", out var ro) ? r.Bool(ro.Value, ro.Path) : null,
@@ -84,6 +92,11 @@ internal sealed record HostOverrides
                         ? r.Array(d.Value, d.Path, "DNS server addresses").Select(x => r.Address(x.Value, x.Path)).ToList()
                         : null,
                 });
+            }
+
+            if (overrides.Count == 0)
+            {
+                throw r.Error(list.Path, "at least one interface override (leave the key out for none)", "an empty array");
             }
 
             result = result with { Interfaces = overrides };
@@ -135,15 +148,21 @@ internal sealed record HostOverrides
         return result;
     }
 
-    /// <summary>Applies the overrides; an override for an interface the host does not have is an error naming it.</summary>
+    /// <summary>
+    /// Applies the overrides. An override for an interface the host does not have is a
+    /// <see cref="HeMifConfigurationException"/> naming the file, the JSON path of the first such name, the name, and the
+    /// interfaces the host has.
+    /// </summary>
     public IReadOnlyList<InterfaceFacts> ApplyTo(IReadOnlyList<InterfaceFacts> discovered)
     {
         var names = discovered.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        var unknown = Interfaces.Select(o => o.Name).Where(n => !names.Contains(n)).ToList();
+        var unknown = Interfaces.Where(o => !names.Contains(o.Name)).ToList();
         if (unknown.Count > 0)
         {
-            throw new ArgumentException(
-                $"The override file names interface(s) this host does not have: {string.Join(", ", unknown)}; the host has: {string.Join(", ", names.Order(StringComparer.Ordinal))}.");
+            var others = unknown.Count > 1 ? $" (and {string.Join(", ", unknown.Skip(1).Select(o => $"{StrictJsonReader.Quote(o.Name)} at {o.NamePath}"))})" : "";
+            throw new HeMifConfigurationException(Origin, unknown[0].NamePath,
+                $"the name of an interface this host has ({string.Join(", ", names.Order(StringComparer.Ordinal))})",
+                StrictJsonReader.Quote(unknown[0].Name) + others);
         }
 
         return discovered.Select(f => Interfaces.FirstOrDefault(o => o.Name == f.Name) is { } o

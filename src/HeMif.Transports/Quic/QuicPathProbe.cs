@@ -212,6 +212,12 @@ internal sealed class QuicPathProbe : IQuicPathProbe
             return Outcome.Unknown(remote, $"{remote}: {facts.Name} is a loopback interface and the destination is not this host");
         }
 
+        // The mirror, as the race's filter has it: packets to this host never leave it, so no other interface applies.
+        if (facts.Kind != InterfaceKind.Loopback && IPAddress.IsLoopback(remote.Address))
+        {
+            return Outcome.Unknown(remote, $"{remote}: not applicable: the destination is this host, which only the loopback interface reaches, and {facts.Name} is not it");
+        }
+
         var source = TcpTransport.SourceAddress(facts, remote.Address);
         if (source is null && facts.Addresses.Count > 0)
         {

@@ -129,10 +129,10 @@ public class ConfigurationTests
         try
         {
             var e = Assert.Throws<HeMifConfigurationException>(() => HeMifConfiguration.LoadPolicyFile(file));
-            Assert.Equal(Path.GetFileName(file), e.Origin);
+            Assert.Equal(file, e.Origin); // the path as given
             Assert.StartsWith(path, e.Path, StringComparison.Ordinal);
             Assert.StartsWith(expected, e.Expected, StringComparison.Ordinal);
-            Assert.StartsWith($"{Path.GetFileName(file)}: {path}", e.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"{file}: {path}", e.Message, StringComparison.Ordinal);
             Assert.Contains("expected " + expected, e.Message, StringComparison.Ordinal);
             Assert.False(string.IsNullOrEmpty(what));
         }
@@ -153,8 +153,9 @@ public class ConfigurationTests
     public void A_missing_file_is_a_configuration_error_naming_the_file()
     {
         var e = Assert.Throws<HeMifConfigurationException>(() => HeMifConfiguration.LoadPolicyFile("/nonexistent/dir/policy.json"));
-        Assert.Equal("policy.json", e.Origin);
+        Assert.Equal("/nonexistent/dir/policy.json", e.Origin);
         Assert.Equal("a readable JSON file", e.Expected);
+        Assert.Equal("/nonexistent/dir/policy.json: expected a readable JSON file; found nothing: the file does not exist", e.Message);
     }
 
     /// <summary>All or nothing: a mistake in the last rule yields no policy at all, and a holder keeps its previous value.</summary>
@@ -218,9 +219,9 @@ public class ConfigurationTests
         { """{"interfaces":[{"name":"x","kind":"Wifi"},{"name":"x","kind":"Cellular"}]}""", "$.interfaces[1].name", "a name no other interface has" },
         { """{"interfaces":[{"name":"x","kind":"Wifi","pvdId":"p.example","pvdInfo":{"identifier":"p.example","expires":"soon","prefixes":[]}}]}""", "$.interfaces[0].pvdInfo.expires", "an RFC 3339 date-time" },
         { """{"interfaces":[{"name":"x","kind":"Wifi","pvdId":"p.example","pvdInfo":{"identifier":"q.example","expires":"2030-01-01T00:00:00Z","prefixes":[]}}]}""", "$.interfaces[0].pvdInfo.identifier", "\"p.example\"" },
-        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"y"}]}}""", "$.history.h.example[0].interface", "the name of an interface" },
-        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","recentFailures":-2}]}}""", "$.history.h.example[0].recentFailures", "a count of failures" },
-        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":-2}]}}""", "$.history.h.example[0].smoothedRttMs", "a round-trip time" },
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"y"}]}}""", "$.history['h.example'][0].interface", "the name of an interface" },
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","recentFailures":-2}]}}""", "$.history['h.example'][0].recentFailures", "a count of failures" },
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":-2}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time" },
         { """{"nics":[]}""", "$.nics", "one of the keys interfaces, history" },
         { """{}""", "$.interfaces", "an array of interfaces" },
         { """[""", "$", "valid JSON" },

@@ -214,7 +214,7 @@ public sealed class ScenarioTests
         { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\", \"transport\": \"sctp\" }", StringComparison.Ordinal), "$.requests[0].transport", "one of tcp, quic, any" },
         { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\", \"port\": 0 }", StringComparison.Ordinal), "$.requests[0].port", "a port from 1 to 65535" },
         { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"port\": 443 }", StringComparison.Ordinal), "$.requests[0].host", "a host name or IP address" },
-        { Minimal.Replace("\"network\"", "\"destinations\": { \"www.example.com\": [\"not-an-ip\"] }, \"network\"", StringComparison.Ordinal), "$.destinations.www.example.com[0]", "an IP address" },
+        { Minimal.Replace("\"network\"", "\"destinations\": { \"www.example.com\": [\"not-an-ip\"] }, \"network\"", StringComparison.Ordinal), "$.destinations['www.example.com'][0]", "an IP address" },
         { Minimal.Replace("\"network\"", "\"settings\": { \"connectionAttemptDelayMs\": 5 }, \"network\"", StringComparison.Ordinal), "$.settings.connectionAttemptDelayMs", "at least 10 (RFC 8305 §5" },
         { Minimal.Replace("\"network\"", "\"settings\": { \"fallbackDelayMs\": -1 }, \"network\"", StringComparison.Ordinal), "$.settings.fallbackDelayMs", "a delay in milliseconds (0 or more)" },
         { Minimal.Replace("\"network\"", "\"settings\": { \"maxConcurrentAttempts\": 0 }, \"network\"", StringComparison.Ordinal), "$.settings.maxConcurrentAttempts", "a number of attempts from 1 to 1000" },
@@ -238,10 +238,10 @@ public sealed class ScenarioTests
         try
         {
             var e = Assert.Throws<HeMifConfigurationException>(() => Scenario.Load(file));
-            Assert.Equal(Path.GetFileName(file), e.Origin);
+            Assert.Equal(file, e.Origin); // the path as given
             Assert.StartsWith(path, e.Path, StringComparison.Ordinal);
             Assert.Contains(expected, e.Expected, StringComparison.Ordinal);
-            Assert.StartsWith($"{Path.GetFileName(file)}: {e.Path}: expected ", e.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"{file}: {e.Path}: expected ", e.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -261,7 +261,7 @@ public sealed class ScenarioTests
     public void A_missing_file_is_an_error_naming_the_file()
     {
         var e = Assert.Throws<HeMifConfigurationException>(() => Scenario.Load("/nonexistent/dir/mine.json"));
-        Assert.Equal("mine.json", e.Origin);
+        Assert.Equal("/nonexistent/dir/mine.json", e.Origin);
         Assert.Equal("a readable JSON file", e.Expected);
     }
 

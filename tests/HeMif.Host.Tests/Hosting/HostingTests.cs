@@ -113,18 +113,74 @@ public sealed class HostingTests
             using (host)
             {
                 var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-                var error = await Assert.ThrowsAsync<ArgumentException>(() => host.StartAsync().WaitAsync(Bound));
-                Assert.Contains("wlan9", error.Message, StringComparison.Ordinal);
+                var error = await Assert.ThrowsAsync<HeMif.Configuration.HeMifConfigurationException>(() => host.StartAsync().WaitAsync(Bound));
+                Assert.Equal($"{overrides}: $.interfaces[0].name: expected the name of an interface this host has (lo); found \"wlan9\"", error.Message);
                 Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "StopApplication was called");
-                var critical = Assert.Single(logs.HeMif, e => e.Level == LogLevel.Critical);
-                Assert.Equal(3, critical.EventId.Id);
-                Assert.Contains("wlan9", critical.Message, StringComparison.Ordinal);
+                AssertStartupFailedOnce(logs, overrides);
             }
         }
         finally
         {
             File.Delete(overrides);
         }
+    }
+
+    /// <summary>
+    /// Issue 11: "A bad override file surfaces as a bare ArgumentException from GetRequiredService (hosted app) … Hosted
+    /// start-up failures log the documented Critical event 3 (StartupFailed) naming the key or file." An application
+    /// service that takes IHeMifEvents in its constructor (the worker sample's does) makes the connector while the host
+    /// creates its hosted services, before HeMif's own hosted service starts: the failure is logged there, once.
+    /// </summary>
+    [Fact]
+    public async Task A_bad_override_file_met_by_an_application_service_logs_StartupFailed_once_naming_the_key_and_the_file()
+    {
+        var overrides = Path.Combine(Path.GetTempPath(), $"hemif-host-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(overrides, """{ "interfaces": [ { "name": "wlan9", "kind": "Wifi" } ] }""");
+        try
+        {
+            var (host, logs) = TestHosts.Create(new Dictionary<string, string?> { ["HeMif:OverridesFile"] = overrides },
+                services: s => s.AddHostedService<ServiceThatWatchesInterfaces>());
+            using (host)
+            {
+                var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+                var error = await Assert.ThrowsAsync<HeMif.Configuration.HeMifConfigurationException>(() => host.StartAsync().WaitAsync(Bound));
+                Assert.Contains("$.interfaces[0].name", error.Message, StringComparison.Ordinal);
+                Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "StopApplication was called");
+                AssertStartupFailedOnce(logs, overrides);
+            }
+        }
+        finally
+        {
+            File.Delete(overrides);
+        }
+    }
+
+    /// <summary>A policy file that is a device (or a FIFO, or too large) fails start-up naming the key and what the file is, without reading it.</summary>
+    [Fact]
+    public async Task A_policy_file_that_is_not_a_regular_file_fails_start_naming_the_key()
+    {
+        var (host, _) = TestHosts.Create(new Dictionary<string, string?> { ["HeMif:PolicyFile"] = "/dev/zero" });
+        using (host)
+        {
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+            Assert.Contains("HeMif:PolicyFile must name a readable policy file: /dev/zero: expected a readable JSON file; found not a regular file (a character device)", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static void AssertStartupFailedOnce(MemoryLoggerProvider logs, string file)
+    {
+        var critical = Assert.Single(logs.HeMif, e => e.Level == LogLevel.Critical);
+        Assert.Equal(3, critical.EventId.Id);
+        Assert.Equal("StartupFailed", critical.EventId.Name);
+        Assert.StartsWith($"HeMif could not start; the application is stopping: HeMif:OverridesFile: {file}: $.interfaces[0].name: ", critical.Message, StringComparison.Ordinal);
+        Assert.Contains("\"wlan9\"", critical.Message, StringComparison.Ordinal);
+        Assert.Null(critical.Exception); // the user's input, not a bug: no stack trace in the log
+    }
+
+    /// <summary>Like the worker sample's worker: takes HeMif's events in its constructor.</summary>
+    private sealed class ServiceThatWatchesInterfaces(IHeMifEvents events) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => events.InterfaceStates.FirstAsync().ToTask(stoppingToken);
     }
 
     /// <summary>

@@ -23,7 +23,8 @@ public static class TestHosts
     /// Validation off unless the configuration says otherwise; HttpClient "x" through HeMif. With validation on, the
     /// check runs on loopback too unless <paramref name="probeLoopback"/> is false (production's behaviour).
     /// </summary>
-    public static (IHost Host, MemoryLoggerProvider Logs) Create(IDictionary<string, string?>? configuration = null, Action<HeMifBuilder>? configure = null, bool probeLoopback = true)
+    public static (IHost Host, MemoryLoggerProvider Logs) Create(IDictionary<string, string?>? configuration = null, Action<HeMifBuilder>? configure = null, bool probeLoopback = true,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -49,6 +50,7 @@ public static class TestHosts
         builder.Services.AddHttpClient("x").UseHeMif();
         // Loopback is validated by definition in production; here it is the only network, so the check runs on it.
         builder.Services.PostConfigure<HeMifOptions>(o => o.ProbeLoopback = probeLoopback);
+        services?.Invoke(builder.Services);
         return (builder.Build(), logs);
     }
 

@@ -57,6 +57,41 @@ public sealed class ConnectorTests
         Assert.Equal(RaceOutcome.Failed, error.Report.Outcome);
     }
 
+    /// <summary>
+    /// Issue 11: "hemif connect sends such names to DNS and exits 3 blaming the interfaces … The library's ConnectAsync
+    /// throws ArgumentException for it before any packet." No race starts: nothing is resolved, nothing attempted.
+    /// </summary>
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("www example com", "U+0020")]
+    [InlineData("a..b", "empty label")]
+    [InlineData("1.2.3.256", "IPv4")]
+    [InlineData("\u001b[31mred", "U+001B")]
+    public async Task A_host_that_is_not_a_host_name_or_IP_literal_is_refused_before_any_race(string host, string rule)
+    {
+        await using var connector = Create();
+        var events = new List<RaceEvent>();
+        using var subscription = connector.RaceEvents.Subscribe(events.Add);
+
+        var connect = await Assert.ThrowsAsync<ArgumentException>(() => connector.ConnectAsync(host, 443));
+        Assert.Contains(rule, connect.Message, StringComparison.Ordinal);
+        Assert.Equal("host", connect.ParamName);
+        var probe = await Assert.ThrowsAsync<ArgumentException>(() => connector.ProbeQuicAsync(host, 443));
+        Assert.Contains(rule, probe.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => connector.PlanSubflowsAsync(host, 443, HeMif.Multipath.MultipathMode.Handover));
+        Assert.Empty(events);
+    }
+
+    /// <summary>An IPv6 literal may come in brackets: the race gets the address itself (here only IPv4 loopback exists, so it fails saying so).</summary>
+    [Fact]
+    public async Task A_bracketed_IPv6_literal_is_raced_as_the_address()
+    {
+        await using var connector = Create();
+        var error = await Assert.ThrowsAsync<HeMifConnectException>(() => connector.ConnectAsync("[::1]", 443));
+        Assert.Equal("::1", error.Report.Host);
+        Assert.Contains("the destination has only IPv6 addresses", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(65536)]
@@ -81,9 +116,16 @@ public sealed class ConnectorTests
         File.WriteAllText(file, """{ "interfaces": [ { "name": "wlan9", "kind": "Wifi" } ] }""");
         try
         {
-            var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
-            Assert.Contains("wlan9", error.Message, StringComparison.Ordinal);
-            Assert.Contains("the host has: lo", error.Message, StringComparison.Ordinal);
+            // Issue 11: the error names the file, the JSON path and the value, like every other mistake in the file.
+            var error = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Equal(file, error.Origin);
+            Assert.Equal("$.interfaces[0].name", error.Path);
+            Assert.Equal("\"wlan9\"", error.Found);
+            Assert.Equal($"{file}: $.interfaces[0].name: expected the name of an interface this host has (lo); found \"wlan9\"", error.Message);
+
+            File.WriteAllText(file, """{ "interfaces": [] }""");
+            var empty = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));
+            Assert.Equal($"{file}: $.interfaces: expected at least one interface override (leave the key out for none); found an empty array", empty.Message);
 
             File.WriteAllText(file, """{ "interfaces": [ { "name": "lo", "metred": true } ] }""");
             var bad = Assert.Throws<HeMifConfigurationException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], OverridesFile = file }));

@@ -174,6 +174,24 @@ public sealed class QuicPathProbeTests
         Assert.Contains("has no IPv6 address", verdict.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 11: "probe quic toward a loopback destination says 'not applicable' for non-loopback interfaces, as connect
+    /// does, instead of 'blocked' after 1.5 s" — the mirror of the check below, as the hard set's this-host check: packets
+    /// to this host never leave it, so no datagram is sent and no timeout is waited for (the virtual clock never moves
+    /// here, so a verdict that waited for the timeout would never come).
+    /// </summary>
+    [Fact]
+    public async Task Another_interface_is_not_probed_toward_this_host()
+    {
+        await using var server = new FakeQuicServer(IPAddress.Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
+        var wifi = new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("192.0.2.10"), 24)] };
+
+        var verdict = await Probe().ProbeAsync(wifi, "127.0.0.1", server.EndPoint.Port, CancellationToken.None);
+
+        Assert.Equal(QuicPathState.Unknown, verdict.State);
+        Assert.Contains("not applicable: the destination is this host, which only the loopback interface reaches, and wlan0 is not it", verdict.Detail, StringComparison.Ordinal);
+    }
+
     /// <summary>As the hard set's built-in loopback check: a loopback interface cannot carry traffic to another host.</summary>
     [Fact]
     public async Task A_loopback_interface_is_not_probed_toward_another_host()
