@@ -317,6 +317,12 @@ internal sealed class HeMifEngine : IAsyncDisposable
             throw new InvalidOperationException("This engine has no QUIC path probe.");
         }
 
+        var known = _shared.Snapshot.Interfaces;
+        if (interfaceName is not null && !known.Contains(interfaceName))
+        {
+            throw new ArgumentException($"Unknown interface '{interfaceName}'; known: {string.Join(", ", known.Order(StringComparer.Ordinal))}.", nameof(interfaceName));
+        }
+
         Pump?.Claim();
         return _actor.AskOnClock<EngineMessages.QuicVerdicts>(new EngineMessages.ProbeQuic(destination, interfaceName), AskTimeout, _options.TimeProvider, Pump, cancellationToken)
             .Then(answer => answer.Verdicts);
