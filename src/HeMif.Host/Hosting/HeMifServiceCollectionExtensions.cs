@@ -1,3 +1,4 @@
+using Akka.Hosting;
 using HeMif;
 using HeMif.Configuration;
 using HeMif.Hosting;
@@ -19,15 +20,34 @@ public static class HeMifServiceCollectionExtensions
     /// <see cref="TimeProvider.System"/>), <see cref="IHeMifEvents"/>, logging and metrics, and a hosted service that
     /// starts the engine with the host and drains it on stop. Calling it again adds nothing twice; each call's
     /// <paramref name="configure"/> applies.
+    /// <para>
+    /// HeMif's actors run in the application's actor system when it has one (<c>services.AddAkka(…)</c>, with
+    /// <c>builder.WithHeMif(sp)</c> in it, before or after this call); otherwise this brings one of HeMif's own through
+    /// Akka.Hosting, named <c>hemif</c>, whose logs go to Microsoft.Extensions.Logging. Either way HeMif's top actor is
+    /// in Akka.Hosting's <c>ActorRegistry</c> as <see cref="HeMifActor"/>.
+    /// </para>
     /// </summary>
     /// <returns>A builder for policies, interfaces, transports and probes.</returns>
     public static HeMifBuilder AddHeMif(this IServiceCollection services, Action<HeMifBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = new HeMifBuilder(services);
-        if (!services.Any(d => d.ServiceType == typeof(HeMifMarker)))
+        if (!services.Any(d => d.ServiceType == typeof(HeMifServices)))
         {
-            services.AddSingleton<HeMifMarker>();
+            services.AddSingleton<HeMifServices>();
+            // An application's own AddAkka, before or after this, replaces this one: Akka.Hosting keeps the last
+            // configuration builder and one hosted service, so there is still one actor system, the application's.
+            if (!services.Any(d => d.ServiceType == typeof(AkkaConfigurationBuilder)))
+            {
+                services.AddAkka(HeMifServices.OwnActorSystemName, (akka, sp) => akka
+                    .ConfigureLoggers(loggers =>
+                    {
+                        loggers.ClearLoggers();
+                        loggers.AddLoggerFactory();
+                    })
+                    .WithHeMif(sp));
+            }
+
             services.AddOptions();
             services.AddLogging();
             services.AddMetrics();
@@ -52,9 +72,6 @@ public static class HeMifServiceCollectionExtensions
         configure?.Invoke(builder);
         return builder;
     }
-
-    /// <summary>Marks a collection that already has HeMif (the hosted service must be added once only).</summary>
-    private sealed class HeMifMarker;
 }
 
 /// <summary>Configures HeMif in code, on top of the <c>HeMif</c> configuration section (code is applied after it).</summary>

@@ -1,6 +1,8 @@
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using Akka.Actor;
+using Akka.Hosting;
 using HeMif.Multipath;
 using HeMif.Report;
 using HeMif.Validate;
@@ -33,17 +35,29 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     private TaskCompletionSource? _drained;
 
     public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes,
-        IHostApplicationLifetime? lifetime = null)
+        ActorSystem actorSystem, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(telemetry);
+        ArgumentNullException.ThrowIfNull(actorSystem);
         _monitor = monitor;
         _telemetry = telemetry;
         try
         {
+            if (HeMifActorSystems.ClockMismatch(actorSystem, timeProvider) is { } mismatch)
+            {
+                throw new InvalidOperationException(
+                    $"HeMif's timers would not follow the application's TimeProvider: {mismatch}. Call builder.WithHeMif(sp) inside services.AddAkka(…, (builder, sp) => …).");
+            }
+
             _started = _applied = monitor.CurrentValue;
-            _inner = Create(_started, timeProvider);
+            _inner = Create(_started, timeProvider, actorSystem);
+            // The application's actors find HeMif's top actor in the registry (IRequiredActor<HeMifActor>).
+            if (_inner is IHeMifConnectorControl control)
+            {
+                ActorRegistry.For(actorSystem).TryRegister<HeMifActor>(control.Actor);
+            }
         }
         catch (Exception e)
         {
@@ -77,8 +91,10 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         }
     }
 
-    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider) => HeMifConnector.Create(new HeMifConnectorOptions
+    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem) => HeMifConnector.Create(new HeMifConnectorOptions
     {
+        ActorSystem = actorSystem,
+        ActorName = HeMifServices.TopActorName,
         Policy = started.Policy,
         Interfaces = started.Interfaces,
         OverridesFile = started.OverridesFile,

@@ -265,7 +265,10 @@ public sealed class HostingTests
         services.AddHeMif(b => b.UseInterfaces([TestHosts.Loopback]));
         services.AddHttpClient("x").UseHeMif();
 
-        Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+        // HeMif's own hosted service, and Akka.Hosting's for the actor system AddHeMif brings (once, like the system).
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(HeMifHostedService));
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(Akka.Hosting.AkkaHostedService));
+        Assert.Single(services, d => d.ServiceType == typeof(Akka.Hosting.AkkaConfigurationBuilder));
         Assert.Single(services, d => d.ServiceType == typeof(IHeMifConnector));
         Assert.Single(services, d => d.ServiceType == typeof(IHeMifEvents));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<HeMifOptions>));
