@@ -31,7 +31,7 @@ internal static class EngineMessages
     /// <summary>The caller of request <paramref name="Id"/> gave up.</summary>
     public sealed record CancelRequest(long Id, string Reason);
 
-    /// <summary>From a request actor as it stops: its race's report (kept for <see cref="HeMifActor.GetLastRaceReport"/>).</summary>
+    /// <summary>From a racer as its race is decided: its report (kept for <see cref="HeMifActor.GetLastRaceReport"/>).</summary>
     public sealed record RequestEnded(RaceReport Report);
 
     /// <summary>Start a subflow watcher.</summary>
@@ -237,7 +237,7 @@ internal sealed class EngineActor : ReceiveActor
     private void StartRequest(EngineMessages.StartRequest start)
     {
         var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
-        var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure);
+        var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure, Self);
         var request = Context.ActorOf(Props.Create(() => new RequestActor(start.Request, context, start.Completion)), "request-" + Number(start.Id));
         _registry.Requests[start.Id] = request;
         _registry.RequestIds[request] = start.Id;

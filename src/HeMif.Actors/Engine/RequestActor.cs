@@ -10,13 +10,17 @@ using HeMif.Validate;
 
 namespace HeMif.Engine;
 
-/// <summary>What a request actor needs from its engine: the interfaces' supervisors as they were when it started.</summary>
+/// <summary>
+/// What a request actor needs from its engine: the interfaces' supervisors as they were when it started, and the engine
+/// actor itself (it keeps each destination's latest report).
+/// </summary>
 internal sealed record RequestContext(
     EngineOptions Options,
     IReadOnlyDictionary<string, IActorRef> Supervisors,
     IActorRef Policy,
     Action<Report.RaceEvent> Publish,
-    Action<ActorFailure> Failures);
+    Action<ActorFailure> Failures,
+    IActorRef Engine);
 
 /// <summary>
 /// One per connection request: gathers each interface's snapshot (step 2, validate), asks for the plan (steps 1 and 3,
@@ -129,10 +133,6 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _completion.TrySetResult(RaceResult.Failed(_request, _context.Options.Race, HeMifEngine.EngineStoppedReason));
-        if (_completion.Task.IsCompletedSuccessfully)
-        {
-            Context.Parent.Tell(new EngineMessages.RequestEnded(_completion.Task.Result.Report)); // for HeMifActor.GetLastRaceReport
-        }
     }
 
     /// <summary>This actor threw (a bug): the caller gets the cause at once, and the request is not started again.</summary>
@@ -189,7 +189,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         var options = _context.Options;
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
-            _context.Publish, _completion, options.TimeProvider);
+            _context.Publish, _completion, options.TimeProvider, _context.Engine);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
         Context.Watch(_racer);
     }
@@ -216,6 +216,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     {
         var result = RaceResult.Failed(_request, _context.Options.Race, why);
         _context.Publish(result.Report.Events[0]);
+        _context.Engine.Tell(new EngineMessages.RequestEnded(result.Report));
         _completion.TrySetResult(result);
         Context.Stop(Self);
     }

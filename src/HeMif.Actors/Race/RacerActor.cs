@@ -26,7 +26,8 @@ internal sealed record RaceJob(
     IAttemptTransport? Quic,
     Action<RaceEvent> Publish,
     TaskCompletionSource<RaceResult> Completion,
-    TimeProvider Clock);
+    TimeProvider Clock,
+    IActorRef? Engine = null);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection)
@@ -325,6 +326,9 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
             RecordOutcomes(report);
         }
 
+        // The engine keeps the report (HeMifActor.GetLastRaceReport) before the caller has it: whoever the caller then
+        // asks finds it there.
+        _job.Engine?.Tell(new EngineMessages.RequestEnded(report));
         var path = outcome == RaceOutcome.Connected ? _winnerPath : null;
         if (!_job.Completion.TrySetResult(new RaceResult(report, path)) && path is not null)
         {
