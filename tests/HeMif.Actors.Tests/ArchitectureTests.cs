@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace HeMif.Actors.Tests;
 
 /// <summary>
-/// DESIGN.md §2: "The core (HeMif.Actors) must not reference HeMif.Transports; transports implement interfaces the
+/// docs/architecture.md §2: "The core (HeMif.Actors) must not reference HeMif.Transports; transports implement interfaces the
 /// core declares." Checked both in the compiled assembly and in the project file (an unused project reference is
 /// dropped from metadata by the compiler, so the assembly alone would not show it).
 /// </summary>

@@ -101,7 +101,7 @@ internal sealed record EngineSnapshot(ImmutableHashSet<string> Interfaces, Immut
 }
 
 /// <summary>
-/// HeMif's top actor (DESIGN.md §1): the policy actor, one <see cref="InterfaceSupervisor"/> per interface, one
+/// HeMif's top actor (docs/architecture.md §3): the policy actor, one <see cref="InterfaceSupervisor"/> per interface, one
 /// <see cref="RequestActor"/> per request and one <see cref="SubflowWatcher"/> per multipath watch are its children,
 /// and it is the registry that ties them together. Interfaces added, lost and changed reach the races and watchers as
 /// messages from here. Its state lives in <see cref="EngineShared"/>, given to every incarnation, so that a restart

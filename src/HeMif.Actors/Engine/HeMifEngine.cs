@@ -74,7 +74,7 @@ internal sealed record EngineOptions
 }
 
 /// <summary>
-/// The HE-MIF engine (DESIGN.md §1), seen from outside the actors: its top actor (<see cref="EngineActor"/>) holds one
+/// The HE-MIF engine (docs/architecture.md §1, §3), seen from outside the actors: its top actor (<see cref="EngineActor"/>) holds one
 /// <see cref="InterfaceSupervisor"/> per interface (validate, remember), a <see cref="PolicyActor"/> (filter, sort) and
 /// a <see cref="RequestActor"/> per request (resolve, race, report). It lives in an actor system of its own (real or
 /// virtual time) or in an application's. Every state change is an <see cref="IObservable{T}"/> that completes when the

@@ -42,7 +42,7 @@ internal sealed record RaceSettings
     /// <summary>The most time a preferred interface gets, however slow its history.</summary>
     public TimeSpan MaxInterfaceFallbackDelay { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The most attempts in flight at once for one race (curl caps at 6: anchors.md, complaint #4).</summary>
+    /// <summary>The most attempts in flight at once for one race (curl caps at 6; unbounded attempts are a common complaint).</summary>
     public int MaxConcurrentAttempts { get; init; } = 6;
 
     /// <summary>The whole race fails after this long.</summary>
@@ -66,8 +66,8 @@ internal sealed record RaceSettings
     }
 
     /// <summary>
-    /// RFC 8305 §5: the delay "MAY be … based on historical RTT data". 1.5 × SRTT (Chromium holds TCP for 1.5 × SRTT,
-    /// anchors.md), clamped to [Min, Max]; the default without history.
+    /// RFC 8305 §5: the delay "MAY be … based on historical RTT data". 1.5 × SRTT (Chromium holds TCP for 1.5 × SRTT),
+    /// clamped to [Min, Max]; the default without history.
     /// </summary>
     public TimeSpan AttemptDelayFor(TimeSpan? smoothedRtt) =>
         smoothedRtt is { } rtt ? Clamp(rtt * 1.5, MinConnectionAttemptDelay, MaxConnectionAttemptDelay) : ConnectionAttemptDelay;

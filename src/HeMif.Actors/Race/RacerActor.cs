@@ -52,7 +52,7 @@ internal static class RaceMessages
 }
 
 /// <summary>
-/// One per request (DESIGN.md §1, step 5): hosts a <see cref="RacePlanner"/>, carries out its commands through the
+/// One per request (docs/architecture.md §1, step 5): hosts a <see cref="RacePlanner"/>, carries out its commands through the
 /// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer on HeMif's clock,
 /// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it

@@ -40,7 +40,7 @@ public sealed record WinnerReport(string Interface, InterfaceKind Kind, string T
 /// <summary>The timing values the race used.</summary>
 public sealed record RaceTimings(TimeSpan FallbackDelay, TimeSpan ConnectionAttemptDelay, TimeSpan ResolutionDelay);
 
-/// <summary>Everything one connection request went through (DESIGN.md §1, step 7): the decision and its timeline.</summary>
+/// <summary>Everything one connection request went through (docs/architecture.md §1, step 7): the decision and its timeline.</summary>
 /// <param name="Host">The destination host.</param>
 /// <param name="Port">The destination port.</param>
 /// <param name="Outcome">Connected or failed.</param>

@@ -44,7 +44,7 @@ internal static class SoftSetRanker
     /// <summary>
     /// RTT points: one per 10 ms faster than the slowest interface whose RTT to this destination is known, at most this
     /// many. Only relative: an interface is never outranked merely for having no history (after its network changed and
-    /// its history was flushed it would otherwise never be tried again; anchors.md complaint #9, sticky state).
+    /// its history was flushed it would otherwise never be tried again; state that sticks is a common complaint about other Happy Eyeballs implementations).
     /// </summary>
     internal const int RttBestPoints = 100;
 

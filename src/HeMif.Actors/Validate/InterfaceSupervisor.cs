@@ -114,7 +114,7 @@ internal static class ValidateMessages
 }
 
 /// <summary>
-/// One per interface (DESIGN.md §1, step 2): its facts, its validation state, its outcome cache. Draft §5.2.1: "a
+/// One per interface (docs/architecture.md §1, step 2): its facts, its validation state, its outcome cache. Draft §5.2.1: "a
 /// PVD-aware node shall perform connectivity tests and, only after validation of the PVD, consider using it …
 /// Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort process." The probe
 /// runs in a child actor; when it crashes Akka's supervision restarts it, and the probe in flight runs again after a

@@ -40,7 +40,7 @@ internal sealed record QuicPathProbeOptions
 }
 
 /// <summary>
-/// Whether UDP/QUIC gets through on one interface, without TLS (DESIGN.md, "QUIC"): a client Initial of 1200 bytes
+/// Whether UDP/QUIC gets through on one interface, without TLS (docs/architecture.md §6): a client Initial of 1200 bytes
 /// with a reserved version (RFC 9000 §6.3: "a client … could … send a packet with a reserved version … to force
 /// version negotiation", and §15) from a UDP socket pinned to the interface (its RFC 6724 source address, and
 /// <c>SO_BINDTODEVICE</c> where the kernel allows), to the destination's UDP port. A server that speaks QUIC must

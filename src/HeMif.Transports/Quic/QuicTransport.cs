@@ -12,8 +12,8 @@ using HeMif.Transports.Tcp;
 namespace HeMif.Transports.Quic;
 
 /// <summary>
-/// One QUIC attempt over <c>System.Net.Quic</c> (DESIGN.md, "QUIC"): <see cref="QuicConnection.ConnectAsync"/> with one
-/// resolved endpoint (CONVENTIONS.md: "give QUIC one resolved IPEndPoint per attempt, never a host name"), its local
+/// One QUIC attempt over <c>System.Net.Quic</c> (docs/architecture.md §6): <see cref="QuicConnection.ConnectAsync"/> with one
+/// resolved endpoint (one resolved IPEndPoint per attempt, never a host name), its local
 /// endpoint pinned to the interface's RFC 6724 source address for that destination, the request's ALPN list and the
 /// host as TLS server name. Success is the completed handshake (HEv3: a QUIC attempt "succeeds" when its handshake
 /// does). msquic owns the UDP socket, so <c>SO_BINDTODEVICE</c> cannot be set: the source address alone pins it (with

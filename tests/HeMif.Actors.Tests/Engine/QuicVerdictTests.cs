@@ -12,8 +12,8 @@ using HeMif.Validate;
 namespace HeMif.Actors.Tests.Engine;
 
 /// <summary>
-/// The QUIC verdict loop in virtual time (DESIGN.md, "QUIC": "a per-interface 'UDP/QUIC works here' verdict is cached
-/// like any outcome", and issue 6: "the planner uses it (no QUIC attempts where QUIC is known blocked)"): a request
+/// The QUIC verdict loop in virtual time (docs/architecture.md §6: "the per-interface verdict is cached like any
+/// outcome", and issue 6: "the planner uses it (no QUIC attempts where QUIC is known blocked)"): a request
 /// that may use QUIC starts a path probe in the background where nothing is known, without waiting for it; the
 /// verdict lands in the interface's outcome cache; the next request plans no QUIC attempt where QUIC is blocked.
 /// </summary>

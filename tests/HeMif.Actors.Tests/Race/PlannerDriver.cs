@@ -6,7 +6,7 @@ using HeMif.Race;
 namespace HeMif.Actors.Tests.Race;
 
 /// <summary>
-/// Drives a <see cref="RacePlanner"/> the way CONVENTIONS.md describes: <c>Input(...)</c>, <c>Expect(...)</c>,
+/// Drives a <see cref="RacePlanner"/> the way a sans-IO core is driven: <c>Input(...)</c>, <c>Expect(...)</c>,
 /// <c>ExpectWait(...)</c>; time moves by arithmetic. Addresses come from the documentation ranges.
 /// </summary>
 internal sealed class PlannerDriver

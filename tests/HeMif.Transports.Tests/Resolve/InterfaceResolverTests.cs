@@ -253,7 +253,7 @@ public sealed class InterfaceResolverTests
         Assert.Equal("timeout", result.Error);
     }
 
-    /// <summary>CONVENTIONS "Connect code": the caller's cancellation is told apart from our timeout — it throws.</summary>
+    /// <summary>Connect code: the caller's cancellation is told apart from our timeout — it throws.</summary>
     [Fact]
     public async Task The_callers_cancellation_throws_instead_of_giving_a_result()
     {

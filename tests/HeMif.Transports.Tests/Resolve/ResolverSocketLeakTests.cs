@@ -13,7 +13,7 @@ public sealed class FileDescriptorCounting
 }
 
 /// <summary>
-/// CONVENTIONS "Connect code": "dispose the socket ... on every failure path". 200 failing lookups of every kind —
+/// Connect code disposes the socket on every failure path. 200 failing lookups of every kind —
 /// NXDOMAIN, SERVFAIL after a TCP retry, refused port, our timeout, the caller's cancellation, garbage — and the
 /// process holds no more descriptors than before (a small slack for the runtime's own, e.g. thread-pool epoll).
 /// </summary>
