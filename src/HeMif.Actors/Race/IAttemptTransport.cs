@@ -20,8 +20,8 @@ internal interface IConnectedPath : IAsyncDisposable
 }
 
 /// <summary>
-/// Opens one attempt: one handshake from one interface to one remote endpoint (CONVENTIONS.md: "give QUIC one resolved
-/// IPEndPoint per attempt, never a host name"). Fails with <see cref="AttemptFailedException"/>, whose kind tells the
+/// Opens one attempt: one handshake from one interface to one remote endpoint (one resolved IPEndPoint per attempt,
+/// never a host name, QUIC included). Fails with <see cref="AttemptFailedException"/>, whose kind tells the
 /// planner a hard error (RST, ICMP unreachable) from a soft one; cancellation ends it with
 /// <see cref="OperationCanceledException"/> and releases everything it held.
 /// </summary>
