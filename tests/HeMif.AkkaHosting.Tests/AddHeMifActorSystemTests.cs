@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
 using HeMif.AkkaSample;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -100,6 +101,21 @@ public sealed class AddHeMifActorSystemTests
         Assert.Contains(logs.Entries, e => e.Id.Id == 3 && e.Level == LogLevel.Critical && e.Message.Contains("WithHeMif", StringComparison.Ordinal));
     }
 
+    /// <summary>A HeMif setting that cannot be bound fails start-up naming the key, in the application's actor system too.</summary>
+    [Fact]
+    public async Task A_HeMif_setting_that_cannot_be_bound_fails_start_up_naming_the_key()
+    {
+        using var host = Build(new MemoryLoggerProvider(), services =>
+        {
+            services.AddAkka("shop", (akka, sp) => akka.WithHeMif(sp));
+            services.AddHeMif(LoopbackOnly);
+        }, new Dictionary<string, string?> { ["HeMif:RaceTimeout"] = "soon" });
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(Cancel));
+        Assert.Contains("HeMif:RaceTimeout", Flatten(error), StringComparison.Ordinal);
+        Assert.Contains("soon", Flatten(error), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task WithHeMif_without_AddHeMif_fails_start_up_saying_what_is_missing()
     {
@@ -141,9 +157,10 @@ public sealed class AddHeMifActorSystemTests
 
     private static void LoopbackOnly(HeMifBuilder heMif) => heMif.UseInterfaces([Loopback.Interface]).DisableValidation();
 
-    private static IHost Build(MemoryLoggerProvider logs, Action<IServiceCollection> configure)
+    private static IHost Build(MemoryLoggerProvider logs, Action<IServiceCollection> configure, IDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddProvider(logs);

@@ -94,6 +94,11 @@ internal sealed class HeMifEngine : IAsyncDisposable
     public HeMifEngine(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TimeProvider is null)
+        {
+            throw new ArgumentException("EngineOptions.TimeProvider is null: every timer of the engine follows it.", nameof(options));
+        }
+
         options.Race.Validate();
         options.Validation.Validate();
         var duplicate = options.Interfaces.GroupBy(i => i.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

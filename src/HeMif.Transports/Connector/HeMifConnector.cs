@@ -289,6 +289,11 @@ public static class HeMifConnector
     internal static IHeMifConnector Create(HeMifConnectorOptions? options, IAttemptTransport? quic)
     {
         options ??= new HeMifConnectorOptions();
+        if (options.TimeProvider is null)
+        {
+            throw new ArgumentException("HeMifConnectorOptions.TimeProvider is null: every timer of HeMif follows it; give TimeProvider.System (the default) or a clock of your own.", nameof(options));
+        }
+
         if (options.QuicProbeTimeout <= TimeSpan.Zero || options.QuicProbeTimeout > TimeSpan.FromMinutes(1))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");

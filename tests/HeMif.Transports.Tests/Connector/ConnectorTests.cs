@@ -28,6 +28,13 @@ public sealed class ConnectorTests
     });
 
     [Fact]
+    public void A_missing_TimeProvider_is_refused_saying_which_option()
+    {
+        var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [Loopback], TimeProvider = null! }));
+        Assert.Contains("HeMifConnectorOptions.TimeProvider is null", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_connection_comes_back_with_its_stream_interface_and_report()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
