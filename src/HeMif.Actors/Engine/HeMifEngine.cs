@@ -190,10 +190,11 @@ internal sealed class HeMifEngine : IAsyncDisposable
         supervisor.Tell(new ValidateMessages.Retire(_options.InternalAskTimeout));
     }
 
-    // Named with a sequence number: a removed interface's supervisor may still linger when the name comes back.
+    // The actor's name is generated (an interface name is data: any text, which actor names do not allow), with a
+    // sequence number: a removed interface's supervisor may still linger when the name comes back.
     private IActorRef StartSupervisor(InterfaceFacts facts) => _system.ActorOf(
         Props.Create(() => new InterfaceSupervisor(facts, _options.Probe, _options.Validation, PublishInterfaceState, _options.QuicProbe)),
-        $"interface-{facts.Name}-{Interlocked.Increment(ref _supervisorCount)}");
+        ActorNames.InterfaceSupervisor(facts.Name, Interlocked.Increment(ref _supervisorCount)));
 
     /// <summary>Every validation state change of every interface.</summary>
     public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
