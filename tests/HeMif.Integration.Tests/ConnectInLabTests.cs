@@ -103,15 +103,23 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Contains("not validated", race.ExcludedReasons("wlan0"), StringComparison.Ordinal);
     }
 
-    /// <summary>§7.2: a hard error starts the other interfaces at once.</summary>
+    /// <summary>
+    /// §7.2: a hard error starts the other interfaces at once. Told by the race's own record, not a bound on wall time:
+    /// the note that started the others names the hard error (had the fallback delay run out first, it would say so).
+    /// </summary>
     [LabFact]
-    public async Task Wi_Fi_hard_error_cellular_wins_well_before_the_fallback_delay()
+    public async Task Wi_Fi_hard_error_starts_cellular_without_waiting_for_the_fallback_delay()
     {
         await lab.SwitchAsync("wifi-hard-error");
         var race = await ConnectAsync(validate: false);
         Assert.Equal(0, race.Exit);
         Assert.Equal("rmnet0", race.Winner("interface"));
-        Assert.True(race.Json.GetProperty("timeToConnectMs").GetDouble() < 1000, race.Raw);
+        var fallback = race.Json.GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "note")
+            .Select(e => e.GetProperty("detail").GetString()!)
+            .Single(d => d.Contains("the other interfaces start now", StringComparison.Ordinal));
+        Assert.StartsWith("hard error on wlan0", fallback, StringComparison.Ordinal);
+        output.WriteLine($"time to connect {race.Json.GetProperty("timeToConnectMs").GetDouble():F1} ms (not asserted)");
     }
 
     [LabFact]
