@@ -83,6 +83,11 @@ internal sealed class HeMifEngine : IAsyncDisposable
     private long _requests;
     private long _supervisorCount;
 
+    // How many interfaces of the set have no state yet (under _supervisorsLock): with the latest states' count of
+    // unexamined ones, AllExamined is O(1). It is read after every state change (the simulator, the connector's first
+    // request), so a scan of every interface there made thousands of interfaces quadratic.
+    private int _withoutState;
+
     public HeMifEngine(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -116,6 +121,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
             }
 
             _supervisors = supervisors;
+            _withoutState = supervisors.Count;
         }
     }
 
@@ -147,6 +153,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
             }
 
             _supervisors = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal) { [facts.Name] = supervisor };
+            if (!_latest.Contains(facts.Name))
+            {
+                _withoutState++;
+            }
         }
     }
 
@@ -171,15 +181,20 @@ internal sealed class HeMifEngine : IAsyncDisposable
             var remaining = new Dictionary<string, IActorRef>(_supervisors, StringComparer.Ordinal);
             remaining.Remove(name);
             _supervisors = remaining;
+            if (!_latest.Contains(name))
+            {
+                _withoutState--;
+            }
         }
 
         supervisor.Tell(new ValidateMessages.Retire(_options.InternalAskTimeout));
     }
 
-    // Named with a sequence number: a removed interface's supervisor may still linger when the name comes back.
+    // The actor's name is generated (an interface name is data: any text, which actor names do not allow), with a
+    // sequence number: a removed interface's supervisor may still linger when the name comes back.
     private IActorRef StartSupervisor(InterfaceFacts facts) => _system.ActorOf(
         Props.Create(() => new InterfaceSupervisor(facts, _options.Probe, _options.Validation, PublishInterfaceState, _options.QuicProbe)),
-        $"interface-{facts.Name}-{Interlocked.Increment(ref _supervisorCount)}");
+        ActorNames.InterfaceSupervisor(facts.Name, Interlocked.Increment(ref _supervisorCount)));
 
     /// <summary>Every validation state change of every interface.</summary>
     public IObservable<InterfaceStateChanged> InterfaceStates => _interfaceStates.AsObservable();
@@ -198,9 +213,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
     {
         get
         {
-            var supervisors = _supervisors;
-            var states = _latest.Snapshot();
-            return supervisors.Keys.All(states.ContainsKey) && states.Values.All(s => s.State is not (ValidationState.Unknown or ValidationState.Validating));
+            lock (_supervisorsLock)
+            {
+                return _withoutState == 0 && _latest.UnexaminedCount == 0;
+            }
         }
     }
 
@@ -382,7 +398,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
             // A removed interface's last word (Down) still reaches observers and races, but not the current states.
             if (_supervisors.ContainsKey(change.Interface))
             {
-                _latest.Set(change);
+                if (_latest.Set(change))
+                {
+                    _withoutState--;
+                }
             }
             else
             {
@@ -427,12 +446,35 @@ internal sealed class HeMifEngine : IAsyncDisposable
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, InterfaceStateChanged> _latest = new(StringComparer.Ordinal);
+        private int _unexamined;
 
-        public void Set(InterfaceStateChanged change)
+        /// <summary>How many interfaces' latest state is Unknown or Validating (not examined yet, or being re-examined).</summary>
+        public int UnexaminedCount
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _unexamined;
+                }
+            }
+        }
+
+        /// <summary>Records <paramref name="change"/> as its interface's latest state; true when the interface had none.</summary>
+        public bool Set(InterfaceStateChanged change)
         {
             lock (_lock)
             {
+                var added = true;
+                if (_latest.TryGetValue(change.Interface, out var old))
+                {
+                    added = false;
+                    _unexamined -= Unexamined(old) ? 1 : 0;
+                }
+
                 _latest[change.Interface] = change;
+                _unexamined += Unexamined(change) ? 1 : 0;
+                return added;
             }
         }
 
@@ -440,9 +482,22 @@ internal sealed class HeMifEngine : IAsyncDisposable
         {
             lock (_lock)
             {
-                _latest.Remove(name);
+                if (_latest.Remove(name, out var old))
+                {
+                    _unexamined -= Unexamined(old) ? 1 : 0;
+                }
             }
         }
+
+        public bool Contains(string name)
+        {
+            lock (_lock)
+            {
+                return _latest.ContainsKey(name);
+            }
+        }
+
+        private static bool Unexamined(InterfaceStateChanged change) => change.State is ValidationState.Unknown or ValidationState.Validating;
 
         public Dictionary<string, InterfaceStateChanged> Snapshot()
         {
@@ -458,11 +513,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
 /// RFC 6724 §6 destination ordering for one interface's answers (RFC 8305 §4: "the client SHOULD order the list of
 /// destination addresses … using the rules from RFC 6724"), with that interface's own source addresses.
 /// </summary>
-internal sealed class Rfc6724DestinationSorter(IReadOnlyList<InterfaceFacts> interfaces, HeMifPolicy policy) : IDestinationSorter
+internal sealed class Rfc6724DestinationSorter(IReadOnlyDictionary<string, InterfaceFacts> interfaces, HeMifPolicy policy) : IDestinationSorter
 {
-    public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations)
-    {
-        var facts = interfaces.FirstOrDefault(f => f.Name == interfaceName);
-        return facts is null ? AddressOrdering.PreferIPv6.Sort(interfaceName, destinations) : Rfc6724.SortDestinations(destinations, facts, policy.AddressSelectionTable);
-    }
+    public IReadOnlyList<IPAddress> Sort(string interfaceName, IReadOnlyList<IPAddress> destinations) =>
+        interfaces.TryGetValue(interfaceName, out var facts)
+            ? Rfc6724.SortDestinations(destinations, facts, policy.AddressSelectionTable)
+            : AddressOrdering.PreferIPv6.Sort(interfaceName, destinations);
 }

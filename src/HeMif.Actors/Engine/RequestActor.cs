@@ -170,9 +170,9 @@ internal sealed class RequestActor(ConnectionRequest request, RequestContext con
             }
         }
 
-        var facts = _snapshots.Select(s => s.Facts).ToList();
+        var facts = _snapshots.ToDictionary(s => s.Facts.Name, s => s.Facts, StringComparer.Ordinal);
         var options = context.Options;
-        var job = new RaceJob(request, plan, candidates, facts.ToDictionary(f => f.Name, StringComparer.Ordinal), context.Supervisors, excluded,
+        var job = new RaceJob(request, plan, candidates, facts, context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
             context.Publish, completion, context.RegisterRacer);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
