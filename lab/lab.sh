@@ -186,6 +186,7 @@ CELL_DNS4=$CELL_GW4
 CELL_DNS6=$CELL_GW6
 WIFI_DELAY_MS=$WIFI_DELAY_MS
 CELL_DELAY_MS=$CELL_DELAY_MS
+RELAY_STATS=$STATE/relay.stats
 SERVICE_NAME=$SERVICE_NAME
 WIFI_ONLY_NAME=$WIFI_ONLY_NAME
 CELL_ONLY_NAME=$CELL_ONLY_NAME
@@ -325,7 +326,7 @@ cmd_up() {
   done
 
   # Start the relay before the routes: a TAP has no carrier until someone holds it open.
-  start_daemon "$CLI" "$STATE/relay.log" dotnet "$DLL" relay --pid-file "$STATE/relay.pid" \
+  start_daemon "$CLI" "$STATE/relay.log" dotnet "$DLL" relay --pid-file "$STATE/relay.pid" --stats-file "$STATE/relay.stats" \
     --link "$CLI:wlan0:$WR:client0:$WIFI_DELAY_MS" --link "$CLI:rmnet0:$CR:client0:$CELL_DELAY_MS"
   start_daemon "$SRV" "$STATE/server.log" dotnet "$DLL" serve --echo-port "$SERVER_TCP_PORT" \
     --http-port "$SERVER_HTTP_PORT" --mode check --pid-file "$STATE/server.pid"

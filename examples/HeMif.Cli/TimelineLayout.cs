@@ -135,15 +135,18 @@ internal sealed partial class TimelineLayout
         var hard = HardFailures(report.Events);
 
         // Interfaces in the order their first attempt started; then those that made none, best rank first.
+        // (Sets and a lookup, not list scans: a race over thousands of interfaces is laid out in linear time.)
         var order = attempts.Select(a => a.Interface).Distinct(StringComparer.Ordinal).ToList();
-        order.AddRange(plan.OrderBy(p => p.Rank).Select(p => p.Interface).Where(i => !order.Contains(i, StringComparer.Ordinal)));
-        order.AddRange(joined.Keys.Where(i => !order.Contains(i, StringComparer.Ordinal)).Order(StringComparer.Ordinal));
+        var listed = order.ToHashSet(StringComparer.Ordinal);
+        order.AddRange(plan.OrderBy(p => p.Rank).Select(p => p.Interface).Where(listed.Add));
+        order.AddRange(joined.Keys.Where(i => !listed.Contains(i)).Order(StringComparer.Ordinal));
 
         var axisEnd = AxisEndOf(report);
+        var byInterface = attempts.ToLookup(a => a.Interface, StringComparer.Ordinal);
         var entries = new List<(string Interface, AttemptReport? Attempt, BarClass Class, string Label, string Result)>();
         foreach (var name in order)
         {
-            var own = attempts.Where(a => a.Interface == name).ToList();
+            var own = byInterface[name].ToList();
             if (own.Count == 0)
             {
                 entries.Add((name, null, BarClass.NotStarted, "", joined.ContainsKey(name) ? "no attempt" : "not started"));
@@ -337,6 +340,7 @@ internal sealed partial class TimelineLayout
     private static List<RaceNote> NotesOf(IReadOnlyList<RaceEvent> events)
     {
         var notes = new List<(TimeSpan At, string Kind, string Text, List<string> Interfaces)>();
+        var byText = new Dictionary<(string Kind, string Text), (int Index, HashSet<string> Named)>();
         foreach (var e in events)
         {
             if (e.Kind is not ("note" or "conflict" or "attempt-failed" or "resolve-failed"))
@@ -345,14 +349,14 @@ internal sealed partial class TimelineLayout
             }
 
             // "QUIC unsupported on this host" is said once per interface; the view says it once, naming them all.
-            var index = notes.FindIndex(n => n.Kind == e.Kind && n.Text == e.Detail);
-            if (index < 0)
+            if (!byText.TryGetValue((e.Kind, e.Detail), out var seen))
             {
+                byText[(e.Kind, e.Detail)] = (notes.Count, e.Interface is null ? new(StringComparer.Ordinal) : new([e.Interface], StringComparer.Ordinal));
                 notes.Add((e.At, e.Kind, e.Detail, e.Interface is null ? [] : [e.Interface]));
             }
-            else if (e.Interface is { } name && !notes[index].Interfaces.Contains(name))
+            else if (e.Interface is { } name && seen.Named.Add(name))
             {
-                notes[index].Interfaces.Add(name);
+                notes[seen.Index].Interfaces.Add(name);
             }
         }
 

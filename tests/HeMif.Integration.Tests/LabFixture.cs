@@ -23,6 +23,21 @@ public sealed record DnsProbe(string Server, string Name, bool Answered, string 
 public sealed record PacketCounts(long WifiTx, long WifiTransport, long CellTx, long CellTransport);
 
 /// <summary>
+/// What the relay did in one direction of one link since it started, by its own record (its stats file): the delay it
+/// was configured with, frames relayed, the shortest and longest time it held a frame (null before the first), and
+/// frames released before their due time (the relay never does: it waits on a monotonic clock).
+/// </summary>
+public sealed record RelayDirection(string Name, double DelayMs, long Frames, double? MinHeldMs, double? MaxHeldMs, long Early);
+
+/// <summary>The relay's record: <see cref="Round"/> counts its rewrites (every 100 ms), one entry per direction.</summary>
+public sealed record RelayStats(long Round, IReadOnlyList<RelayDirection> Directions)
+{
+    /// <summary>The client's interface sending (<c>wlan0&gt;…</c>) or receiving (<c>…&gt;wlan0</c>).</summary>
+    public RelayDirection Of(string clientInterface, bool fromClient) =>
+        Directions.Single(d => fromClient ? d.Name.StartsWith(clientInterface + ">", StringComparison.Ordinal) : d.Name.EndsWith(">" + clientInterface, StringComparison.Ordinal));
+}
+
+/// <summary>
 /// One lab (<c>lab/lab.sh up</c>) for the whole test collection: its names and addresses (the KEY=VALUE
 /// lines lab.sh prints), switching, probes run inside the client namespace, packet counters, and a
 /// teardown that always runs (DisposeAsync, and at process exit if the runner never got there).
@@ -214,6 +229,49 @@ public sealed class LabFixture : IAsyncLifetime
 
     public Task<HttpProbe> HttpGetAsync(string url, IPAddress connect, IPAddress bind, int timeoutMs = 3000) =>
         ParseAsync<HttpProbe>(InClientAsync("http-get", url, "--connect", connect.ToString(), "--bind", bind.ToString(), "--timeout-ms", Int(timeoutMs)));
+
+    /// <summary>
+    /// The relay's record as it is now: the stats file is read once it has been rewritten after this call began, so
+    /// it covers every frame relayed before the call (the hang guard, 10 s, only stops a dead relay from hanging).
+    /// </summary>
+    public async Task<RelayStats> RelayStatsAsync()
+    {
+        var path = this["RELAY_STATS"];
+        var before = File.Exists(path) ? ParseRelayStats(await File.ReadAllLinesAsync(path)).Round : 0;
+        for (var i = 0; i < 200; i++)
+        {
+            if (File.Exists(path) && ParseRelayStats(await File.ReadAllLinesAsync(path)) is { } stats && stats.Round >= before + 2)
+            {
+                return stats;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the relay's stats file {path} was not rewritten within 10 s (hang guard)");
+    }
+
+    private static RelayStats ParseRelayStats(string[] lines)
+    {
+        long round = 0;
+        var directions = new List<RelayDirection>();
+        foreach (var line in lines)
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 1 && fields[0].StartsWith("round=", StringComparison.Ordinal))
+            {
+                round = long.Parse(fields[0]["round=".Length..], NumberStyles.None, CultureInfo.InvariantCulture);
+                continue;
+            }
+
+            var kv = fields.Skip(1).Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+            static double? Ms(string text) => text == "none" ? null : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            directions.Add(new RelayDirection(fields[0], Ms(kv["delay_ms"])!.Value, long.Parse(kv["frames"], NumberStyles.None, CultureInfo.InvariantCulture),
+                Ms(kv["min_held_ms"]), Ms(kv["max_held_ms"]), long.Parse(kv["early"], NumberStyles.None, CultureInfo.InvariantCulture)));
+        }
+
+        return new RelayStats(round, directions);
+    }
 
     /// <summary>Packets the client has sent so far on each interface (lab.sh count).</summary>
     public async Task<PacketCounts> CountAsync()

@@ -13,9 +13,6 @@ public sealed class LabSelfTests(LabFixture lab, ITestOutputHelper output)
     /// <summary>Long enough for any healthy handshake here (cellular is 2 × 40 ms), short enough to keep the suite quick.</summary>
     private const int SoftTimeoutMs = 1000;
 
-    /// <summary>A hard error (ICMP unreachable, RST) must arrive within this, the issue's bound.</summary>
-    private const double HardErrorBoundMs = 200;
-
     /// <summary>What a socket reports for ICMP destination unreachable (IPv4 host unreachable, IPv6 no route).</summary>
     private static readonly string[] IcmpUnreachable = ["HostUnreachable", "NetworkUnreachable"];
 
@@ -41,24 +38,44 @@ public sealed class LabSelfTests(LabFixture lab, ITestOutputHelper output)
         }
     }
 
-    /// <summary>The relay holds each frame for its link's one-way delay, so a handshake costs two of them.</summary>
+    /// <summary>
+    /// The relay holds each frame for its link's one-way delay, so a handshake costs two of them. Checked by what is
+    /// deterministic: the relay's own record (each link's configured delay, the frames it carried, and that it never
+    /// held one for less than the delay nor released one early) and the lower bound that follows (a handshake never
+    /// takes less than two one-way delays). How much longer a loaded machine makes it is a benchmark's business
+    /// (lab/bench.sh), not a test's: an upper bound on wall time broke on a busy machine.
+    /// </summary>
     [LabFact]
-    public async Task Healthy_wifi_handshake_is_faster_than_cellular_by_the_configured_delay_difference()
+    public async Task Healthy_links_hold_every_frame_for_at_least_their_configured_delay()
     {
         await lab.SwitchAsync("healthy");
+        var before = await lab.RelayStatsAsync();
         foreach (var (server, wifiBind, cellBind) in Families)
         {
             var wifi = await lab.MeasureAsync(server, wifiBind, count: 7);
             var cell = await lab.MeasureAsync(server, cellBind, count: 7);
-            var expected = 2.0 * (lab.CellDelayMs - lab.WifiDelayMs);
-            var difference = cell.MedianMs - wifi.MedianMs;
-            output.WriteLine($"{server}: Wi-Fi median {wifi.MedianMs} ms [{string.Join(", ", wifi.Samples)}], cellular median {cell.MedianMs} ms [{string.Join(", ", cell.Samples)}]; difference {difference:F1} ms, configured {expected} ms");
+            output.WriteLine($"{server}: Wi-Fi median {wifi.MedianMs} ms [{string.Join(", ", wifi.Samples)}], cellular median {cell.MedianMs} ms [{string.Join(", ", cell.Samples)}] (not asserted)");
             Assert.Equal(7, wifi.Connected);
             Assert.Equal(7, cell.Connected);
             // A frame is never released early: each handshake takes at least the two one-way delays.
             Assert.True(wifi.MinMs >= 2 * lab.WifiDelayMs, $"Wi-Fi handshake {wifi.MinMs} ms < 2 × {lab.WifiDelayMs} ms");
             Assert.True(cell.MinMs >= 2 * lab.CellDelayMs, $"cellular handshake {cell.MinMs} ms < 2 × {lab.CellDelayMs} ms");
-            Assert.InRange(difference, expected * 0.8, expected * 1.5);
+        }
+
+        var after = await lab.RelayStatsAsync();
+        foreach (var (iface, delay) in new[] { (lab.WifiInterface, lab.WifiDelayMs), (lab.CellInterface, lab.CellDelayMs) })
+        {
+            foreach (var fromClient in new[] { true, false })
+            {
+                var now = after.Of(iface, fromClient);
+                var then = before.Of(iface, fromClient);
+                output.WriteLine($"relay {now.Name}: {now.Frames - then.Frames} frames during the test, held {now.MinHeldMs}–{now.MaxHeldMs} ms, configured {now.DelayMs} ms, {now.Early} early");
+                Assert.Equal(delay, now.DelayMs);
+                // Every handshake (7 per family, 2 families) crossed this link in this direction at least once per connection.
+                Assert.True(now.Frames - then.Frames >= 14, $"{now.Name}: {now.Frames - then.Frames} frames relayed during 14 connections");
+                Assert.True(now.MinHeldMs >= delay, $"{now.Name}: a frame held {now.MinHeldMs} ms, less than the configured {delay} ms");
+                Assert.Equal(0, now.Early);
+            }
         }
     }
 
@@ -84,14 +101,28 @@ public sealed class LabSelfTests(LabFixture lab, ITestOutputHelper output)
         await lab.SwitchAsync("wifi-hard-error");
         foreach (var (server, wifi, cell) in Families)
         {
-            var refused = await lab.ConnectAsync(server, wifi, SoftTimeoutMs);
-            output.WriteLine($"Wi-Fi -> {server}: {refused}");
+            var (refused, syns) = await ConnectCountingWifiPacketsAsync(server, wifi);
+            output.WriteLine($"Wi-Fi -> {server}: {refused}; {syns} packet(s) sent on Wi-Fi");
             Assert.False(refused.Connected);
             Assert.Contains(refused.Error, IcmpUnreachable);
-            Assert.True(refused.Ms < HardErrorBoundMs, $"the ICMP error took {refused.Ms} ms (bound {HardErrorBoundMs} ms)");
+            // At once: the answer to the first SYN (a rate-limited ICMP error would have come after retransmissions).
+            Assert.Equal(1, syns);
             var working = await lab.ConnectAsync(server, cell);
             Assert.True(working.Connected && working.Echoed, $"cellular -> {server}: {working}");
         }
+    }
+
+    /// <summary>
+    /// One connect over Wi-Fi and the TCP/UDP packets the client sent on Wi-Fi meanwhile (the lab's counter): a hard
+    /// error "at once" is the answer to the first SYN, so exactly one packet, however busy the machine is (the wall
+    /// time it took is printed, not asserted).
+    /// </summary>
+    private async Task<(TcpProbe Probe, long Packets)> ConnectCountingWifiPacketsAsync(IPAddress server, IPAddress wifi)
+    {
+        var before = await lab.CountAsync();
+        var probe = await lab.ConnectAsync(server, wifi, SoftTimeoutMs);
+        var after = await lab.CountAsync();
+        return (probe, after.WifiTransport - before.WifiTransport);
     }
 
     [LabFact]
@@ -100,11 +131,11 @@ public sealed class LabSelfTests(LabFixture lab, ITestOutputHelper output)
         await lab.SwitchAsync("wifi-reset");
         foreach (var (server, wifi, cell) in Families)
         {
-            var refused = await lab.ConnectAsync(server, wifi, SoftTimeoutMs);
-            output.WriteLine($"Wi-Fi -> {server}: {refused}");
+            var (refused, syns) = await ConnectCountingWifiPacketsAsync(server, wifi);
+            output.WriteLine($"Wi-Fi -> {server}: {refused}; {syns} packet(s) sent on Wi-Fi");
             Assert.False(refused.Connected);
             Assert.Equal("ConnectionRefused", refused.Error);
-            Assert.True(refused.Ms < HardErrorBoundMs, $"the RST took {refused.Ms} ms (bound {HardErrorBoundMs} ms)");
+            Assert.Equal(1, syns); // the RST answered the first SYN
             var working = await lab.ConnectAsync(server, cell);
             Assert.True(working.Connected && working.Echoed, $"cellular -> {server}: {working}");
         }

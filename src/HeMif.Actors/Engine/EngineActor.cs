@@ -244,14 +244,15 @@ internal sealed class EngineActor : ReceiveActor
         Context.Watch(request);
     }
 
-    // Named with a sequence number, not the interface's name: names come from the OS or a file and may hold characters an
-    // actor name cannot; a removed interface's supervisor may also still linger when the name comes back.
+    // Named by ActorNames (a sequence number and a safe hint), not by the interface's name: names come from the OS or a
+    // file and may hold characters an actor name cannot; a removed interface's supervisor may still linger when the name
+    // comes back.
     private void StartSupervisor(InterfaceFacts facts)
     {
         var options = _shared.Options;
         var supervisor = Context.ActorOf(
             Props.Create(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, Self, _shared.ReportFailure, options.QuicProbe)),
-            "interface-" + Number(++_registry.SupervisorCount));
+            ActorNames.InterfaceSupervisor(facts.Name, ++_registry.SupervisorCount));
         _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
         _registry.Names[supervisor] = facts.Name;
         _shared.Snapshot = _shared.Snapshot.With(facts.Name);

@@ -148,9 +148,20 @@ public sealed class ConnectionPlanner
             }
         }
 
-        // Best score first; equal scores keep name order (states are sorted by name). Insertion sort: stable, no
-        // comparer allocation, and candidate lists are short.
-        for (var a = 1; a < order.Length; a++)
+        // Best score first; equal scores keep name order (states are sorted by name). Insertion sort for short lists:
+        // stable and no allocation; for long ones (thousands of interfaces) it is quadratic, so a sort on unique keys.
+        if (order.Length > 32)
+        {
+            var keys = new long[order.Length];
+            for (var c = 0; c < order.Length; c++)
+            {
+                keys[c] = (-(long)states[order[c]].Score << 32) | (uint)order[c]; // best first, then name order
+            }
+
+            Array.Sort(keys, order);
+        }
+
+        for (var a = 1; a < order.Length && order.Length <= 32; a++)
         {
             var x = order[a];
             var b = a - 1;

@@ -54,6 +54,19 @@ internal sealed class InterfaceRace
 
     public string Interface => _candidate.Interface;
 
+    // The parent planner's bookkeeping (it owns these; the child race never reads them): where this race stands in the
+    // planner's rank order, whether it is one of the preferred, whether its exhaustion has been counted, whether it is
+    // on the planner's list of races that changed, and whether it is in the planner's queue of ready races.
+    internal int Position { get; set; }
+
+    internal bool IsPreferred { get; set; }
+
+    internal bool CountedExhausted { get; set; }
+
+    internal bool Pending { get; set; }
+
+    internal bool Queued { get; set; }
+
     public RaceCandidate Candidate => _candidate;
 
     /// <summary>The delay between this interface's attempts (adapted from its RTT history).</summary>
@@ -140,10 +153,13 @@ internal sealed class InterfaceRace
         }
     }
 
+    /// <summary>Whether <see cref="TakeReady"/> would give an endpoint at <paramref name="now"/> (it changes nothing).</summary>
+    public bool IsReady(TimeSpan now) => !Lost && _connecting && _remaining.Count > 0 && now >= _nextAttemptAt;
+
     /// <summary>The endpoint to try now, if the attempt delay has passed and one is left; marks it tried.</summary>
     public Endpoint? TakeReady(TimeSpan now)
     {
-        if (Lost || !_connecting || _remaining.Count == 0 || now < _nextAttemptAt)
+        if (!IsReady(now))
         {
             return null;
         }

@@ -27,8 +27,28 @@ namespace HeMif.Race;
 /// </summary>
 internal sealed class RacePlanner
 {
+    /// <summary>
+    /// From this many candidates on, the planner keeps an index (by name; the races that changed; the ready ones by
+    /// rank; a queue of deadlines) so that each step costs what changed rather than every interface: a race over
+    /// thousands of interfaces otherwise spends O(n) per input, O(n²) in all. Below it, a scan of every interface is
+    /// cheaper than the index and allocates nothing (the planner benchmark's races have two).
+    /// </summary>
+    internal const int IndexedFrom = 16;
+
     private readonly RaceSettings _settings;
     private readonly List<InterfaceRace> _interfaces;
+
+    // The index (null below IndexedFrom candidates). Between steps: a started race that changed since it was last
+    // looked at (an input, a deadline that came) is in _pending, one not started yet in _waiting (it joins _pending at
+    // the fallback); a race that is ready for an attempt is in _ready (by rank position); a race with a deadline
+    // (NextDeadline) has an entry in _deadlines at that time. Entries that no longer hold are skipped when they come up.
+    private readonly Dictionary<string, InterfaceRace>? _byName;
+    private readonly List<InterfaceRace>? _pending;
+    private readonly List<InterfaceRace>? _waiting;
+    private readonly PriorityQueue<InterfaceRace, int>? _ready;
+    private readonly PriorityQueue<InterfaceRace, (TimeSpan At, int Position)>? _deadlines;
+    private int _exhaustedPreferred;
+    private int _exhaustedAll;
     // In flight: at most MaxConcurrentAttempts (6 by default), so a list beats a dictionary on a race's hot path.
     private readonly List<(AttemptRecord Record, InterfaceRace Owner)> _active = new(6);
     private readonly List<AttemptRecord> _attempts = [];
@@ -43,49 +63,78 @@ internal sealed class RacePlanner
     private bool _saidQuicUnsupported;
 
     public RacePlanner(IReadOnlyList<RaceCandidate> candidates, int port, RaceSettings settings, IDestinationSorter? sorter = null)
+        : this(candidates, port, settings, sorter, indexed: candidates is { Count: >= IndexedFrom })
+    {
+    }
+
+    /// <summary>A planner that keeps the index or scans, whatever the count (tests compare the two).</summary>
+    internal RacePlanner(IReadOnlyList<RaceCandidate> candidates, int port, RaceSettings settings, IDestinationSorter? sorter, bool indexed)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        for (var i = 0; i < candidates.Count; i++)
+        _settings = settings;
+        if (indexed)
         {
-            for (var j = 0; j < i; j++)
+            _byName = new Dictionary<string, InterfaceRace>(candidates.Count, StringComparer.Ordinal);
+            _pending = [];
+            _waiting = [];
+            _ready = new PriorityQueue<InterfaceRace, int>();
+            _deadlines = new PriorityQueue<InterfaceRace, (TimeSpan At, int Position)>();
+            _interfaces = SortByRank(candidates, settings, sorter ?? AddressOrdering.PreferIPv6, port);
+            foreach (var race in _interfaces)
             {
-                if (string.Equals(candidates[i].Interface, candidates[j].Interface, StringComparison.Ordinal))
+                if (!_byName.TryAdd(race.Interface, race))
                 {
-                    throw new ArgumentException($"Interface '{candidates[i].Interface}' is listed twice among the race's candidates.", nameof(candidates));
+                    throw new ArgumentException($"Interface '{race.Interface}' is listed twice among the race's candidates.", nameof(candidates));
                 }
             }
         }
-
-        _settings = settings;
-
-        // Best rank first, listing order kept among equal ranks (an insertion sort: candidate lists are short, and a
-        // race is hot enough that LINQ's allocations showed in the planner benchmark).
-        _interfaces = new List<InterfaceRace>(candidates.Count);
-        foreach (var candidate in candidates)
+        else
         {
-            var at = _interfaces.Count;
-            while (at > 0 && _interfaces[at - 1].Candidate.Rank > candidate.Rank)
+            for (var i = 0; i < candidates.Count; i++)
             {
-                at--;
+                for (var j = 0; j < i; j++)
+                {
+                    if (string.Equals(candidates[i].Interface, candidates[j].Interface, StringComparison.Ordinal))
+                    {
+                        throw new ArgumentException($"Interface '{candidates[i].Interface}' is listed twice among the race's candidates.", nameof(candidates));
+                    }
+                }
             }
 
-            _interfaces.Insert(at, new InterfaceRace(candidate, settings, sorter ?? AddressOrdering.PreferIPv6, port));
+            // Best rank first, listing order kept among equal ranks (an insertion sort: these candidate lists are short,
+            // and a race is hot enough that LINQ's allocations showed in the planner benchmark).
+            _interfaces = new List<InterfaceRace>(candidates.Count);
+            foreach (var candidate in candidates)
+            {
+                var at = _interfaces.Count;
+                while (at > 0 && _interfaces[at - 1].Candidate.Rank > candidate.Rank)
+                {
+                    at--;
+                }
+
+                _interfaces.Insert(at, new InterfaceRace(candidate, settings, sorter ?? AddressOrdering.PreferIPv6, port));
+            }
         }
 
         BestRank = _interfaces.Count == 0 ? 0 : _interfaces[0].Candidate.Rank;
         _preferred = new List<InterfaceRace>(_interfaces.Count);
-        foreach (var race in _interfaces)
+        for (var i = 0; i < _interfaces.Count; i++)
         {
+            var race = _interfaces[i];
+            race.Position = i;
             if (race.Candidate.Rank == BestRank)
             {
+                race.IsPreferred = true;
                 _preferred.Add(race);
                 var delay = settings.FallbackDelayFor(race.Candidate);
                 FallbackDelay = delay > FallbackDelay ? delay : FallbackDelay;
             }
+
+            CountIfExhausted(race); // an interface with no family to resolve has nothing to try from the start
         }
 
         _fallbackAt = FallbackDelay;
@@ -120,11 +169,13 @@ internal sealed class RacePlanner
 
         switch (input)
         {
-            case RaceInput.ResolutionAnswered answered:
-                Find(answered.Interface)?.OnResolved(answered.Family, answered.Addresses, now);
+            case RaceInput.ResolutionAnswered answered when Find(answered.Interface) is { } race:
+                race.OnResolved(answered.Family, answered.Addresses, now);
+                Touched(race);
                 break;
-            case RaceInput.ResolutionFailed failed:
-                Find(failed.Interface)?.OnResolutionFailed(failed.Family, failed.Reason, now);
+            case RaceInput.ResolutionFailed failed when Find(failed.Interface) is { } race:
+                race.OnResolutionFailed(failed.Family, failed.Reason, now);
+                Touched(race);
                 break;
             case RaceInput.AttemptSucceeded succeeded:
                 if (TakeActive(succeeded.Id, out var winner))
@@ -133,7 +184,7 @@ internal sealed class RacePlanner
                 }
                 else
                 {
-                    Debug.Assert(_attempts.Any(a => a.Id == succeeded.Id), $"a result for unknown attempt {succeeded.Id}");
+                    Debug.Assert(IsKnown(succeeded.Id), $"a result for unknown attempt {succeeded.Id}");
                 }
 
                 return;
@@ -142,14 +193,15 @@ internal sealed class RacePlanner
                 {
                     End(loser.Record, AttemptOutcome.Failed, now, failed.Reason, failed.Kind);
                     loser.Owner.OnAttemptEnded(failed: true, now);
-                    if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && _preferred.Contains(loser.Owner))
+                    Touched(loser.Owner);
+                    if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && loser.Owner.IsPreferred)
                     {
                         TakeFallback(now, $"hard error on {loser.Owner.Interface} ({failed.Reason}): the other interfaces start now (draft §7.2)");
                     }
                 }
                 else
                 {
-                    Debug.Assert(_attempts.Any(a => a.Id == failed.Id), $"a result for unknown attempt {failed.Id}");
+                    Debug.Assert(IsKnown(failed.Id), $"a result for unknown attempt {failed.Id}");
                 }
 
                 break;
@@ -163,8 +215,9 @@ internal sealed class RacePlanner
                     _out.Enqueue(new RaceCommand.CancelAttempt(entry.Record.Id, $"{race.Interface} lost: {lost.Reason}"));
                 }
 
+                Touched(race);
                 _out.Enqueue(new RaceCommand.Note(race.Interface, $"interface lost: {lost.Reason}"));
-                if (!_fallbackTaken && _preferred.Contains(race))
+                if (!_fallbackTaken && race.IsPreferred)
                 {
                     TakeFallback(now, $"{race.Interface} was lost: the other interfaces start now");
                 }
@@ -234,7 +287,9 @@ internal sealed class RacePlanner
             return;
         }
 
-        foreach (var race in Started())
+        // The races that may have something to do now: all started ones, or (indexed) those that changed or fell due.
+        var visit = ToVisit(now);
+        foreach (var race in visit)
         {
             race.OnTime(now);
         }
@@ -245,29 +300,42 @@ internal sealed class RacePlanner
             {
                 TakeFallback(now, $"fallback delay of {Ms(FallbackDelay)} passed without a connection: the other interfaces start now (draft §5.2.3)");
             }
-            else if (AllExhausted(_preferred))
+            else if (_exhaustedPreferred == _preferred.Count)
             {
                 TakeFallback(now, "the preferred interfaces have nothing left to try: the other interfaces start now");
             }
+
+            if (_fallbackTaken && _pending is null)
+            {
+                visit = Started(); // the interfaces that joined are started now
+            }
         }
 
-        GrantAttempts(now);
-
-        if (AllExhausted(Started()) && (_fallbackTaken || !_hasRest))
+        if (_pending is null)
         {
-            var why = string.Join("; ", _interfaces.Select(Explain));
+            GrantAttempts(now, visit);
+        }
+        else
+        {
+            Sift(now);
+            GrantReady(now);
+        }
+
+        if ((_fallbackTaken ? _exhaustedAll == _interfaces.Count : _exhaustedPreferred == _preferred.Count) && (_fallbackTaken || !_hasRest))
+        {
+            var why = string.Join("; ", Explanations());
             Fail(now, $"every interface failed: {why}", AttemptOutcome.Failed);
         }
     }
 
     /// <summary>Gives ready interfaces their next attempt, best rank first, under the concurrency cap.</summary>
-    private void GrantAttempts(TimeSpan now)
+    private void GrantAttempts(TimeSpan now, List<InterfaceRace> races)
     {
         var progress = true;
         while (progress && _active.Count < _settings.MaxConcurrentAttempts)
         {
             progress = false;
-            foreach (var race in Started())
+            foreach (var race in races)
             {
                 if (_active.Count >= _settings.MaxConcurrentAttempts)
                 {
@@ -276,14 +344,42 @@ internal sealed class RacePlanner
 
                 if (race.TakeReady(now) is { } endpoint)
                 {
-                    var record = new AttemptRecord(new AttemptId(_nextAttempt++), endpoint, now);
-                    _attempts.Add(record);
-                    _active.Add((record, race));
-                    _out.Enqueue(new RaceCommand.StartAttempt(record.Id, endpoint));
+                    StartAttempt(race, endpoint, now);
                     progress = true;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="GrantAttempts"/> with the index: the ready races, best rank first, under the concurrency cap. A race
+    /// that took an attempt is not ready again before its attempt delay (at least 10 ms, RFC 8305 §5), so one pass in
+    /// rank order gives what the scan's rounds give.
+    /// </summary>
+    private void GrantReady(TimeSpan now)
+    {
+        while (_active.Count < _settings.MaxConcurrentAttempts && _ready!.TryDequeue(out var race, out _))
+        {
+            race.Queued = false;
+            if (race.TakeReady(now) is { } endpoint)
+            {
+                StartAttempt(race, endpoint, now);
+                Debug.Assert(!race.IsReady(now), "an interface is never ready twice at one instant (attempt delay ≥ 10 ms)");
+            }
+
+            if (race.NextDeadline(now) is { } at)
+            {
+                _deadlines!.Enqueue(race, (at, race.Position));
+            }
+        }
+    }
+
+    private void StartAttempt(InterfaceRace race, Endpoint endpoint, TimeSpan now)
+    {
+        var record = new AttemptRecord(new AttemptId(_nextAttempt++), endpoint, now);
+        _attempts.Add(record);
+        _active.Add((record, race));
+        _out.Enqueue(new RaceCommand.StartAttempt(record.Id, endpoint));
     }
 
     private void TakeFallback(TimeSpan now, string why)
@@ -295,6 +391,12 @@ internal sealed class RacePlanner
         }
 
         _out.Enqueue(new RaceCommand.Note(null, why, IsFallback: true));
+        if (_pending is not null && _waiting is not null)
+        {
+            _pending.AddRange(_waiting);
+            _waiting.Clear();
+        }
+
         foreach (var race in _interfaces)
         {
             if (race.Candidate.Rank != BestRank)
@@ -313,6 +415,7 @@ internal sealed class RacePlanner
             // QUIC only was asked for and QUIC cannot be used here: nothing to resolve or try (the interface is exhausted).
             var why = race.Candidate.Quic == QuicAvailability.KnownBlocked ? "QUIC known blocked on this interface" : "QUIC unsupported on this host";
             race.NothingToTry($"QUIC only was asked for: {why}");
+            CountIfExhausted(race);
             _out.Enqueue(new RaceCommand.Note(race.Interface, $"QUIC only was asked for, and {why}: nothing to try here"));
             return;
         }
@@ -345,7 +448,8 @@ internal sealed class RacePlanner
         End(winner, AttemptOutcome.Won, now, null, null);
         owner.OnAttemptEnded(failed: false, now);
         var lostTo = $"lost to {winner.Id}";
-        foreach (var record in ActiveInStartOrder())
+        // Attempts join _active in start order and leave it without reordering, so it is in start order already.
+        foreach (var (record, _) in _active)
         {
             End(record, AttemptOutcome.Cancelled, now, lostTo, null);
             _out.Enqueue(new RaceCommand.CancelAttempt(record.Id, lostTo));
@@ -358,7 +462,7 @@ internal sealed class RacePlanner
 
     private void Fail(TimeSpan now, string reason, AttemptOutcome outcomeOfRunning)
     {
-        foreach (var record in ActiveInStartOrder())
+        foreach (var (record, _) in _active)
         {
             End(record, outcomeOfRunning == AttemptOutcome.Failed ? AttemptOutcome.Cancelled : outcomeOfRunning, now, reason, null);
             _out.Enqueue(new RaceCommand.CancelAttempt(record.Id, reason));
@@ -385,12 +489,19 @@ internal sealed class RacePlanner
             next = _fallbackAt;
         }
 
-        foreach (var race in Started())
+        if (_deadlines is null)
         {
-            if (race.NextDeadline(now) is { } d && d < next)
+            foreach (var race in Started())
             {
-                next = d;
+                if (race.NextDeadline(now) is { } d && d < next)
+                {
+                    next = d;
+                }
             }
+        }
+        else if (EarliestDeadline(now) is { } d && d < next)
+        {
+            next = d;
         }
 
         return next < now ? now : next;
@@ -398,31 +509,110 @@ internal sealed class RacePlanner
 
     private List<InterfaceRace> Started() => _fallbackTaken ? _interfaces : _preferred;
 
-    private static bool AllExhausted(List<InterfaceRace> races)
+    private static bool IsStarted(InterfaceRace race, bool fallbackTaken) => fallbackTaken || race.IsPreferred;
+
+    /// <summary>
+    /// The races whose clock may have come in this step: every started one, or (indexed) those that changed since they
+    /// were last looked at or whose deadline has come. Other races cannot act now.
+    /// </summary>
+    private List<InterfaceRace> ToVisit(TimeSpan now)
     {
-        foreach (var race in races)
+        if (_pending is null || _deadlines is null)
         {
-            if (!race.Exhausted)
+            return Started();
+        }
+
+        while (_deadlines.TryPeek(out var race, out var key) && key.At <= now)
+        {
+            _deadlines.Dequeue();
+            Touched(race);
+        }
+
+        return _pending;
+    }
+
+    /// <summary>
+    /// (Indexed) each race that changed goes where it belongs now: among the ready ones, or under its next deadline.
+    /// </summary>
+    private void Sift(TimeSpan now)
+    {
+        foreach (var race in _pending!)
+        {
+            race.Pending = false;
+            if (race.IsReady(now))
             {
-                return false;
+                if (!race.Queued)
+                {
+                    race.Queued = true;
+                    _ready!.Enqueue(race, race.Position);
+                }
+            }
+            else if (race.NextDeadline(now) is { } at)
+            {
+                _deadlines!.Enqueue(race, (at, race.Position));
             }
         }
 
-        return true;
+        _pending.Clear();
     }
 
-    /// <summary>The attempts in flight, in start order (the attempt list is in start order already).</summary>
-    private List<AttemptRecord> ActiveInStartOrder()
+    /// <summary>The earliest deadline of any race (indexed), skipping queue entries that no longer hold.</summary>
+    private TimeSpan? EarliestDeadline(TimeSpan now)
     {
-        // Attempts join _active in start order and leave it without reordering, so it is in start order already.
-        var list = new List<AttemptRecord>(_active.Count);
-        foreach (var (record, _) in _active)
+        while (_deadlines!.TryPeek(out var race, out var key))
         {
-            list.Add(record);
+            if (IsStarted(race, _fallbackTaken) && race.NextDeadline(now) == key.At)
+            {
+                return key.At;
+            }
+
+            _deadlines.Dequeue();
         }
 
-        return list;
+        return null;
     }
+
+    /// <summary>A race changed (an input, a deadline): count it if it is now exhausted, and (indexed) look at it in the next step.</summary>
+    private void Touched(InterfaceRace race)
+    {
+        CountIfExhausted(race);
+        if (_pending is not null && _waiting is not null && !race.Pending)
+        {
+            race.Pending = true;
+            (IsStarted(race, _fallbackTaken) ? _pending : _waiting).Add(race);
+        }
+    }
+
+    /// <summary>Exhaustion is for good (nothing left to resolve or try, nothing in flight): each race is counted once.</summary>
+    private void CountIfExhausted(InterfaceRace race)
+    {
+        if (!race.CountedExhausted && race.Exhausted)
+        {
+            race.CountedExhausted = true;
+            _exhaustedAll++;
+            if (race.IsPreferred)
+            {
+                _exhaustedPreferred++;
+            }
+        }
+    }
+
+    /// <summary>Best rank first, listing order kept among equal ranks, in O(n log n) (for long candidate lists).</summary>
+    private static List<InterfaceRace> SortByRank(IReadOnlyList<RaceCandidate> candidates, RaceSettings settings, IDestinationSorter sorter, int port)
+    {
+        var keys = new long[candidates.Count];
+        var races = new InterfaceRace[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            keys[i] = ((long)candidates[i].Rank << 32) | (uint)i; // unique keys: the listing order breaks ties
+            races[i] = new InterfaceRace(candidates[i], settings, sorter, port);
+        }
+
+        Array.Sort(keys, races);
+        return [.. races];
+    }
+
+    private bool IsKnown(AttemptId id) => id.Value < (ulong)_attempts.Count;
 
     private bool TakeActive(AttemptId id, out (AttemptRecord Record, InterfaceRace Owner) entry)
     {
@@ -442,6 +632,11 @@ internal sealed class RacePlanner
 
     private InterfaceRace? Find(string name)
     {
+        if (_byName is not null)
+        {
+            return _byName.GetValueOrDefault(name);
+        }
+
         foreach (var race in _interfaces)
         {
             if (string.Equals(race.Interface, name, StringComparison.Ordinal))
@@ -453,17 +648,35 @@ internal sealed class RacePlanner
         return null;
     }
 
-    private string Explain(InterfaceRace race)
+    /// <summary>Each interface's resolution errors and attempts, for the failure report (one pass over the attempts).</summary>
+    private IEnumerable<string> Explanations()
     {
-        var attempts = _attempts.Where(a => a.Endpoint.Interface == race.Interface).ToList();
-        var parts = new List<string>(race.ResolutionErrors);
-        parts.AddRange(attempts.Select(a => $"{a.Endpoint} {a.Outcome.ToString().ToLowerInvariant()}: {a.Error}"));
-        if (race.Lost)
+        var attempts = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var a in _attempts)
         {
-            parts.Add("interface lost");
+            if (!attempts.TryGetValue(a.Endpoint.Interface, out var list))
+            {
+                attempts[a.Endpoint.Interface] = list = [];
+            }
+
+            list.Add($"{a.Endpoint} {a.Outcome.ToString().ToLowerInvariant()}: {a.Error}");
         }
 
-        return $"{race.Interface} [{(parts.Count == 0 ? "no attempt" : string.Join(", ", parts))}]";
+        foreach (var race in _interfaces)
+        {
+            var parts = new List<string>(race.ResolutionErrors);
+            if (attempts.TryGetValue(race.Interface, out var own))
+            {
+                parts.AddRange(own);
+            }
+
+            if (race.Lost)
+            {
+                parts.Add("interface lost");
+            }
+
+            yield return $"{race.Interface} [{(parts.Count == 0 ? "no attempt" : string.Join(", ", parts))}]";
+        }
     }
 
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + " ms";

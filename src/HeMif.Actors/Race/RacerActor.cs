@@ -124,7 +124,13 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
-        foreach (var candidate in _job.Plan.Candidates.Where(c => _job.Candidates.Any(r => r.Interface == c.Interface)))
+        var racing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in _job.Candidates)
+        {
+            racing.Add(r.Interface);
+        }
+
+        foreach (var candidate in _job.Plan.Candidates.Where(c => racing.Contains(c.Interface)))
         {
             var why = candidate.Breakdown.Count == 0 ? "no soft-set information" : string.Join(", ", candidate.Breakdown.Select(b => b.Reason));
             Log("plan", $"rank {candidate.Rank}, score {candidate.Score}: {why}", candidate.Interface);
@@ -425,7 +431,9 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     private string TransportName(TransportProtocol protocol) =>
         (protocol == TransportProtocol.Quic ? _job.Quic : _job.Tcp)?.Name ?? IAttemptTransport.DefaultName(protocol);
 
-    private string? Interface(AttemptId id) => _planner.Attempts.FirstOrDefault(a => a.Id == id)?.Endpoint.Interface;
+    // Attempt ids are issued in order from 0 and the planner lists its attempts in start order: the id is the index.
+    private string? Interface(AttemptId id) =>
+        id.Value < (ulong)_planner.Attempts.Count && _planner.Attempts[(int)id.Value] is { } a && a.Id == id ? a.Endpoint.Interface : null;
 
     private void Log(string kind, string detail, string? iface)
     {

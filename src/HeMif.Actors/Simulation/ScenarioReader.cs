@@ -95,10 +95,11 @@ internal static class ScenarioReader
         }
 
         var result = new Dictionary<string, SimulatedPath>(StringComparer.Ordinal);
+        var names = interfaces.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var entry in e.EnumerateObject())
         {
             var at = r.Property(path, entry.Name);
-            if (!interfaces.Any(x => x.Name == entry.Name))
+            if (!names.Contains(entry.Name))
             {
                 throw r.Error(at, "the name of an interface in $.interfaces (" + string.Join(", ", interfaces.Select(x => x.Name)) + ")", "\"" + entry.Name + "\"");
             }

@@ -15,7 +15,13 @@ internal class VirtualClock : TimeProvider
     public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private readonly Lock _lock = new();
-    private readonly List<ManualTimer> _timers = [];
+
+    // Every live (created, not disposed) timer, and the armed ones by (due time, arming sequence). A re-armed or
+    // disposed timer's old entry stays in the queue and is skipped when it comes up (it no longer matches the timer's
+    // due time and sequence), so arming, cancelling and firing are O(log n) however many timers there are: a
+    // simulation with thousands of interfaces arms thousands of timers, and a scan per firing made it quadratic.
+    private readonly HashSet<ManualTimer> _timers = [];
+    private readonly PriorityQueue<ManualTimer, (long Due, long Sequence)> _queue = new();
     private readonly DateTimeOffset _start;
     private long _elapsedTicks;
     private long _sequence;
@@ -116,16 +122,7 @@ internal class VirtualClock : TimeProvider
                 ManualTimer? next;
                 lock (_lock)
                 {
-                    next = null;
-                    foreach (var t in _timers)
-                    {
-                        if (t.DueTicks is { } due && due <= target &&
-                            (next is null || due < next.DueTicks || (due == next.DueTicks && t.Sequence < next.Sequence)))
-                        {
-                            next = t;
-                        }
-                    }
-
+                    next = PeekArmed() is { } first && first.DueTicks <= target ? first : null;
                     if (next is null)
                     {
                         _elapsedTicks = target;
@@ -133,10 +130,12 @@ internal class VirtualClock : TimeProvider
                     }
 
                     _elapsedTicks = Math.Max(_elapsedTicks, next.DueTicks!.Value);
+                    _queue.Dequeue();
                     if (next.PeriodTicks is { } period)
                     {
                         next.DueTicks += period;
                         next.Sequence = ++_sequence;
+                        _queue.Enqueue(next, (next.DueTicks.Value, next.Sequence));
                     }
                     else
                     {
@@ -167,7 +166,7 @@ internal class VirtualClock : TimeProvider
         lock (_lock)
         {
             now = _elapsedTicks;
-            next = _timers.Where(t => t.DueTicks is not null).Select(t => t.DueTicks).Min();
+            next = PeekArmed()?.DueTicks;
         }
 
         if (next is not { } due || due - now > limit.Ticks)
@@ -194,6 +193,11 @@ internal class VirtualClock : TimeProvider
             timer.DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : _elapsedTicks + Math.Max(0, dueTime.Ticks);
             timer.PeriodTicks = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? null : period.Ticks;
             timer.Sequence = ++_sequence;
+            if (timer.DueTicks is { } due)
+            {
+                _queue.Enqueue(timer, (due, timer.Sequence));
+                CompactIfStale();
+            }
         }
     }
 
@@ -201,7 +205,47 @@ internal class VirtualClock : TimeProvider
     {
         lock (_lock)
         {
-            _timers.Remove(timer);
+            if (_timers.Remove(timer))
+            {
+                timer.DueTicks = null; // its queue entry, if any, is stale from now on
+            }
+        }
+    }
+
+    /// <summary>The armed timer that fires next (earliest due time, then earliest armed), dropping stale entries on the way. Under the lock.</summary>
+    private ManualTimer? PeekArmed()
+    {
+        while (_queue.TryPeek(out var timer, out var key))
+        {
+            if (timer.DueTicks == key.Due && timer.Sequence == key.Sequence)
+            {
+                return timer;
+            }
+
+            _queue.Dequeue();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Rebuilds the queue when stale entries outnumber the armed timers (timers re-armed again and again before they
+    /// fire, as a retry timer is), so the queue stays proportional to the timers that exist. Under the lock.
+    /// </summary>
+    private void CompactIfStale()
+    {
+        if (_queue.Count <= 64 || _queue.Count <= 2 * _timers.Count)
+        {
+            return;
+        }
+
+        _queue.Clear();
+        foreach (var t in _timers)
+        {
+            if (t.DueTicks is { } due)
+            {
+                _queue.Enqueue(t, (due, t.Sequence));
+            }
         }
     }
 

@@ -58,6 +58,7 @@ internal static class SoftSetRanker
     {
         var table = policy.AddressSelectionTable;
         var slowestKnownRtt = SlowestKnownRtt(states, history);
+        var historyIndex = HistoryIndex(history);
         Span<DestinationCandidate> best = states.Length <= 64 ? stackalloc DestinationCandidate[states.Length] : new DestinationCandidate[states.Length];
         Span<bool> hasBest = states.Length <= 64 ? stackalloc bool[states.Length] : new bool[states.Length];
         hasBest.Clear();
@@ -104,7 +105,7 @@ internal static class SoftSetRanker
                     s.Required && kp != kindPoints[kind] ? KindNames[kind] + " (required by a rule)" : KindNames[kind]));
             }
 
-            History(s.Facts.Name, history, slowestKnownRtt, components);
+            History(s.Facts.Name, history, historyIndex, slowestKnownRtt, components);
         }
     }
 
@@ -120,23 +121,62 @@ internal static class SoftSetRanker
         var slowest = TimeSpan.Zero;
         for (var h = 0; h < history.Count; h++)
         {
-            if (history[h].SmoothedRtt is not { } rtt)
+            if (history[h].SmoothedRtt is { } rtt && HasInterface(states, history[h].Interface))
             {
-                continue;
-            }
-
-            for (var i = 0; i < states.Length; i++)
-            {
-                if (string.Equals(states[i].Facts.Name, history[h].Interface, StringComparison.Ordinal))
-                {
-                    known++;
-                    slowest = rtt > slowest ? rtt : slowest;
-                    break;
-                }
+                known++;
+                slowest = rtt > slowest ? rtt : slowest;
             }
         }
 
         return known >= 2 ? slowest : null;
+    }
+
+    /// <summary>Whether an interface of <paramref name="states"/> (in ordinal name order, as the planner sorts them) is named <paramref name="name"/>.</summary>
+    private static bool HasInterface(ReadOnlySpan<InterfaceState> states, string name)
+    {
+        var lo = 0;
+        var hi = states.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            var c = string.CompareOrdinal(states[mid].Facts.Name, name);
+            if (c == 0)
+            {
+                return true;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// For a long history, each interface's first entry by name (so that each interface finds its own in O(1), not by
+    /// a scan of every entry: thousands of interfaces with history made that quadratic); null for a short one, which
+    /// is scanned.
+    /// </summary>
+    private static Dictionary<string, int>? HistoryIndex(IReadOnlyList<PathHistory>? history)
+    {
+        if (history is null || history.Count <= 8)
+        {
+            return null;
+        }
+
+        var index = new Dictionary<string, int>(history.Count, StringComparer.Ordinal);
+        for (var h = 0; h < history.Count; h++)
+        {
+            index.TryAdd(history[h].Interface, h);
+        }
+
+        return index;
     }
 
     private static int KindOrderCount(int[] kindPoints)
@@ -306,14 +346,21 @@ internal static class SoftSetRanker
     private static void SourceAddressClasses(Span<InterfaceState> states, ReadOnlySpan<DestinationCandidate> best, ReadOnlySpan<bool> hasBest,
         AddressSelectionPolicyTable table, ComponentSink components)
     {
-        // Stable insertion sort of the interfaces that offer a usable pair (states are already in name order, so
-        // the result does not depend on the caller's order); then equal neighbours share a class.
+        // Stable sort of the interfaces that offer a usable pair (states are already in name order, so the result
+        // does not depend on the caller's order); then equal neighbours share a class. Insertion sort for a few (no
+        // allocation), merge sort for many (insertion is quadratic: thousands of interfaces took seconds).
         Span<int> order = states.Length <= 64 ? stackalloc int[states.Length] : new int[states.Length];
         var n = 0;
         for (var i = 0; i < states.Length; i++)
         {
             if (states[i].Excluded || !hasBest[i])
             {
+                continue;
+            }
+
+            if (states.Length > 64)
+            {
+                order[n++] = i;
                 continue;
             }
 
@@ -326,6 +373,11 @@ internal static class SoftSetRanker
 
             order[j + 1] = i;
             n++;
+        }
+
+        if (states.Length > 64)
+        {
+            MergeSort(order[..n], best, table);
         }
 
         var cls = 0;
@@ -347,15 +399,61 @@ internal static class SoftSetRanker
         }
     }
 
+    /// <summary>Stable bottom-up merge sort of <paramref name="order"/> by each interface's best pair (RFC 6724 §6).</summary>
+    private static void MergeSort(Span<int> order, ReadOnlySpan<DestinationCandidate> best, AddressSelectionPolicyTable table)
+    {
+        var from = order.ToArray();
+        var to = new int[order.Length];
+        for (var width = 1; width < order.Length; width *= 2)
+        {
+            for (var lo = 0; lo < order.Length; lo += 2 * width)
+            {
+                var mid = Math.Min(lo + width, order.Length);
+                var hi = Math.Min(lo + (2 * width), order.Length);
+                int a = lo, b = mid, k = lo;
+                while (a < mid && b < hi)
+                {
+                    // Equal pairs keep their order: the right one goes first only when strictly better.
+                    to[k++] = Rfc6724.CompareDestinations(best[from[b]], best[from[a]], table, out _) < 0 ? from[b++] : from[a++];
+                }
+
+                while (a < mid)
+                {
+                    to[k++] = from[a++];
+                }
+
+                while (b < hi)
+                {
+                    to[k++] = from[b++];
+                }
+            }
+
+            var swap = from;
+            from = to;
+            to = swap;
+        }
+
+        from.CopyTo(order);
+    }
+
     /// <summary>History: "recent attempts to this destination failed ranks lower; lower smoothed RTT ranks higher".</summary>
-    private static void History(string name, IReadOnlyList<PathHistory>? history, TimeSpan? slowestKnownRtt, ComponentSink components)
+    private static void History(string name, IReadOnlyList<PathHistory>? history, Dictionary<string, int>? index, TimeSpan? slowestKnownRtt, ComponentSink components)
     {
         if (history is null)
         {
             return;
         }
 
-        for (var iH13 = 0; iH13 < history.Count; iH13++)
+        var from = 0;
+        if (index is not null)
+        {
+            if (!index.TryGetValue(name, out from))
+            {
+                return;
+            }
+        }
+
+        for (var iH13 = from; iH13 < history.Count; iH13++)
         {
             var h = history[iH13];
             if (!string.Equals(h.Interface, name, StringComparison.Ordinal))

@@ -43,6 +43,40 @@ public sealed class ManualTimeProviderTests
         Assert.Equal(0, time.ArmedTimerCount);
     }
 
+    /// <summary>
+    /// Timers re-armed again and again before they fire (a retry or guard timer) leave outdated entries in the clock's
+    /// queue, which it drops when they come up and clears out when they pile up: only the last arming of each counts,
+    /// in due-time order, ties in arming order, and a timer disposed meanwhile never fires.
+    /// </summary>
+    [Fact]
+    public void Timers_re_armed_many_times_fire_once_at_their_last_due_time_in_order()
+    {
+        var time = new ManualTimeProvider();
+        var fired = new List<string>();
+        var timers = Enumerable.Range(0, 50)
+            .Select(i => time.CreateTimer(_ => fired.Add($"t{i}@{time.Elapsed.TotalMilliseconds}"), null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan))
+            .ToList();
+        for (var round = 0; round < 40; round++)
+        {
+            for (var i = timers.Count - 1; i >= 0; i--)
+            {
+                timers[i].Change(TimeSpan.FromMilliseconds(100 + (i % 5)), Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        timers[7].Dispose();
+        Assert.Equal(49, time.ArmedTimerCount);
+        time.AdvanceMilliseconds(99);
+        Assert.Empty(fired);
+
+        time.AdvanceMilliseconds(10);
+        var expected = Enumerable.Range(0, 5)
+            .SelectMany(offset => Enumerable.Range(0, 50).Where(i => i % 5 == offset && i != 7).Reverse().Select(i => $"t{i}@{100 + offset}"));
+        Assert.Equal(expected, fired);
+        Assert.Equal(0, time.ArmedTimerCount);
+        timers.ForEach(t => t.Dispose());
+    }
+
     [Fact]
     public void A_timer_armed_by_a_callback_inside_the_advanced_span_fires_in_the_same_advance()
     {
