@@ -22,6 +22,12 @@ namespace HeMif.Actors.Tests.TestKit;
 /// <c>Advance(TimeSpan.FromSeconds(2)); transport.ExpectNoMsg(TimeSpan.Zero);</c> and is exact.
 /// </para>
 /// <para>
+/// A fake that completes a task an actor awaits (a transport's handshake, a probe's verdict) does so from the test's
+/// thread, which carries xunit's and the TestKit's <see cref="SynchronizationContext"/>: with one in place the actor's
+/// continuation is posted to the thread pool instead of running here. Complete such tasks on the clock (a timer fires
+/// inside <see cref="Advance"/>, where no context is set) or inside <c>using (VirtualTimePump.WithoutContext())</c>.
+/// </para>
+/// <para>
 /// At dispose the system's shutdown is pumped (timers fire if it waits on one) until every actor has stopped, the
 /// clock's registration ends with the system, and the test fails if any work reached the pump from another thread
 /// (a continuation that left for the thread pool would make the run depend on the machine's timing).
