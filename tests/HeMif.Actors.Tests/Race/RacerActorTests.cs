@@ -314,6 +314,29 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         ExpectTerminated(racer);
     }
 
+    /// <summary>
+    /// A racer stopped from outside (the engine shutting down, or its request actor after a bug) cannot wait for the
+    /// attempts it cancelled; a handshake that completes anyway after it stopped must still be closed, not leaked.
+    /// </summary>
+    [Fact]
+    public void A_connection_that_completes_after_the_racer_was_stopped_is_closed()
+    {
+        _network.HonoursCancellation = false;
+        var racer = StartRacer(Wifi, Cellular);
+        ExpectResolving("wlan0", at: TimeSpan.Zero);
+        Advance(Resolve);
+        var wifi = ExpectAttempt("wlan0", FakeNetwork.ServerV6, at: Resolve);
+        Sys.Stop(racer);
+        Idle();
+        ExpectTerminated(racer);
+
+        var orphan = wifi.Connect();
+        Idle();
+
+        Assert.True(orphan.Closed);
+        Assert.Equal(HeMifEngine.EngineStoppedReason, Report.Failure);
+    }
+
     private IActorRef StartRacer(params RaceCandidate[] candidates) => StartRacer(Job(candidates, []));
 
     private IActorRef StartRacer(RaceJob job)
