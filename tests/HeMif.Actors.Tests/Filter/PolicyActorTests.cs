@@ -77,7 +77,7 @@ public sealed class PolicyActorTests : VirtualTimeTestKit
         AssertNoWifiStillInForce();
     }
 
-    public static TheoryData<string> InvalidPlanRequests => ["two interfaces with one name", "a null interface"];
+    public static TheoryData<string> InvalidPlanRequests => ["two interfaces with one name", "a null interface", "a null history entry"];
 
     [Theory]
     [MemberData(nameof(InvalidPlanRequests))]
@@ -87,7 +87,8 @@ public sealed class PolicyActorTests : VirtualTimeTestKit
         var request = invalid switch
         {
             "two interfaces with one name" => MakePlan([FakeNetwork.Wifi, FakeNetwork.Wifi]),
-            _ => MakePlan([FakeNetwork.Wifi, null!]),
+            "a null interface" => MakePlan([FakeNetwork.Wifi, null!]),
+            _ => MakePlan(history: [null!]),
         };
 
         _asker.Send(_policy, request);
