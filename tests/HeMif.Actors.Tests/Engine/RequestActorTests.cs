@@ -43,14 +43,7 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         _policy = Start(Props.Create(() => new PolicyActor(HeMifPolicy.Empty)), "policy");
     }
 
-    private RaceReport Report
-    {
-        get
-        {
-            Assert.True(_completion.Task.IsCompletedSuccessfully, $"The request was not answered with a race result ({_completion.Task.Status}).");
-            return _completion.Task.Result.Report;
-        }
-    }
+    private RaceReport Report => Completed(_completion.Task).Report;
 
     /// <summary>
     /// Draft §5.2.1: "Unexamined PVDs or interfaces should be accounted as 'unconnected'. It should not join the sort

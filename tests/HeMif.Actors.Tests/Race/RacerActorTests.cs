@@ -48,14 +48,7 @@ public sealed class RacerActorTests : VirtualTimeTestKit
     }
 
     /// <summary>What the racer put in the job's completion; fails the test when the race is not decided yet.</summary>
-    private RaceResult Decided
-    {
-        get
-        {
-            Assert.True(_completion.Task.IsCompletedSuccessfully, "The race has not been decided.");
-            return _completion.Task.Result;
-        }
-    }
+    private RaceResult Decided => Completed(_completion.Task);
 
     private RaceReport Report => Decided.Report;
 

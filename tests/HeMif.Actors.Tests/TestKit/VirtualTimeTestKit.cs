@@ -99,6 +99,17 @@ public abstract class VirtualTimeTestKit : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    /// <summary>
+    /// The result of <paramref name="task"/>, which must have completed successfully by now (an actor completes it on
+    /// the pump, so after <see cref="Idle"/> or <see cref="Advance"/> it either has or the test fails; this never waits).
+    /// </summary>
+    protected static T Completed<T>(Task<T> task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        Assert.True(task.IsCompletedSuccessfully, $"The task has not completed successfully by now: {task.Status} {task.Exception?.InnerException?.Message}");
+        return task.Result;
+    }
+
     /// <summary>Creates a top-level actor and runs its start (its constructor and <c>PreStart</c>) before returning.</summary>
     protected IActorRef Start(Props props, string? name = null)
     {
