@@ -55,7 +55,7 @@ public abstract class VirtualTimeTestKit : Akka.TestKit.Xunit2.TestKit
     }
 
     private VirtualTimeTestKit(ManualTimeProvider clock, VirtualTimePump pump)
-        : base(Start(clock, pump))
+        : base(StartSystem(clock, pump))
     {
         Clock = clock;
         Pump = pump;
@@ -70,14 +70,10 @@ public abstract class VirtualTimeTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>Virtual time since the system started.</summary>
     protected TimeSpan Elapsed => Clock.Elapsed;
 
-    /// <summary>Runs every actor that has work until none has, without moving the clock.</summary>
+    /// <summary>Runs every actor that has work until none has, without moving the clock (and without the test thread's SynchronizationContext).</summary>
     protected void Idle()
     {
-        using (VirtualTimePump.WithoutContext())
-        {
-            Pump.RunUntilIdle();
-        }
-
+        Pump.RunUntilIdle();
         Pump.ThrowIfForeignWork();
     }
 
@@ -139,14 +135,10 @@ public abstract class VirtualTimeTestKit : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    private static ActorSystem Start(ManualTimeProvider clock, VirtualTimePump pump)
+    private static ActorSystem StartSystem(ManualTimeProvider clock, VirtualTimePump pump)
     {
         var system = HeMifActorSystem.Create("test", clock, pump, TestKitConfig);
-        using (VirtualTimePump.WithoutContext())
-        {
-            pump.RunUntilIdle(); // the guardians start before the TestKit creates its test actor under them
-        }
-
+        pump.RunUntilIdle(); // the guardians start before the TestKit creates its test actor under them
         return system;
     }
 }
