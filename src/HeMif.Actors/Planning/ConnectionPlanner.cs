@@ -75,6 +75,7 @@ public sealed class ConnectionPlanner
     /// <param name="now">The decision time; validity windows and RFC 8801 expiry are read against it.</param>
     /// <param name="history">Recent outcomes to this request's destination, per interface; null when none are known.</param>
     /// <returns>The plan; <see cref="ConnectionPlan.Failure"/> is set when no interface qualifies.</returns>
+    /// <exception cref="ArgumentException">An interface or a history entry is null, or two interfaces share a name.</exception>
     public ConnectionPlan Plan(IReadOnlyList<InterfaceFacts> interfaces, ConnectionRequest request, DateTimeOffset now,
         IReadOnlyList<PathHistory>? history = null)
     {
@@ -86,6 +87,14 @@ public sealed class ConnectionPlanner
         {
             var f = interfaces[i] ?? throw new ArgumentException($"Interface {i} is null.", nameof(interfaces));
             states[i].Facts = _overrides.Count > 0 && _overrides.TryGetValue(f.Name, out var o) ? o.ApplyTo(f) : f;
+        }
+
+        for (var h = 0; history is not null && h < history.Count; h++)
+        {
+            if (history[h] is null)
+            {
+                throw new ArgumentException($"History entry {h} is null.", nameof(history));
+            }
         }
 
         // Work in name order: the plan must not depend on the order the host listed its interfaces in.

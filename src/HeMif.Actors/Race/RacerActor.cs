@@ -56,7 +56,8 @@ internal static class RaceMessages
 /// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer on HeMif's clock,
 /// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
-/// started has ended, so no late result is left without an owner.
+/// started has ended, so no late result is left without an owner; stopped from outside before that (the engine
+/// shutting down, its request actor after a bug), it closes a connection that still arrives after it stopped.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
 internal sealed class RacerActor : ReceiveActor, IWithTimers
@@ -71,7 +72,7 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     private readonly long _start;
     private readonly List<RaceEvent> _events = [];
     private RaceEvent? _fallback;
-    private readonly Dictionary<AttemptId, CancellationTokenSource> _attemptCancels = [];
+    private readonly Dictionary<AttemptId, InFlightAttempt> _inFlight = [];
     private readonly CancellationTokenSource _raceCancel = new();
     private readonly AttemptOptions _attemptOptions;
     private int _outstanding;
@@ -162,9 +163,13 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _raceCancel.Cancel();
-        foreach (var cancel in _attemptCancels.Values)
+        foreach (var attempt in _inFlight.Values)
         {
-            cancel.Dispose();
+            attempt.Cancel.Dispose();
+            // Its result will reach a stopped actor: a connection made anyway (the handshake completed as the cancellation
+            // arrived) has no owner left but this, so it is closed where it completes.
+            _ = attempt.Connecting.ContinueWith(static t => Close(t.Result), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         _raceCancel.Dispose();
@@ -198,9 +203,9 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
 
     private void OnAttemptDone(AttemptDone done)
     {
-        if (_attemptCancels.Remove(done.Id, out var cancel))
+        if (_inFlight.Remove(done.Id, out var attempt))
         {
-            cancel.Dispose();
+            attempt.Cancel.Dispose();
         }
 
         if (!_finished)
@@ -254,9 +259,9 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
                     break;
                 case RaceCommand.CancelAttempt cancel:
                     Log("cancel", $"{cancel.Id}: {cancel.Reason}", Interface(cancel.Id));
-                    if (_attemptCancels.TryGetValue(cancel.Id, out var source))
+                    if (_inFlight.TryGetValue(cancel.Id, out var inFlight))
                     {
-                        source.Cancel();
+                        inFlight.Cancel.Cancel();
                     }
 
                     break;
@@ -315,10 +320,10 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
         }
 
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
-        _attemptCancels[id] = cancel;
         _outstanding++;
-        Started(() => transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token))
-            .PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e));
+        var connecting = Started(() => transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token));
+        _inFlight[id] = new InFlightAttempt(cancel, connecting);
+        connecting.PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e));
     }
 
     private void Finish(RaceOutcome outcome, string? failure)
@@ -453,4 +458,7 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     private sealed record Resolved(string Interface, AddressFamily Family, ResolveResult Result);
 
     private sealed record AttemptDone(AttemptId Id, string Interface, IConnectedPath? Path, Exception? Error);
+
+    /// <summary>An attempt whose result has not reached the racer yet: how to cancel it, and its task.</summary>
+    private sealed record InFlightAttempt(CancellationTokenSource Cancel, Task<IConnectedPath> Connecting);
 }

@@ -30,8 +30,11 @@ internal static class HeMifActorSystem
     /// <summary>
     /// Creates a system named <paramref name="name"/> on <paramref name="clock"/>; with <paramref name="pump"/>, every
     /// dispatcher runs on it (virtual time: the driver pumps). The clock's registration ends with the system.
+    /// <paramref name="fallback"/> is configuration under HeMif's, for settings HeMif does not make (the actor tests pass
+    /// Akka.TestKit's defaults: its <c>akka.test</c> section and the test actor's dispatcher); HeMif's scheduler,
+    /// executors and logger win over it.
     /// </summary>
-    public static ActorSystem Create(string name, TimeProvider clock, VirtualTimePump? pump = null)
+    public static ActorSystem Create(string name, TimeProvider clock, VirtualTimePump? pump = null, Config? fallback = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(clock);
@@ -39,6 +42,11 @@ internal static class HeMifActorSystem
         try
         {
             var config = ConfigurationFactory.ParseString(Hocon(pump is not null)).WithFallback(SchedulerConfig(key));
+            if (fallback is not null)
+            {
+                config = config.WithFallback(fallback);
+            }
+
             var system = ActorSystem.Create(name, config);
             _ = system.WhenTerminated.ContinueWith(_ => ClockRegistry.Remove(key), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return system;
