@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-// The kit's probe implements the kernel's internal IActorRef, so the kit is internal too and shown to test projects.
+// The kit works with the engine's internal types (the virtual-time driver, the clock), so it is internal too and shown to test projects.
 [assembly: InternalsVisibleTo("HeMif.Actors.Tests")]
 [assembly: InternalsVisibleTo("HeMif.Transports.Tests")]
 [assembly: InternalsVisibleTo("HeMif.Host.Tests")]

@@ -8,9 +8,8 @@ namespace HeMif.Engine;
 /// or a file gives (a '/', spaces, a leading '$', control characters, emoji, hundreds of characters) must work, while
 /// an actor name has rules. So the name is generated: a fixed prefix, a sequence number that makes it unique, and a
 /// readable hint made of the data's safe characters; the data itself stays in the actor's state and in every message.
-/// Every name made here is valid under the kernel's rule (not empty, no '/', no leading '$') and under Akka.NET's
-/// (ASCII letters, digits and <c>-_.</c> are a subset of what <c>ActorPath</c> allows, and nothing starts with '$'),
-/// so the actors keep their names when they move onto Akka.NET.
+/// Every name made here is valid under Akka.NET's rule (ASCII letters, digits and <c>-_.</c> are a subset of what
+/// <c>ActorPath</c> allows, and nothing starts with '$').
 /// </summary>
 internal static class ActorNames
 {
@@ -64,36 +63,11 @@ internal static class ActorNames
     }
 
     /// <summary>
-    /// Whether <paramref name="name"/> is an actor name under both rules: the kernel's (not empty or blank, no '/', no
-    /// leading '$') and Akka.NET's (<c>ActorPath.IsValidPathElement</c>: not empty, no leading '$', only letters,
-    /// digits and <c>-_:@&amp;=+,.!~*'$;()</c>, or '%' with two hex digits). Names made here pass; tests check it.
+    /// Whether <paramref name="name"/> is a valid actor name: Akka.NET's own check (<c>ActorPath.IsValidPathElement</c>:
+    /// not empty, no leading '$', only letters, digits and <c>-_:@&amp;=+,.!~*'$;()</c>, or '%' with two hex digits), and
+    /// not blank. Names made here pass; tests check it.
     /// </summary>
-    internal static bool IsValid(string? name)
-    {
-        if (string.IsNullOrWhiteSpace(name) || name.StartsWith('$') || name.Contains('/', StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsAsciiLetterOrDigit(c) || "-_:@&=+,.!~*'$;()".Contains(c, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (c == '%' && i + 2 < name.Length && char.IsAsciiHexDigit(name[i + 1]) && char.IsAsciiHexDigit(name[i + 2]))
-            {
-                i += 2;
-                continue;
-            }
-
-            return false;
-        }
-
-        return true;
-    }
+    internal static bool IsValid(string? name) => !string.IsNullOrWhiteSpace(name) && Akka.Actor.ActorPath.IsValidPathElement(name);
 
     private static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
 }

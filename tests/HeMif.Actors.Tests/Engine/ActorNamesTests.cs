@@ -8,7 +8,7 @@ namespace HeMif.Actors.Tests.Engine;
 
 /// <summary>
 /// Interface names are data: whatever the OS or a file gives must work everywhere. The actors that stand for them get
-/// generated names (<see cref="ActorNames"/>) valid under the kernel's rule and Akka.NET's alike.
+/// generated names (<see cref="ActorNames"/>) valid under Akka.NET's rule.
 /// </summary>
 public sealed class ActorNamesTests
 {
@@ -80,7 +80,7 @@ public sealed class ActorNamesTests
     {
         (string Name, InterfaceKind Kind, SimulatedPath Path)[] interfaces =
         [
-            ("eth 0/1", InterfaceKind.Ethernet, new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(10), Ipv6 = FamilyBehavior.Blackhole, Probe = Validate.ValidationState.Validated }),
+            ("eth 0/1", InterfaceKind.Ethernet, new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(10), Ipv6 = FamilyBehavior.Blackhole, Probe = global::HeMif.Validate.ValidationState.Validated }),
             ("wl/an0", InterfaceKind.Wifi, new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(40) }),
             ("$x", InterfaceKind.Cellular, new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(30) }),
             ("esc\u001b[31m", InterfaceKind.Cellular, new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(50) }),

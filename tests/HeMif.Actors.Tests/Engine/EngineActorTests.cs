@@ -97,7 +97,7 @@ public sealed class EngineActorTests : VirtualTimeTestKit
     public void A_removed_interface_says_Down_once_leaves_the_states_and_its_supervisor_stops_after_the_linger()
     {
         Advance(TimeSpan.FromMilliseconds(60));
-        var supervisor = Children().Single(c => c.Path.Name == "interface-1"); // wlan0, the first listed
+        var supervisor = Children().Single(c => c.Path.Name == "interface-1-wlan0"); // the first listed
         Watch(supervisor);
         _published.Clear();
 
