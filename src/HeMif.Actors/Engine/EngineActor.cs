@@ -171,7 +171,8 @@ internal sealed class EngineActor : ReceiveActor
         Receive<EngineMessages.StartWatch>(start =>
         {
             var context = new SubflowWatchContext([.. _registry.Supervisors.Values], _registry.Policy!, shared.PublishSubflow, options.TimeProvider);
-            var watcher = Context.ActorOf(Props.Create(() => new SubflowWatcher(start.Watch, context)), "subflows-" + Number(start.Id));
+            var watch = start.Watch;
+            var watcher = Context.ActorOf(ActorProps.Of(() => new SubflowWatcher(watch, context)), "subflows-" + Number(start.Id));
             _registry.Watchers[start.Id] = watcher;
             Context.Watch(watcher);
         });
@@ -193,7 +194,7 @@ internal sealed class EngineActor : ReceiveActor
 
             var names = asked.Select(s => s.Key).ToList();
             var asker = Sender;
-            var collector = Context.ActorOf(Props.Create(() => new QuicVerdictCollector(names, asker)));
+            var collector = Context.ActorOf(ActorProps.Of(() => new QuicVerdictCollector(names, asker)));
             foreach (var (_, supervisor) in asked)
             {
                 supervisor.Tell(new ValidateMessages.ProbeQuicNow(probe.Destination), collector);
@@ -219,7 +220,8 @@ internal sealed class EngineActor : ReceiveActor
             return; // a restarted incarnation: the children are still there
         }
 
-        _registry.Policy = Context.ActorOf(Props.Create(() => new PolicyActor(_shared.Options.Policy)), "policy");
+        var policy = _shared.Options.Policy;
+        _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);
@@ -238,7 +240,8 @@ internal sealed class EngineActor : ReceiveActor
     {
         var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
         var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure);
-        var request = Context.ActorOf(Props.Create(() => new RequestActor(start.Request, context, start.Completion)), "request-" + Number(start.Id));
+        var (connection, completion) = (start.Request, start.Completion);
+        var request = Context.ActorOf(ActorProps.Of(() => new RequestActor(connection, context, completion)), "request-" + Number(start.Id));
         _registry.Requests[start.Id] = request;
         _registry.RequestIds[request] = start.Id;
         Context.Watch(request);
@@ -249,8 +252,9 @@ internal sealed class EngineActor : ReceiveActor
     private void StartSupervisor(InterfaceFacts facts)
     {
         var options = _shared.Options;
+        var (self, failures) = (Self, (Action<ActorFailure>)_shared.ReportFailure);
         var supervisor = Context.ActorOf(
-            Props.Create(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, Self, _shared.ReportFailure, options.QuicProbe)),
+            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe)),
             "interface-" + Number(++_registry.SupervisorCount));
         _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
         _registry.Names[supervisor] = facts.Name;

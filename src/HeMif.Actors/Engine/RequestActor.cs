@@ -190,7 +190,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
             _context.Publish, _completion, options.TimeProvider);
-        _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
+        _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
         Context.Watch(_racer);
     }
 
