@@ -56,9 +56,13 @@ internal static class RaceMessages
 /// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
 /// started has ended, so no late result is left without an owner.
+/// <para>
+/// An <see cref="UntypedActor"/> with one <c>switch</c>, not a <see cref="ReceiveActor"/>: one is created per request, and
+/// a ReceiveActor builds its handler table (delegates, type lists, match arguments) in every instance.
+/// </para>
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
-internal sealed class RacerActor : ReceiveActor, IWithTimers
+internal sealed class RacerActor : UntypedActor, IWithTimers
 {
     /// <summary>Between a failed race's reason and the interfaces it could not use, in <see cref="RaceReport.Failure"/>.</summary>
     internal const string NotUsedSeparator = "; not used: ";
@@ -85,34 +89,46 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
         _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols);
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
         _start = job.Clock.GetTimestamp();
+    }
 
-        Receive<Poll>(_ => Then(Drain));
-        Receive<Resolved>(resolved => Then(() =>
+    /// <summary>Handles one message; the racer stops once the race is decided and every task it started has ended.</summary>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _outstanding--;
-            OnResolved(resolved);
-        }));
-        Receive<AttemptDone>(done => Then(() =>
-        {
-            _outstanding--;
-            OnAttemptDone(done);
-        }));
-        Receive<RaceMessages.CancelRace>(cancel => Then(() =>
-        {
-            if (!_finished)
-            {
-                _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+            case Poll:
                 Drain();
-            }
-        }));
-        Receive<RaceMessages.InterfaceLost>(lost => Then(() =>
-        {
-            if (!_finished)
-            {
-                _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
-                Drain();
-            }
-        }));
+                break;
+            case Resolved resolved:
+                _outstanding--;
+                OnResolved(resolved);
+                break;
+            case AttemptDone done:
+                _outstanding--;
+                OnAttemptDone(done);
+                break;
+            case RaceMessages.CancelRace cancel:
+                if (!_finished)
+                {
+                    _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+                    Drain();
+                }
+
+                break;
+            case RaceMessages.InterfaceLost lost:
+                if (!_finished)
+                {
+                    _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
+                    Drain();
+                }
+
+                break;
+            default:
+                Unhandled(message);
+                return;
+        }
+
+        StopWhenDone();
     }
 
     /// <inheritdoc/>
@@ -139,13 +155,13 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
             Log("excluded", string.Join("; ", excluded.Reasons.Select(r => r.ToString())), excluded.Interface);
         }
 
-        Then(Drain); // a race decided at once (nothing to try) ends here
+        Drain();
+        StopWhenDone(); // a race decided at once (nothing to try) ends here
     }
 
-    /// <summary>Handles one message; the racer stops once the race is decided and every task it started has ended.</summary>
-    private void Then(Action handle)
+    /// <summary>The racer stops once the race is decided and every task it started has ended.</summary>
+    private void StopWhenDone()
     {
-        handle();
         if (_finished && _outstanding == 0)
         {
             Context.Stop(Self);
