@@ -31,8 +31,12 @@ internal static class EngineMessages
     /// <summary>The caller of request <paramref name="Id"/> gave up.</summary>
     public sealed record CancelRequest(long Id, string Reason);
 
-    /// <summary>From a request actor as it stops: its race's report (kept for <see cref="HeMifActor.GetLastRaceReport"/>).</summary>
-    public sealed record RequestEnded(RaceReport Report);
+    /// <summary>
+    /// From a request actor as it stops: request <paramref name="Id"/> is gone (the registry forgets it), with its race's
+    /// report when it has one (kept for <see cref="HeMifActor.GetLastRaceReport"/>). Said by the request itself instead of
+    /// watching it: a watch costs a system message each way and bookkeeping on both sides, for every request.
+    /// </summary>
+    public sealed record RequestEnded(long Id, RaceReport? Report);
 
     /// <summary>Start a subflow watcher.</summary>
     public sealed record StartWatch(long Id, SubflowWatch Watch);
@@ -129,7 +133,14 @@ internal sealed class EngineActor : ReceiveActor
                 request.Tell(new RaceMessages.CancelRace(cancel.Reason));
             }
         });
-        Receive<EngineMessages.RequestEnded>(ended => _registry.KeepReport(ended.Report));
+        Receive<EngineMessages.RequestEnded>(ended =>
+        {
+            _registry.Requests.Remove(ended.Id);
+            if (ended.Report is { } report)
+            {
+                _registry.KeepReport(report);
+            }
+        });
         Receive<InterfaceStateChanged>(OnInterfaceState);
         Receive<EngineMessages.AddInterface>(add =>
         {
@@ -241,10 +252,10 @@ internal sealed class EngineActor : ReceiveActor
         var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
         var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure);
         var (connection, completion) = (start.Request, start.Completion);
-        var request = Context.ActorOf(ActorProps.Of(() => new RequestActor(connection, context, completion)), "request-" + Number(start.Id));
-        _registry.Requests[start.Id] = request;
-        _registry.RequestIds[request] = start.Id;
-        Context.Watch(request);
+        var id = start.Id;
+        // Not watched: the request says when it ends (EngineMessages.RequestEnded, from its PostStop).
+        var request = Context.ActorOf(ActorProps.Of(() => new RequestActor(id, connection, context, completion)), "request-" + Number(id));
+        _registry.Requests[id] = request;
     }
 
     // Named with a sequence number, not the interface's name: names come from the OS or a file and may hold characters an
@@ -335,9 +346,8 @@ internal sealed class EngineRegistry
     /// <summary>Supervisor to its interface's name (also for retiring ones until they stop: not in <see cref="Supervisors"/>).</summary>
     public Dictionary<IActorRef, string> Names { get; } = [];
 
+    /// <summary>Requests in flight by number (a request removes itself with <see cref="EngineMessages.RequestEnded"/>).</summary>
     public Dictionary<long, IActorRef> Requests { get; } = [];
-
-    public Dictionary<IActorRef, long> RequestIds { get; } = [];
 
     public Dictionary<long, IActorRef> Watchers { get; } = [];
 
@@ -369,12 +379,6 @@ internal sealed class EngineRegistry
     /// <summary>A child stopped: forget it wherever it is listed.</summary>
     public void Forget(IActorRef child)
     {
-        if (RequestIds.Remove(child, out var id))
-        {
-            Requests.Remove(id);
-            return;
-        }
-
         if (Names.Remove(child, out var name) && Supervisors.TryGetValue(name, out var current) && current.Equals(child))
         {
             Supervisors = Supervisors.Remove(name);

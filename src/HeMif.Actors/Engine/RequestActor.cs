@@ -31,6 +31,7 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
 {
     private const string GuardTimer = "guard";
     private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private readonly long _id;
     private readonly ConnectionRequest _request;
     private readonly RequestContext _context;
     private readonly TaskCompletionSource<RaceResult> _completion;
@@ -39,8 +40,9 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     private IActorRef? _racer;
     private bool _cancelled;
 
-    public RequestActor(ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
+    public RequestActor(long id, ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
     {
+        _id = id;
         _request = request;
         _context = context;
         _completion = completion;
@@ -91,7 +93,7 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 _completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {_context.Options.InternalAskTimeout} for {_request.Host}:{_request.Port}."));
                 Context.Stop(Self);
                 break;
-            case Terminated:
+            case RaceMessages.RacerStopped:
                 Context.Stop(Self); // the racer ended: so does the request
                 break;
             default:
@@ -144,10 +146,8 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         _completion.TrySetResult(RaceResult.Failed(_request, _context.Options.Race, HeMifEngine.EngineStoppedReason));
-        if (_completion.Task.IsCompletedSuccessfully)
-        {
-            Context.Parent.Tell(new EngineMessages.RequestEnded(_completion.Task.Result.Report)); // for HeMifActor.GetLastRaceReport
-        }
+        // The registry forgets this request; the report is kept for HeMifActor.GetLastRaceReport.
+        Context.Parent.Tell(new EngineMessages.RequestEnded(_id, _completion.Task.IsCompletedSuccessfully ? _completion.Task.Result.Report : null));
     }
 
     /// <summary>This actor threw (a bug): the caller gets the cause at once, and the request is not started again.</summary>
@@ -205,8 +205,8 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
             options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
             _context.Publish, _completion, options.TimeProvider);
+        // Not watched: the racer says when it stops (RaceMessages.RacerStopped, from its PostStop).
         _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
-        Context.Watch(_racer);
     }
 
     /// <summary>

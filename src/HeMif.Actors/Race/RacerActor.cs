@@ -48,6 +48,12 @@ internal static class RaceMessages
 
     /// <summary>An interface left the Validated state mid-race (link down, captive portal…): stop using it.</summary>
     public sealed record InterfaceLost(string Interface, string Reason);
+
+    /// <summary>From the racer to its request as it stops (instead of a death watch, which costs more for every race).</summary>
+    public sealed class RacerStopped
+    {
+        public static readonly RacerStopped Instance = new();
+    }
 }
 
 /// <summary>
@@ -180,6 +186,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         // Stopped before the race was decided (the engine is shutting down): a failed race that says so. A racer stopped
         // for a bug of its own was already answered with the cause by its request actor.
         _job.Completion.TrySetResult(RaceResult.Failed(_job.Request, _job.Settings, HeMifEngine.EngineStoppedReason));
+        Context.Parent.Tell(RaceMessages.RacerStopped.Instance);
     }
 
     private void OnResolved(Resolved resolved)
