@@ -142,7 +142,7 @@ public class EngineThroughputBenchmarks
     }
 
     /// <summary>Answers everything at once: validated, one address, connected.</summary>
-    private sealed class InstantNetwork : IConnectivityProbe, IInterfaceResolver, IAttemptTransport
+    internal sealed class InstantNetwork : IConnectivityProbe, IInterfaceResolver, IAttemptTransport
     {
         private static readonly ResolveResult V6 = new([IPAddress.Parse("2001:db8:ffff::80")]);
         private static readonly ResolveResult None = new([]);
