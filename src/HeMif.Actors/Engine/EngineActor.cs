@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Akka.Actor;
+using HeMif.Discovery;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
@@ -165,6 +166,7 @@ internal sealed class EngineActor : ReceiveActor
 
             _registry.Supervisors = _registry.Supervisors.Remove(remove.Name);
             _registry.Names.Remove(supervisor);
+            _registry.Discovery?.Removed(Context, remove.Name);
             _shared.Snapshot = _shared.Snapshot.Without(remove.Name);
             // Its last word (Down) still reaches observers and races; its supervisor answers late askers, then stops.
             supervisor.Tell(new ValidateMessages.Retire(options.InternalAskTimeout));
@@ -178,8 +180,16 @@ internal sealed class EngineActor : ReceiveActor
                 return;
             }
 
-            supervisor.Tell(new ValidateMessages.UpdateFacts(update.Facts));
+            supervisor.Tell(new ValidateMessages.UpdateFacts(_registry.Discovery?.Updated(update.Facts) ?? update.Facts));
             Sender.Tell(EngineMessages.Done.Instance);
+        });
+        // What an interface learned from its routers (docs/discovery.md), merged with the facts it was given.
+        Receive<DiscoveryMessages.Learned>(learned =>
+        {
+            if (_registry.Discovery?.OnLearned(Sender, learned) is { } merged && _registry.Supervisors.TryGetValue(learned.Interface, out var supervisor))
+            {
+                supervisor.Tell(new ValidateMessages.UpdateFacts(merged));
+            }
         });
         Receive<EngineMessages.StartWatch>(start =>
         {
@@ -235,6 +245,7 @@ internal sealed class EngineActor : ReceiveActor
 
         var policy = _shared.Options.Policy;
         _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
+        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider);
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);
@@ -274,6 +285,7 @@ internal sealed class EngineActor : ReceiveActor
         _registry.Names[supervisor] = facts.Name;
         _shared.Snapshot = _shared.Snapshot.With(facts.Name);
         Context.Watch(supervisor);
+        _registry.Discovery?.Added(Context, facts);
     }
 
     private void OnInterfaceState(InterfaceStateChanged change)
@@ -340,6 +352,9 @@ internal sealed class QuicVerdictCollector : ReceiveActor
 internal sealed class EngineRegistry
 {
     public IActorRef? Policy { get; set; }
+
+    /// <summary>RA listeners and learned facts (docs/discovery.md); set at the first start.</summary>
+    public DiscoveryRegistry? Discovery { get; set; }
 
     public long SupervisorCount { get; set; }
 

@@ -47,6 +47,9 @@ internal sealed record EngineOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Where Router Advertisements come from (docs/discovery.md); null: nothing is learned from the network.</summary>
+    public Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
     /// <summary>
     /// Sees every interface state change from the very first (subscribed before any supervisor starts; a subscription
     /// to <see cref="HeMifEngine.InterfaceStates"/> made after the constructor can miss the first "Validating").

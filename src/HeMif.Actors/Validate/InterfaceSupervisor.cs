@@ -317,6 +317,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         _facts = facts;
         var changed = old.IsUp != facts.IsUp
                       || !string.Equals(old.PvdId, facts.PvdId, StringComparison.Ordinal)
+                      || !Discovery.LearnedFacts.SameNetwork(old.Pvds, facts.Pvds)
                       || !string.Equals(old.WifiNetwork, facts.WifiNetwork, StringComparison.Ordinal)
                       || !old.Addresses.Select(a => a.Address).ToHashSet().SetEquals(facts.Addresses.Select(a => a.Address));
         if (changed)
