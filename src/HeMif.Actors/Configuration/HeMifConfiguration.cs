@@ -125,7 +125,7 @@ public static class HeMifConfiguration
                     }
 
                     var failures = o.TryGetValue("recentFailures", out var fl) ? (int)r.Integer(fl.Value, fl.Path, 0, 1_000_000, "a count of failures (0 or more)") : 0;
-                    TimeSpan? rtt = o.TryGetValue("smoothedRttMs", out var rt) ? TimeSpan.FromMilliseconds(r.Number(rt.Value, rt.Path, 0, "a round-trip time in milliseconds (0 or more)")) : null;
+                    TimeSpan? rtt = o.TryGetValue("smoothedRttMs", out var rt) ? RoundTripTime(r, rt.Value, rt.Path) : null;
                     entries.Add(new PathHistory(name, failures, rtt));
                 }
 
@@ -137,6 +137,18 @@ public static class HeMifConfiguration
         }
 
         return new InterfaceSnapshot(interfaces, history);
+    }
+
+    /// <summary>
+    /// A history entry's smoothed round-trip time, at most one day: a larger number is no round-trip time, and past
+    /// about 29,000 years it is not a <see cref="TimeSpan"/> either (found by fuzzing: <c>1e21</c> escaped as an
+    /// <see cref="OverflowException"/> instead of an error naming the key).
+    /// </summary>
+    private static TimeSpan RoundTripTime(StrictJsonReader r, JsonElement e, string path)
+    {
+        const string Expected = "a round-trip time in milliseconds from 0 to 86400000 (one day)";
+        var v = r.Number(e, path, 0, Expected);
+        return v <= TimeSpan.FromDays(1).TotalMilliseconds ? TimeSpan.FromMilliseconds(v) : throw r.Error(path, Expected, e);
     }
 
     /// <summary>Reads an array of interfaces (the interfaces file's <c>interfaces</c>, a scenario's too); names are unique.</summary>

@@ -222,6 +222,9 @@ public class ConfigurationTests
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"y"}]}}""", "$.history['h.example'][0].interface", "the name of an interface" },
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","recentFailures":-2}]}}""", "$.history['h.example'][0].recentFailures", "a count of failures" },
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":-2}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time" },
+        // Found by fuzzing (tests/HeMif.Fuzz/regressions/interfaces): a number past TimeSpan's range escaped as OverflowException.
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":1844674407370955161630}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time in milliseconds from 0 to 86400000" },
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":86400001}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time in milliseconds from 0 to 86400000" },
         { """{"nics":[]}""", "$.nics", "one of the keys interfaces, history" },
         { """{}""", "$.interfaces", "an array of interfaces" },
         { """[""", "$", "valid JSON" },
