@@ -1,5 +1,8 @@
 using System.Text;
+using System.Net;
 using HeMif.Configuration;
+using HeMif.Discovery;
+using HeMif.Interfaces;
 using HeMif.Simulation;
 using HeMif.Transports.Discovery;
 using HeMif.Transports.Mptcp;
@@ -21,7 +24,7 @@ namespace HeMif.Fuzz;
 public sealed record FuzzTarget(string Name, string Parser, string DocumentedError, Action<byte[]> Run);
 
 /// <summary>
-/// Every fuzz target. To add one (Router Advertisement options and PvD JSON are next, once their parsers exist): add a
+/// Every fuzz target. To add one: add a
 /// <see cref="FuzzTarget"/> here that calls the parser as HeMif does and catches only its documented error, put a few
 /// valid inputs under <c>corpus/NAME/</c>, and the corpus test and <c>tools/fuzz.sh</c> pick it up by name.
 /// </summary>
@@ -36,6 +39,8 @@ public static class FuzzTargets
     private static readonly Lazy<ProbeInitial> QuicInitial = new(() => new ProbeInitial(0x1a2a3a4a,
         [0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8], [0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58], new byte[QuicPackets.MinInitialDatagramSize]));
 
+    private static readonly IPAddress LinkLocalRouter = IPAddress.Parse("fe80::1");
+
     /// <summary>The targets by name. Building this list runs no HeMif code (see <see cref="QuicInitial"/>).</summary>
     public static IReadOnlyDictionary<string, FuzzTarget> All { get; } = new FuzzTarget[]
     {
@@ -48,6 +53,8 @@ public static class FuzzTargets
         new("mptcp-info", "MPTCP_INFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO: MptcpInfoReader (src/HeMif.Transports/Mptcp)", nameof(ArgumentException), MptcpInfo),
         new("ip-mptcp", "`ip mptcp limits show` and `ip -j mptcp endpoint show`: LinuxPathManager.Limits / KernelEndpoint (src/HeMif.Transports/Mptcp)", nameof(PathManagerException), IpMptcp),
         new("http-head", "the HTTP check's answer head: HttpAnswerHeadReader and the verdict (src/HeMif.Transports/Probes)", "none", HttpHead),
+        new("ra", "Router Advertisements and their options (PvD, RDNSS, DNSSL, routes, prefixes): RouterAdvertisementReader.Read (src/HeMif.Actors/Discovery)", "none", RouterAdvertisementTarget),
+        new("pvd-info", "PvD Additional Information JSON: PvdAdditionalInformation.TryParse and CheckAgainst (src/HeMif.Actors/Interfaces)", "none", PvdInformation),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     private static void Dns(byte[] input)
@@ -125,6 +132,32 @@ public static class FuzzTargets
         {
             _ = HttpConnectivityProbe.Judge(head.Status, head.Location, Math.Max(0, head.ContentLength ?? 0), 204, new Uri("http://check.example.net/generate_204"));
         }
+    }
+
+    private static void RouterAdvertisementTarget(byte[] input)
+    {
+        // As RawIcmpv6Source hands it over: from a link-local router, hop limit 255 (what the socket checked), so that
+        // every input reaches the options.
+        var read = RouterAdvertisementReader.Read(LinkLocalRouter, RouterAdvertisementReader.RequiredHopLimit, input);
+        if (read.Ok == (read.Rejection is not null) || (read.Rejection is not null && string.IsNullOrWhiteSpace(read.Detail)))
+        {
+            throw new InvalidOperationException("an RA must be used, or ignored with a reason and a detail, not both or neither");
+        }
+
+        _ = read.ToString();
+    }
+
+    private static void PvdInformation(byte[] input)
+    {
+        // As fetched (RFC 8801 §4.1: https://<PvD-ID>/.well-known/pvd), for a PvD ID the RA named.
+        var information = PvdAdditionalInformation.TryParse(input, "pvd.corp.example", out var error);
+        if ((information is null) == (error is null))
+        {
+            throw new InvalidOperationException("PvD information must be read or refused with a reason, not both or neither");
+        }
+
+        _ = information?.CheckAgainst([IPNetwork.Parse("2001:db8:a::/64")], new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        _ = PvdAdditionalInformation.TryParse(input, null, out _);
     }
 
     /// <summary>Input files are read as UTF-8 text (invalid bytes become U+FFFD), as <see cref="HeMifConfiguration.ReadFile"/> does.</summary>

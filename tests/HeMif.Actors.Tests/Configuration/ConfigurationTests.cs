@@ -118,6 +118,10 @@ public class ConfigurationTests
         { "bool as string", """{"userRules":[{"name":"a","level":"Prohibit","interface":{"roaming":"true"}}]}""", "$.userRules[0].interface.roaming", "true or false" },
         { "invalid JSON", """{"userRules":[{"name":"a",}]}""", "$", "valid JSON" },
         { "trailing garbage", """{} x""", "$", "valid JSON" },
+        // Found by fuzzing (tests/HeMif.Fuzz/regressions/policy): an escaped surrogate without its pair parsed, then threw
+        // InvalidOperationException wherever a reader looked at the string.
+        { "unpaired surrogate in a value", """{"userRules":[{"name":"a\udc00","level":"Prohibit"}]}""", "$.userRules[0].name", "text without an unpaired surrogate escape" },
+        { "unpaired surrogate in a key", """{"kindOrder":[],"x\ud800":1}""", "$", "text without an unpaired surrogate escape" },
     };
 
     [Theory]
@@ -228,6 +232,7 @@ public class ConfigurationTests
         { """{"nics":[]}""", "$.nics", "one of the keys interfaces, history" },
         { """{}""", "$.interfaces", "an array of interfaces" },
         { """[""", "$", "valid JSON" },
+        { """{"interfaces":[{"name":"x\ud800y","kind":"Wifi"}]}""", "$.interfaces[0].name", "text without an unpaired surrogate escape" },
     };
 
     [Theory]
