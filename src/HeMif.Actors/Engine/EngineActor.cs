@@ -230,7 +230,7 @@ internal sealed class EngineActor : ReceiveActor
         }
 
         _registry.Policy = Context.ActorOf(Props.Create(() => new PolicyActor(_shared.Options.Policy)), "policy");
-        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider);
+        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider, _shared.Views);
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);
@@ -277,6 +277,7 @@ internal sealed class EngineActor : ReceiveActor
         if (_registry.Names.TryGetValue(Sender, out var name) && name == change.Interface && _registry.Supervisors.ContainsKey(name))
         {
             _shared.Snapshot = _shared.Snapshot.WithState(change);
+            _registry.Discovery?.OnState(change);
         }
 
         _shared.PublishInterfaceState(change);
