@@ -57,7 +57,7 @@ internal static class HardSetFilter
     /// surviving Prefer/Avoid components appended to <paramref name="components"/>, and every user-over-operator
     /// conflict goes to <paramref name="conflicts"/>.
     /// </summary>
-    public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
+    public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules, CompiledRule[] requestRules,
         ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
         ComponentSink components, ConflictLog conflicts)
     {
@@ -132,6 +132,18 @@ internal static class HardSetFilter
                 if (userWay[r] != Direction.None)
                 {
                     Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components);
+                }
+            }
+
+            // The request's own choice comes after the merge and takes no part in it: its Require excludes the
+            // interfaces it does not select and its Prohibit those it does, but selecting an interface never makes up
+            // for a policy rule that excluded it (a request cannot lift an operator or user Prohibit).
+            for (var r = 0; r < requestRules.Length; r++)
+            {
+                var way = Verdict(requestRules[r], f, now, out var mismatch);
+                if (way != Direction.None)
+                {
+                    Apply(ref s, requestRules[r], way, mismatch, now, components);
                 }
             }
 

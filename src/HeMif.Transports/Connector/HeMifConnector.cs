@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Reactive.Linq;
 using HeMif.Engine;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Planning;
@@ -127,6 +128,14 @@ public sealed record ConnectOptions
     /// until the connection is closed. QUIC attempts are not affected.
     /// </summary>
     public MultipathMode? Multipath { get; init; }
+
+    /// <summary>
+    /// What this request asks of the interfaces: pin an interface (<see cref="InterfaceChoice.Interface"/>) or a PvD,
+    /// require or prohibit kinds or PvDs. Checked against the policy: it only narrows the candidates, never lifts an
+    /// operator or user Prohibit; when nothing qualifies, <see cref="HeMifConnectException"/> names every rule that
+    /// excluded each interface (docs/connect.md). Null: no choice.
+    /// </summary>
+    public InterfaceChoice? Choice { get; init; }
 }
 
 /// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
@@ -552,7 +561,37 @@ public static class HeMifConnector
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
                 DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
+                Choice = ValidateChoice(options.Choice),
             };
+        }
+
+        /// <summary>A choice with a null entry or an undefined kind is the caller's mistake, said before anything is planned.</summary>
+        private static InterfaceChoice? ValidateChoice(InterfaceChoice? choice)
+        {
+            if (choice is null)
+            {
+                return null;
+            }
+
+            if (choice.Interface is { Length: 0 } || choice.Pvd is { Length: 0 })
+            {
+                throw new ArgumentException("ConnectOptions.Choice: Interface and Pvd must be null (no choice) or a name; got an empty string.", nameof(choice));
+            }
+
+            foreach (var (kinds, property) in new[] { (choice.RequireKinds, "RequireKinds"), (choice.ProhibitKinds, "ProhibitKinds") })
+            {
+                if (kinds is null || kinds.Any(k => !Enum.IsDefined(k)))
+                {
+                    throw new ArgumentException($"ConnectOptions.Choice.{property} must list defined interface kinds ({string.Join(", ", Enum.GetNames<InterfaceKind>())}).", nameof(choice));
+                }
+            }
+
+            if (choice.ProhibitPvds is null || choice.ProhibitPvds.Any(string.IsNullOrEmpty))
+            {
+                throw new ArgumentException("ConnectOptions.Choice.ProhibitPvds must list PvD IDs, none null or empty.", nameof(choice));
+            }
+
+            return choice;
         }
 
         public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
