@@ -44,6 +44,7 @@ internal static class HardSetFilter
     private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
     private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
     private static readonly RuleReference ThisHostOnly = new("builtin:this-host", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private static readonly RuleReference OutOfScope = new("builtin:pvd-scope", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
 
     private enum Direction : byte
     {
@@ -89,6 +90,7 @@ internal static class HardSetFilter
             components.Owner = i;
             var componentStart = components.Count;
             BuiltInChecks(ref s, destinations, wantsLoopback, onlyLoopback);
+            ScopeCheck(ref s, request, now);
 
             // Which way do the user's rules point on this interface?
             bool userFor = false, userAgainst = false;
@@ -271,6 +273,24 @@ internal static class HardSetFilter
 
         static ExclusionReason LacksFamily(InterfaceFacts f, string families, bool v4) =>
             new(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
+    }
+
+    /// <summary>
+    /// An interface that serves only its own scope (a PvD that says noInternet, a split-tunnel VPN: RFC 7556 §5.3,
+    /// <see cref="InterfaceScope"/>) takes part only for destinations inside it: its DNS zones, RFC 6731 domains and
+    /// prefixes. Anything else would be sent where the network said it cannot go.
+    /// </summary>
+    private static void ScopeCheck(ref InterfaceState s, ConnectionRequest request, DateTimeOffset now)
+    {
+        if (s.Excluded || InterfaceScope.Of(s.Facts, now) is not { } scope || scope.Covers(request.Host, request.DestinationAddresses))
+        {
+            return;
+        }
+
+        var f = s.Facts;
+        var host = request.Host;
+        Exclude(ref s, new ExclusionReason(OutOfScope,
+            () => $"{f.Name} serves only its own scope ({scope.Why}): {host} is outside it ({scope.Describe()})"));
     }
 
     private static bool WantsLoopback(string host, ReadOnlySpan<UInt128> destinations)

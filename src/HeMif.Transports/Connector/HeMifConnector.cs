@@ -421,7 +421,7 @@ public static class HeMifConnector
         return probeLoopback ? check : new LoopbackExemptProbe(check);
     }
 
-    private static IConnectivityProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static ScopedProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {
@@ -429,9 +429,11 @@ public static class HeMifConnector
             ExpectedStatus = settings.ExpectedStatus,
             Timeout = settings.Timeout,
         }, time);
-        return settings.NonexistentName is { } ghost
+        IConnectivityProbe internet = settings.NonexistentName is { } ghost
             ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
             : http;
+        // Validation per PvD: an interface that serves only its own scope (noInternet, a split tunnel) is checked there.
+        return new ScopedProbe(internet, resolver, time);
     }
 
     private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces,
