@@ -3,6 +3,7 @@ using Akka.Actor;
 using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Report;
+using HeMif.Runtime;
 using HeMif.Validate;
 
 namespace HeMif.Discovery;
@@ -115,7 +116,7 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
         if (source is not null && !_listeners.ContainsKey(facts.Name))
         {
             var name = facts.Name;
-            _listeners[name] = context.ActorOf(Props.Create(() => new RaListenerActor(name, source, time)), ActorNames.Derived("ra", ++_count, name));
+            _listeners[name] = context.ActorOf(ActorProps.Of(() => new RaListenerActor(name, source, time)), ActorNames.Derived("ra", ++_count, name));
         }
     }
 

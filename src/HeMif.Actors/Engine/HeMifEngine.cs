@@ -144,7 +144,8 @@ internal sealed class HeMifEngine : IAsyncDisposable
         var name = options.ActorName ?? (_ownsSystem ? "hemif" : "hemif-" + Interlocked.Increment(ref _sharedSystemEngines));
         try
         {
-            _actor = _system.ActorOf(Props.Create(() => new EngineActor(_shared)), name);
+            var shared = _shared;
+            _actor = _system.ActorOf(ActorProps.Of(() => new EngineActor(shared)), name);
         }
         catch (Exception e) when (e is InvalidActorNameException or InvalidOperationException && !_ownsSystem)
         {

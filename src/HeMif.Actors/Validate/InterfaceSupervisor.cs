@@ -401,7 +401,9 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         {
             // Named by a counter, not by the interface's name: names come from the OS or a file, and may hold characters
             // an actor name cannot.
-            _probeChild = Context.ActorOf(Props.Create(() => new ProbeActor(_probe, _settings.ProbeTimeout)), "probe-" + (++_probeChildren).ToString(CultureInfo.InvariantCulture));
+            var probe = _probe;
+            var timeout = _settings.ProbeTimeout;
+            _probeChild = Context.ActorOf(ActorProps.Of(() => new ProbeActor(probe, timeout)), "probe-" + (++_probeChildren).ToString(CultureInfo.InvariantCulture));
             Context.Watch(_probeChild);
         }
 
