@@ -81,7 +81,10 @@ public static class InProcessFuzzing
             One(mutator.Next());
         }
 
+        // The watchdog reads the token until it sees the cancellation: wait for it to end before the source is disposed
+        // (it crashed the test host with ObjectDisposedException when the run ended between two of its looks).
         done.Cancel();
+        watchdog.Join();
         return new Summary(inputs, crashes.Count);
     }
 
