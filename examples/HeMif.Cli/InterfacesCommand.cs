@@ -113,8 +113,8 @@ public static class InterfacesCommand
     internal static readonly TimeSpan FirstExaminationWait = TimeSpan.FromSeconds(8);
 
     /// <summary>
-    /// Waits (at most <see cref="FirstExaminationWait"/>) until the engine has every interface and each has had its first
-    /// examination. The engine adds all interfaces it starts with in one step, so once it shows any and none is still
+    /// Waits (at most <see cref="FirstExaminationWait"/>) until the engine has every interface, each has had its first
+    /// examination and its RA listener has said whether it listens. The engine adds all interfaces it starts with in one step, so once it shows any and none is still
     /// being examined for the first time, it has them all.
     /// </summary>
     private static void WaitForFirstExamination(IHeMifConnector connector)
@@ -134,7 +134,8 @@ public static class InterfacesCommand
                     latest[view.Facts.Name] = view;
                 }
 
-                if (latest.Count > 0 && latest.Values.All(v => v.State is not (ValidationState.Unknown or ValidationState.Validating)))
+                if (latest.Count > 0 && latest.Values.All(v => v.State is not (ValidationState.Unknown or ValidationState.Validating)
+                                                               && v.Learning.State != RaLearningState.Starting))
                 {
                     examined.TrySetResult();
                 }

@@ -96,7 +96,7 @@ internal static class LearnedFacts
 internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, TimeProvider time, InterfaceViews views)
 {
     private static readonly RaLearningStatus NoSource = new(RaLearningState.Off, "no Router Advertisement source is configured");
-    private static readonly RaLearningStatus Starting = new(RaLearningState.Off, "the Router Advertisement listener is starting");
+    private static readonly RaLearningStatus Starting = new(RaLearningState.Starting, "the Router Advertisement listener is starting");
     private readonly Dictionary<string, InterfaceStateChanged> _states = new(StringComparer.Ordinal);
     private readonly Dictionary<string, InterfaceFacts> _merged = new(StringComparer.Ordinal);
 

@@ -270,7 +270,7 @@ internal sealed class CompiledRule
             }
         }
 
-        if (m.PvdIds is { Count: > 0 } pvds && (f.PvdId is null || !ContainsIgnoreCase(pvds, f.PvdId)))
+        if (m.PvdIds is { Count: > 0 } pvds && !AttachedTo(f, pvds))
         {
             return InterfaceCondition.PvdId;
         }
@@ -296,6 +296,28 @@ internal sealed class CompiledRule
         }
 
         return InterfaceCondition.None;
+    }
+
+    /// <summary>
+    /// The interface is attached to one of <paramref name="pvds"/>: its PvD ID, or any PvD it learned from its routers
+    /// (RFC 8801: an interface can be attached to several).
+    /// </summary>
+    private static bool AttachedTo(InterfaceFacts f, IReadOnlyList<string> pvds)
+    {
+        if (f.PvdId is { } id && ContainsIgnoreCase(pvds, id))
+        {
+            return true;
+        }
+
+        for (var i = 0; i < f.Pvds.Count; i++)
+        {
+            if (f.Pvds[i].Id is { } learned && ContainsIgnoreCase(pvds, learned))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool ContainsIgnoreCase(IReadOnlyList<string> list, string value)
@@ -335,7 +357,7 @@ internal sealed class CompiledRule
 
             if (m.PvdIds is { Count: > 0 })
             {
-                parts.Add($"PvD {f.PvdId}");
+                parts.Add($"PvD {string.Join(" or ", m.PvdIds)}");
             }
 
             if (m.Metered is { } me)

@@ -51,6 +51,7 @@ internal static class HardSetFilter
     private static readonly RuleReference NoAddressFamily = new("builtin:address-family", RuleSource.BuiltIn, PreferenceLevel.Require);
     private static readonly RuleReference LoopbackOnly = new("builtin:loopback", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
     private static readonly RuleReference ThisHostOnly = new("builtin:this-host", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private static readonly RuleReference OutOfScope = new("builtin:pvd-scope", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
 
     private enum Direction : byte
     {
@@ -64,7 +65,7 @@ internal static class HardSetFilter
     /// surviving Prefer/Avoid components appended to <paramref name="components"/>, and every user-over-operator
     /// conflict goes to <paramref name="conflicts"/>.
     /// </summary>
-    public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules,
+    public static void Apply(Span<InterfaceState> states, CompiledRule[] operatorRules, CompiledRule[] userRules, CompiledRule[] requestRules,
         ConnectionRequest request, ReadOnlySpan<UInt128> destinations, in HostEnvironment env,
         ComponentSink components, ConflictLog conflicts)
     {
@@ -96,6 +97,7 @@ internal static class HardSetFilter
             components.Owner = i;
             var componentStart = components.Count;
             BuiltInChecks(ref s, destinations, wantsLoopback, onlyLoopback);
+            ScopeCheck(ref s, request, now);
 
             // Which way do the user's rules point on this interface, and which way do its hard rules point?
             bool userFor = false, userAgainst = false, userHardFor = false, userHardAgainst = false;
@@ -156,6 +158,18 @@ internal static class HardSetFilter
                 if (userWay[r] != Direction.None)
                 {
                     Apply(ref s, userRules[r], userWay[r], userMismatch[r], now, components);
+                }
+            }
+
+            // The request's own choice comes after the merge and takes no part in it: its Require excludes the
+            // interfaces it does not select and its Prohibit those it does, but selecting an interface never makes up
+            // for a policy rule that excluded it (a request cannot lift an operator or user Prohibit).
+            for (var r = 0; r < requestRules.Length; r++)
+            {
+                var way = Verdict(requestRules[r], f, now, out var mismatch);
+                if (way != Direction.None)
+                {
+                    Apply(ref s, requestRules[r], way, mismatch, now, components);
                 }
             }
 
@@ -307,6 +321,24 @@ internal static class HardSetFilter
 
         static ExclusionReason LacksFamily(InterfaceFacts f, string families, bool v4) =>
             new(NoAddressFamily, () => $"the destination has only {families} addresses; {f.Name} is {(v4 ? "IPv4" : "IPv6")}-only");
+    }
+
+    /// <summary>
+    /// An interface that serves only its own scope (a PvD that says noInternet, a split-tunnel VPN: RFC 7556 §5.3,
+    /// <see cref="InterfaceScope"/>) takes part only for destinations inside it: its DNS zones, RFC 6731 domains and
+    /// prefixes. Anything else would be sent where the network said it cannot go.
+    /// </summary>
+    private static void ScopeCheck(ref InterfaceState s, ConnectionRequest request, DateTimeOffset now)
+    {
+        if (s.Excluded || InterfaceScope.Of(s.Facts, now) is not { } scope || scope.Covers(request.Host, request.DestinationAddresses))
+        {
+            return;
+        }
+
+        var f = s.Facts;
+        var host = request.Host;
+        Exclude(ref s, new ExclusionReason(OutOfScope,
+            () => $"{f.Name} serves only its own scope ({scope.Why}): {host} is outside it ({scope.Describe()})"));
     }
 
     private static bool WantsLoopback(string host, ReadOnlySpan<UInt128> destinations)

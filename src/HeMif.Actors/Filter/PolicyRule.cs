@@ -35,6 +35,12 @@ public enum RuleSource
 
     /// <summary>§4.2.5 common practice (the configured kind order).</summary>
     CommonPractice,
+
+    /// <summary>
+    /// A choice made for one request (<see cref="InterfaceChoice"/>): Require and Prohibit only, applied after the
+    /// operator and user rules are merged; it narrows the candidates and never lifts a Prohibit.
+    /// </summary>
+    Request,
 }
 
 /// <summary>The transport a request will use.</summary>

@@ -29,6 +29,9 @@ public enum RaLearningState
 
     /// <summary>Listening is not possible here (no raw ICMPv6 socket: it needs root or CAP_NET_RAW; not Linux).</summary>
     Unavailable,
+
+    /// <summary>The interface's listener has been started and has not said yet whether it listens.</summary>
+    Starting,
 }
 
 /// <summary>

@@ -16,6 +16,7 @@ public sealed record RuleReference(string Name, RuleSource Source, PreferenceLev
         RuleSource.Operator => $"operator rule '{Name}' ({Level})",
         RuleSource.User => $"user rule '{Name}' ({Level})",
         RuleSource.BuiltIn => $"built-in check '{Name}' ({Level})",
+        RuleSource.Request => $"the request's choice '{Name}' ({Level})",
         _ => $"common practice '{Name}'",
     };
 }

@@ -69,6 +69,19 @@ public sealed class ConnectionPlanner
         return compiled;
     }
 
+    /// <summary>The request's choice as rules of source <see cref="RuleSource.Request"/> (their names are fixed and distinct).</summary>
+    private static CompiledRule[] CompileChoice(InterfaceChoice choice)
+    {
+        var rules = choice.ToRules();
+        var compiled = new CompiledRule[rules.Count];
+        for (var i = 0; i < rules.Count; i++)
+        {
+            compiled[i] = new CompiledRule(rules[i], RuleSource.Request, i);
+        }
+
+        return compiled;
+    }
+
     /// <summary>Plans one request.</summary>
     /// <param name="interfaces">The host's interfaces (names must be unique).</param>
     /// <param name="request">The request.</param>
@@ -119,7 +132,8 @@ public sealed class ConnectionPlanner
 
         using var components = new ComponentSink(n * 4);
         using var conflicts = new ConflictLog();
-        HardSetFilter.Apply(states, _operatorRules, _userRules, request, destinations, env, components, conflicts);
+        var requestRules = request.Choice is { IsEmpty: false } choice ? CompileChoice(choice) : [];
+        HardSetFilter.Apply(states, _operatorRules, _userRules, requestRules, request, destinations, env, components, conflicts);
         SoftSetRanker.Score(states, request, destinations, history, Policy, _kindPoints, now, components);
         return Assemble(states, facts, components.Split(n), conflicts.ToArray(), request);
     }

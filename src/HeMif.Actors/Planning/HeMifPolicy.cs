@@ -58,6 +58,12 @@ public sealed record ConnectionRequest(string Host, int Port)
     /// <summary>The transport.</summary>
     public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
 
+    /// <summary>
+    /// What this request asks of the interfaces (pin an interface or a PvD, require or prohibit kinds or PvDs), checked
+    /// against the policy: it only narrows the candidates (<see cref="InterfaceChoice"/>). Null: no choice.
+    /// </summary>
+    public InterfaceChoice? Choice { get; init; }
+
     /// <summary>How many bytes the application expects to transfer, when it knows (§4.1.2 "larger than 20Mb").</summary>
     public long? ExpectedBytes { get; init; }
 

@@ -17,13 +17,23 @@ public sealed class HeMifConnectCallback
     /// </summary>
     public static readonly HttpRequestOptionsKey<RaceReport> RaceReportKey = new("HeMif.RaceReport");
 
+    /// <summary>
+    /// Set by the application on a request (<c>request.Options.Set(HeMifConnectCallback.ChoiceKey, choice)</c>): what the
+    /// connection this request opens asks of the interfaces (<see cref="ConnectOptions.Choice"/>: pin an interface or a
+    /// PvD, require or prohibit kinds or PvDs), in place of the client's own choice. Checked against the policy like any
+    /// choice. It decides only a connection the request opens: SocketsHttpHandler reuses a pooled connection to the same
+    /// server whatever the request's choice, so requests that must not share connections get clients of their own
+    /// (<c>UseHeMif(new ConnectOptions { Choice = … })</c> on a named client; docs/connect.md).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<Filter.InterfaceChoice> ChoiceKey = new("HeMif.Choice");
+
     private readonly IHeMifConnector _connector;
     private readonly ConnectOptions? _options;
 
     /// <summary>Creates the callback.</summary>
     /// <param name="connector">The connector that races each new connection.</param>
     /// <param name="options">
-    /// Per-connection hints (traffic class, expected size) for policy rules. HTTP/1.1 and HTTP/2 run over TCP, so the
+    /// Per-connection hints (traffic class, expected size) for policy rules, and the client's interface choice. HTTP/1.1 and HTTP/2 run over TCP, so the
     /// transport is always TCP here (SocketsHttpHandler makes HTTP/3's QUIC connections itself); null: the connector's
     /// defaults with TCP.
     /// </param>
@@ -47,6 +57,11 @@ public sealed class HeMifConnectCallback
         cancellationToken.ThrowIfCancellationRequested();
         var endpoint = context.DnsEndPoint;
         var options = (_options ?? (_connector as HostedConnector)?.DefaultOptions() ?? new ConnectOptions()) with { Transport = TransportPreference.Tcp };
+        if (context.InitialRequestMessage.Options.TryGetValue(ChoiceKey, out var choice))
+        {
+            options = options with { Choice = choice };
+        }
+
         // A failed race throws HeMifConnectException (stopping: ObjectDisposedException) as it is: SocketsHttpHandler
         // wraps whatever the callback throws, other than the caller's cancellation, in an HttpRequestException
         // (ConnectionError) with the same message plus "(host:port)" and this exception inside. Wrapping it here too

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Reactive.Linq;
 using HeMif.Engine;
+using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Planning;
@@ -127,6 +128,14 @@ public sealed record ConnectOptions
     /// until the connection is closed. QUIC attempts are not affected.
     /// </summary>
     public MultipathMode? Multipath { get; init; }
+
+    /// <summary>
+    /// What this request asks of the interfaces: pin an interface (<see cref="InterfaceChoice.Interface"/>) or a PvD,
+    /// require or prohibit kinds or PvDs. Checked against the policy: it only narrows the candidates, never lifts an
+    /// operator or user Prohibit; when nothing qualifies, <see cref="HeMifConnectException"/> names every rule that
+    /// excluded each interface (docs/connect.md). Null: no choice.
+    /// </summary>
+    public InterfaceChoice? Choice { get; init; }
 }
 
 /// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
@@ -412,7 +421,7 @@ public static class HeMifConnector
         return probeLoopback ? check : new LoopbackExemptProbe(check);
     }
 
-    private static IConnectivityProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static ScopedProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {
@@ -420,9 +429,11 @@ public static class HeMifConnector
             ExpectedStatus = settings.ExpectedStatus,
             Timeout = settings.Timeout,
         }, time);
-        return settings.NonexistentName is { } ghost
+        IConnectivityProbe internet = settings.NonexistentName is { } ghost
             ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
             : http;
+        // Validation per PvD: an interface that serves only its own scope (noInternet, a split tunnel) is checked there.
+        return new ScopedProbe(internet, resolver, time);
     }
 
     private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces,
@@ -552,7 +563,37 @@ public static class HeMifConnector
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
                 DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
+                Choice = ValidateChoice(options.Choice),
             };
+        }
+
+        /// <summary>A choice with a null entry or an undefined kind is the caller's mistake, said before anything is planned.</summary>
+        private static InterfaceChoice? ValidateChoice(InterfaceChoice? choice)
+        {
+            if (choice is null)
+            {
+                return null;
+            }
+
+            if (choice.Interface is { Length: 0 } || choice.Pvd is { Length: 0 })
+            {
+                throw new ArgumentException("ConnectOptions.Choice: Interface and Pvd must be null (no choice) or a name; got an empty string.", nameof(choice));
+            }
+
+            foreach (var (kinds, property) in new[] { (choice.RequireKinds, "RequireKinds"), (choice.ProhibitKinds, "ProhibitKinds") })
+            {
+                if (kinds is null || kinds.Any(k => !Enum.IsDefined(k)))
+                {
+                    throw new ArgumentException($"ConnectOptions.Choice.{property} must list defined interface kinds ({string.Join(", ", Enum.GetNames<InterfaceKind>())}).", nameof(choice));
+                }
+            }
+
+            if (choice.ProhibitPvds is null || choice.ProhibitPvds.Any(string.IsNullOrEmpty))
+            {
+                throw new ArgumentException("ConnectOptions.Choice.ProhibitPvds must list PvD IDs, none null or empty.", nameof(choice));
+            }
+
+            return choice;
         }
 
         public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)

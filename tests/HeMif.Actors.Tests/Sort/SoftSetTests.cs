@@ -32,16 +32,25 @@ public class SoftSetTests
         Assert.Equal(["wlan0", "tun0"], Plan(HeMifPolicy.Empty, [Wifi(), corp], Request("intranet.corp.example.com"), now: Noon.AddDays(1)).Order());
     }
 
+    /// <summary>
+    /// A PvD that says noInternet serves only its own scope (issue 15, validation per PvD; docs/discovery.md): outside
+    /// its zones it is not ranked lower but left out, by the built-in check <c>builtin:pvd-scope</c>; inside them it
+    /// ranks first (its dnsZones match). Before issue 15 it only ranked lower.
+    /// </summary>
     [Fact]
-    public void A_PvD_without_Internet_ranks_lower_for_destinations_outside_its_zones()
+    public void A_PvD_without_Internet_takes_part_only_inside_its_zones()
     {
         var walledGarden = Wifi("wlan1", "192.0.2.11") with
         {
             PvdInfo = new PvdAdditionalInformation("garden.example.net", Noon.AddDays(1), []) { NoInternet = true, DnsZones = ["garden.example.net"] },
         };
         var plan = Plan(HeMifPolicy.Empty, [walledGarden, Cellular()]);
-        Assert.Equal(["rmnet0", "wlan1"], plan.Order());
-        Assert.Contains(plan.Candidates[1].Breakdown, c => c is { Factor: SoftFactor.PvdIdentity, Points: < 0 });
+        Assert.Equal(["rmnet0"], plan.Order());
+        Assert.Equal("builtin:pvd-scope", Assert.Single(plan.ExcludedEntry("wlan1").Reasons).Rule.Name);
+
+        var inside = Plan(HeMifPolicy.Empty, [walledGarden, Cellular()], Request("shop.garden.example.net"));
+        Assert.Equal(["wlan1", "rmnet0"], inside.Order());
+        Assert.Contains(inside.Candidates[0].Breakdown, c => c is { Factor: SoftFactor.PvdIdentity, Points: > 0 });
     }
 
     /// <summary>§4.2.2: "A HE-MIF node should take the parameter of RDNSS Selection DHCP Option [RFC6731] to select an interface for a particular namespace."</summary>

@@ -47,6 +47,33 @@ public sealed class ConnectCallbackTests
         Assert.Equal((TransportPreference.Tcp, "background"), (options!.Transport, options.TrafficClass));
     }
 
+    /// <summary>
+    /// Issue 15: a request's choice "through HttpRequestMessage.Options for UseHeMif() requests": the connection the
+    /// request opens is raced with it, in place of the client's own choice (the client's other hints stay).
+    /// </summary>
+    [Fact]
+    public async Task A_choice_set_on_the_request_reaches_the_race_of_the_connection_it_opens()
+    {
+        var connector = new WaitingConnector();
+        var clientChoice = new Filter.InterfaceChoice { ProhibitKinds = [Interfaces.InterfaceKind.Cellular] };
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = new HeMifConnectCallback(connector, new ConnectOptions { TrafficClass = "bulk", Choice = clientChoice }).ConnectAsync,
+        };
+        using var client = new HttpClient(handler);
+        using var cts = new CancellationTokenSource();
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri("http://service.example/"));
+        var choice = new Filter.InterfaceChoice { Interface = "wlan0" };
+        message.Options.Set(HeMifConnectCallback.ChoiceKey, choice);
+
+        var request = client.SendAsync(message, cts.Token);
+        var (_, _, options) = await connector.Called.Task.WaitAsync(Bound);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Bound));
+        Assert.Same(choice, options!.Choice);
+        Assert.Equal("bulk", options.TrafficClass);
+    }
+
     /// <summary>A connector that waits until the caller cancels, and says what it was asked.</summary>
     private sealed class WaitingConnector : IHeMifConnector
     {
