@@ -11,7 +11,14 @@ namespace HeMif.Filter;
 /// <param name="UserRule">Index into the user rules.</param>
 /// <param name="OperatorRule">Index into the operator rules.</param>
 /// <param name="UserFor">The user rule is for the interface (else against it).</param>
-internal readonly record struct ConflictEntry(int Interface, int UserRule, int OperatorRule, bool UserFor);
+internal readonly record struct ConflictEntry(int Interface, int UserRule, int OperatorRule, bool UserFor)
+{
+    /// <summary>
+    /// The operator's hard rule was applied and the user's soft rule was not enough to lift it (a preference never
+    /// lifts a hard rule); false: the user rule won (the usual case).
+    /// </summary>
+    public bool OperatorStands { get; init; }
+}
 
 /// <summary>
 /// Collects the conflicts of one decision. There is one per (interface, user rule, operator rule) that disagree, so a

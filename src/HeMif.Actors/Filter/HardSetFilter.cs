@@ -12,6 +12,9 @@ internal struct InterfaceState
     public List<ExclusionReason>? Reasons;
     public int Score;
 
+    /// <summary>The sort's key (user points, operator points, the rest of the soft set), compared in that order.</summary>
+    public SortKey Key;
+
     /// <summary>A Require rule in force selected the interface (§4.2.5 "Vpn last unless required").</summary>
     public bool Required;
 
@@ -27,8 +30,12 @@ internal struct InterfaceState
 /// interface every rule in force has a direction — for it (Require that selects it, Prefer) or against it (Require
 /// that does not select it, Prohibit, Avoid). When a user rule and an operator rule point in opposite directions on
 /// one interface, the operator rule's verdict on that interface is set aside and the conflict is recorded with both
-/// rules. Rules of one source are all honoured together (RFC 9622 §6.2: the outcome must be "consistent with all
-/// application requirements expressed using Require and Prohibit").
+/// rules — except that a soft user rule (Prefer, Avoid) never lifts an operator hard rule (Require, Prohibit): §5 makes
+/// the filter and the sort "two steps", and "These hard set parameters will provide a filter which will exclude not
+/// qualifying interfaces from any further" steps, so a mere preference, which belongs to the sort, cannot bring back an
+/// interface the filter excluded. Only a user hard rule overrides an operator hard rule. Such a stand-off is recorded
+/// too, with the operator rule as the one applied. Rules of one source are all honoured together (RFC 9622 §6.2: the
+/// outcome must be "consistent with all application requirements expressed using Require and Prohibit").
 /// </para>
 /// Prefer and Avoid verdicts that survive the merge become score components for the sort.
 /// </summary>
@@ -90,8 +97,8 @@ internal static class HardSetFilter
             var componentStart = components.Count;
             BuiltInChecks(ref s, destinations, wantsLoopback, onlyLoopback);
 
-            // Which way do the user's rules point on this interface?
-            bool userFor = false, userAgainst = false;
+            // Which way do the user's rules point on this interface, and which way do its hard rules point?
+            bool userFor = false, userAgainst = false, userHardFor = false, userHardAgainst = false;
             for (var r = 0; r < userRules.Length; r++)
             {
                 userWay[r] = Direction.None;
@@ -101,6 +108,8 @@ internal static class HardSetFilter
                     userWay[r] = Verdict(userRules[r], f, now, out userMismatch[r]);
                     userFor |= userWay[r] == Direction.For;
                     userAgainst |= userWay[r] == Direction.Against;
+                    userHardFor |= userWay[r] == Direction.For && userRules[r].IsHard;
+                    userHardAgainst |= userWay[r] == Direction.Against && userRules[r].IsHard;
                 }
             }
 
@@ -118,9 +127,24 @@ internal static class HardSetFilter
                     continue;
                 }
 
-                if ((d == Direction.For && userAgainst) || (d == Direction.Against && userFor))
+                if (rule.IsHard)
                 {
-                    RecordConflicts(i, r, d, userWay, conflicts);
+                    // The filter decides before the sort (§5): only a user hard rule lifts an operator hard rule.
+                    if ((d == Direction.For && userHardAgainst) || (d == Direction.Against && userHardFor))
+                    {
+                        RecordConflicts(i, r, d, userWay, userRules, hardOnly: true, conflicts);
+                        continue;
+                    }
+
+                    if (d == Direction.Against && userFor)
+                    {
+                        // A user preference for an interface the operator's hard rule excludes: the exclusion stands.
+                        RecordStandOffs(i, r, userWay, userRules, conflicts);
+                    }
+                }
+                else if ((d == Direction.For && userAgainst) || (d == Direction.Against && userFor))
+                {
+                    RecordConflicts(i, r, d, userWay, userRules, hardOnly: false, conflicts);
                     continue;
                 }
 
@@ -178,15 +202,33 @@ internal static class HardSetFilter
 
     /// <summary>
     /// One entry per user rule that points the other way from operator rule <paramref name="op"/> on interface
-    /// <paramref name="index"/>: the issue asks for every conflict with both rules, so none is merged or dropped.
+    /// <paramref name="index"/> and set its verdict aside (<paramref name="hardOnly"/>: only the user's hard rules can,
+    /// the operator rule being hard): the issue asks for every conflict with both rules, so none is merged or dropped.
     /// </summary>
-    private static void RecordConflicts(int index, int op, Direction opDirection, ReadOnlySpan<Direction> userWay, ConflictLog conflicts)
+    private static void RecordConflicts(int index, int op, Direction opDirection, ReadOnlySpan<Direction> userWay, CompiledRule[] userRules,
+        bool hardOnly, ConflictLog conflicts)
     {
         for (var r = 0; r < userWay.Length; r++)
         {
-            if (userWay[r] != Direction.None && userWay[r] != opDirection)
+            if (userWay[r] != Direction.None && userWay[r] != opDirection && (!hardOnly || userRules[r].IsHard))
             {
                 conflicts.Add(new ConflictEntry(index, r, op, userWay[r] == Direction.For));
+            }
+        }
+    }
+
+    /// <summary>
+    /// One entry per soft user rule that is for interface <paramref name="index"/>, which operator hard rule
+    /// <paramref name="op"/> excludes: the exclusion stands (a preference does not lift a hard rule), and the report
+    /// says so, naming both rules.
+    /// </summary>
+    private static void RecordStandOffs(int index, int op, ReadOnlySpan<Direction> userWay, CompiledRule[] userRules, ConflictLog conflicts)
+    {
+        for (var r = 0; r < userWay.Length; r++)
+        {
+            if (userWay[r] == Direction.For && !userRules[r].IsHard)
+            {
+                conflicts.Add(new ConflictEntry(index, r, op, UserFor: true) { OperatorStands = true });
             }
         }
     }
@@ -200,6 +242,12 @@ internal static class HardSetFilter
         return $"user rule '{user.Rule.Name}' ({user.Level}) wins over operator rule '{op.Rule.Name}' ({op.Level}) on {name} " +
                $"(§4.1: \"the user's preference should be prioritized\"): {outcome}";
     }
+
+    /// <summary>The words for an operator hard rule that a user preference could not lift (written when someone reads them).</summary>
+    internal static string StandOff(CompiledRule user, CompiledRule op, string name) =>
+        $"operator rule '{op.Rule.Name}' ({op.Level}) stands over user rule '{user.Rule.Name}' ({user.Level}) on {name}: a preference " +
+        $"does not lift a hard rule (§5: the filter is the first step, the sort the second; only a user Require or Prohibit " +
+        $"overrides an operator's): {name} is excluded";
 
     private static void BuiltInChecks(ref InterfaceState s, ReadOnlySpan<UInt128> destinations, bool wantsLoopback, bool onlyLoopback)
     {

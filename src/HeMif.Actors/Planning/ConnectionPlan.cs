@@ -142,12 +142,66 @@ public sealed record ScoreComponent(SoftFactor Factor, int Points, string Subjec
     public override string ToString() => Reason;
 }
 
-/// <summary>An interface that passed the filter, in sort order.</summary>
+/// <summary>
+/// An interface that passed the filter, in sort order. The order compares sources one after the other, never their sum:
+/// <see cref="UserPoints"/> first, then <see cref="OperatorPoints"/>, then <see cref="SoftSetPoints"/> (§5.1: "a demand
+/// from users should be normally considered higher priority than from other actors"), so no number of operator rules
+/// outranks one user rule, and no soft-set fact outranks an operator rule.
+/// </summary>
 /// <param name="Interface">The interface name.</param>
-/// <param name="Rank">1 for the best; candidates with equal scores share a rank and start together (§5.2.3).</param>
+/// <param name="Rank">1 for the best; candidates equal on all three sources share a rank and start together (§5.2.3).</param>
 /// <param name="Score">The sum of <paramref name="Breakdown"/>.</param>
 /// <param name="Breakdown">Every soft-set contribution.</param>
-public sealed record PlanCandidate(string Interface, int Rank, int Score, IReadOnlyList<ScoreComponent> Breakdown);
+public sealed record PlanCandidate(string Interface, int Rank, int Score, IReadOnlyList<ScoreComponent> Breakdown)
+{
+    /// <summary>The user's Prefer/Avoid points (§4.1.2): compared first.</summary>
+    public int UserPoints => Sum(SoftFactor.UserPreference, true);
+
+    /// <summary>The operator's Prefer/Avoid points (§4.1.1): compared when the user's are equal.</summary>
+    public int OperatorPoints => Sum(SoftFactor.OperatorPreference, true);
+
+    /// <summary>Every other factor's points (§4.2.1 to §4.2.5, history): compared when both sources' are equal.</summary>
+    public int SoftSetPoints => Sum(SoftFactor.UserPreference, false) - OperatorPoints;
+
+    private int Sum(SoftFactor factor, bool only)
+    {
+        var sum = 0;
+        foreach (var c in Breakdown)
+        {
+            if ((c.Factor == factor) == only)
+            {
+                sum += c.Points;
+            }
+        }
+
+        return sum;
+    }
+}
+
+/// <summary>What kind of disagreement a <see cref="PolicyConflict"/> reports.</summary>
+public enum PolicyConflictKind
+{
+    /// <summary>
+    /// In the filter (§5.1), a user rule and an operator rule pointed opposite ways on one interface, and the operator
+    /// rule's verdict there was set aside (§4.1: "the user's preference should be prioritized").
+    /// </summary>
+    Filter,
+
+    /// <summary>
+    /// In the filter, an operator hard rule (Require, Prohibit) excluded an interface that a user preference (Prefer)
+    /// was for: a preference does not lift a hard rule (§5: the filter is the first step), so the operator rule stands.
+    /// </summary>
+    HardRuleStands,
+
+    /// <summary>
+    /// In the sort (§5.2), a higher source ranked an interface before one that a lower source favoured: the user's
+    /// preferences over the operator's, or stated rules over the soft set's facts, whatever their number.
+    /// </summary>
+    Order,
+
+    /// <summary>§3.2 "Policy Conflict": the first candidate is not the one common practice (§4.2.5) alone would put first.</summary>
+    CommonPractice,
+}
 
 /// <summary>Two rules that disagreed about an interface, and which one won.</summary>
 public sealed record PolicyConflict
@@ -178,22 +232,31 @@ public sealed record PolicyConflict
 
     // A user-over-operator conflict keeps the two rules and writes its text on first use, without a closure:
     // conflicts can be numerous (one per rule pair and interface) and most are never read.
-    internal PolicyConflict(string @interface, Filter.CompiledRule user, Filter.CompiledRule op, bool userFor)
+    internal PolicyConflict(string @interface, Filter.CompiledRule user, Filter.CompiledRule op, bool userFor, bool operatorStands = false)
     {
         Interface = @interface;
-        Winner = user.Reference;
-        Overridden = op.Reference;
+        Winner = operatorStands ? op.Reference : user.Reference;
+        Overridden = operatorStands ? user.Reference : op.Reference;
         _user = user;
         _op = op;
         _userFor = userFor;
+        _operatorStands = operatorStands;
+        Kind = operatorStands ? PolicyConflictKind.HardRuleStands : PolicyConflictKind.Filter;
     }
 
     private readonly Filter.CompiledRule? _user;
     private readonly Filter.CompiledRule? _op;
     private readonly bool _userFor;
+    private readonly bool _operatorStands;
 
-    /// <summary>The interface they disagreed about.</summary>
+    /// <summary>
+    /// The interface they disagreed about: where a verdict was set aside (filter), or the one the winner ranks first
+    /// (sort).
+    /// </summary>
     public string Interface { get; }
+
+    /// <summary>What kind of disagreement this is.</summary>
+    public PolicyConflictKind Kind { get; init; }
 
     /// <summary>The rule that was applied.</summary>
     public RuleReference Winner { get; }
@@ -202,14 +265,17 @@ public sealed record PolicyConflict
     public RuleReference Overridden { get; }
 
     /// <summary>What happened, in words.</summary>
-    public string Resolution => _resolution ??= _describe is not null ? _describe() : Filter.HardSetFilter.Resolution(_user!, _op!, _userFor, Interface);
+    public string Resolution => _resolution ??= _describe is not null ? _describe()
+        : _operatorStands ? Filter.HardSetFilter.StandOff(_user!, _op!, Interface)
+        : Filter.HardSetFilter.Resolution(_user!, _op!, _userFor, Interface);
 
     /// <inheritdoc/>
     public bool Equals(PolicyConflict? other) =>
-        other is not null && Interface == other.Interface && Winner == other.Winner && Overridden == other.Overridden && Resolution == other.Resolution;
+        other is not null && Interface == other.Interface && Kind == other.Kind && Winner == other.Winner && Overridden == other.Overridden &&
+        Resolution == other.Resolution;
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Interface, Winner, Overridden, Resolution);
+    public override int GetHashCode() => HashCode.Combine(Interface, Kind, Winner, Overridden, Resolution);
 }
 
 /// <summary>
@@ -233,4 +299,7 @@ public sealed record ConnectionPlan(IReadOnlyList<PlanCandidate> Candidates, IRe
     /// there is a candidate. Never a silent fallback onto an excluded interface.
     /// </summary>
     public string? Failure { get; init; }
+
+    /// <summary>The policy the plan was made with (the race takes its RFC 6724 table and fallback delay rules from it).</summary>
+    internal HeMifPolicy Policy { get; init; } = HeMifPolicy.Empty;
 }

@@ -144,6 +144,7 @@ public sealed class ConnectionPlanner
             }
 
             states[i].Score = score;
+            states[i].Key = SortKey.Of(breakdowns[i]);
             candidateCount++;
         }
 
@@ -157,24 +158,23 @@ public sealed class ConnectionPlanner
             }
         }
 
-        // Best score first; equal scores keep name order (states are sorted by name). Insertion sort for short lists:
-        // stable and no allocation; for long ones (thousands of interfaces) it is quadratic, so a sort on unique keys.
+        // Best key first (user points, then operator points, then the rest of the soft set: SortKey); equal keys keep
+        // name order (states are sorted by name). Insertion sort for short lists: stable and no allocation; for long ones
+        // (thousands of interfaces) it is quadratic, so a sort made stable by the name order as the last key.
         if (order.Length > 32)
         {
-            var keys = new long[order.Length];
-            for (var c = 0; c < order.Length; c++)
+            Array.Sort(order, (x, y) =>
             {
-                keys[c] = (-(long)states[order[c]].Score << 32) | (uint)order[c]; // best first, then name order
-            }
-
-            Array.Sort(keys, order);
+                var c = states[y].Key.CompareTo(states[x].Key);
+                return c != 0 ? c : x.CompareTo(y);
+            });
         }
 
         for (var a = 1; a < order.Length && order.Length <= 32; a++)
         {
             var x = order[a];
             var b = a - 1;
-            while (b >= 0 && states[order[b]].Score < states[x].Score)
+            while (b >= 0 && states[order[b]].Key.CompareTo(states[x].Key) < 0)
             {
                 order[b + 1] = order[b];
                 b--;
@@ -187,7 +187,7 @@ public sealed class ConnectionPlanner
         var rank = 0;
         for (var c = 0; c < candidateCount; c++)
         {
-            if (c == 0 || states[order[c]].Score != states[order[c - 1]].Score)
+            if (c == 0 || states[order[c]].Key != states[order[c - 1]].Key)
             {
                 rank++;
             }
@@ -196,11 +196,222 @@ public sealed class ConnectionPlanner
         }
 
         var commonPractice = CommonPracticeConflict(candidates, states, order, breakdowns);
+        var ordering = OrderConflicts(states, order, breakdowns, commonPractice);
         IReadOnlyList<ExcludedInterface> excludedList = excluded is null ? [] : excluded;
-        return new ConnectionPlan(candidates, excludedList, new ConflictList(conflicts, facts, _userRules, _operatorRules, commonPractice))
+        return new ConnectionPlan(candidates, excludedList, new ConflictList(conflicts, facts, _userRules, _operatorRules, ordering, commonPractice))
         {
             Failure = candidateCount == 0 ? HardSetFilter.DescribeFailure(request, excludedList) : null,
+            Policy = Policy,
         };
+    }
+
+    /// <summary>
+    /// Every place where the sort's order by source (<see cref="SortKey"/>) put a candidate before one that a lower source
+    /// preferred: the user's preferences over the operator's (naming each user rule that favours the first and each
+    /// operator rule that favours the second), and stated rules over the rest of the soft set (naming each deciding rule
+    /// and the soft-set factor that favoured the second most). For each candidate, the comparison is made with the best
+    /// ranked candidate above it that the lower source liked less, so the count stays linear in the candidates (times the
+    /// rules involved). The §3.2 conflict, when there is one, is not repeated.
+    /// </summary>
+    private List<PolicyConflict>? OrderConflicts(InterfaceState[] states, int[] order, ScoreComponent[][] breakdowns, PolicyConflict? commonPractice)
+    {
+        List<PolicyConflict>? found = null;
+        if (order.Length < 2)
+        {
+            return found;
+        }
+
+        // Prefix minima, earliest first: their values strictly decrease, so the earliest one below a value is a binary
+        // search away. One list per comparison: operator points among candidates with more user points; soft-set points
+        // among candidates with a better (user, operator) pair.
+        var byOperator = new List<(int Position, int Value)>();
+        var bySoftSet = new List<(int Position, int Value)>();
+        int userGroupStart = 0, ruleGroupStart = 0;
+        for (var j = 0; j < order.Length; j++)
+        {
+            var key = states[order[j]].Key;
+            if (j > 0 && key.User != states[order[j - 1]].Key.User)
+            {
+                for (var p = userGroupStart; p < j; p++)
+                {
+                    AddMinimum(byOperator, p, states[order[p]].Key.Operator);
+                }
+
+                userGroupStart = j;
+            }
+
+            if (j > 0 && (key.User, key.Operator) != (states[order[j - 1]].Key.User, states[order[j - 1]].Key.Operator))
+            {
+                for (var p = ruleGroupStart; p < j; p++)
+                {
+                    AddMinimum(bySoftSet, p, states[order[p]].Key.SoftSet);
+                }
+
+                ruleGroupStart = j;
+            }
+
+            if (EarliestBelow(byOperator, key.Operator) is { } a)
+            {
+                AddUserOverOperator(ref found, states[order[a]].Facts, breakdowns[order[a]], states[order[j]].Facts, breakdowns[order[j]]);
+            }
+
+            if (EarliestBelow(bySoftSet, key.SoftSet) is { } r)
+            {
+                var above = states[order[r]];
+                var userDecides = above.Key.User != key.User;
+                AddRuleOverSoftSet(ref found, above.Facts, breakdowns[order[r]], states[order[j]].Facts, breakdowns[order[j]], userDecides, commonPractice);
+            }
+        }
+
+        return found;
+
+        static void AddMinimum(List<(int Position, int Value)> minima, int position, int value)
+        {
+            if (minima.Count == 0 || value < minima[^1].Value)
+            {
+                minima.Add((position, value));
+            }
+        }
+
+        static int? EarliestBelow(List<(int Position, int Value)> minima, int value)
+        {
+            int lo = 0, hi = minima.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) / 2;
+                if (minima[mid].Value < value)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+
+            return lo < minima.Count ? minima[lo].Position : null;
+        }
+    }
+
+    /// <summary>The user rules that favour <paramref name="first"/> over <paramref name="second"/> against the operator rules that favour the second.</summary>
+    private void AddUserOverOperator(ref List<PolicyConflict>? found, InterfaceFacts first, ScoreComponent[] firstBreakdown,
+        InterfaceFacts second, ScoreComponent[] secondBreakdown)
+    {
+        foreach (var user in Favouring(_userRules, SoftFactor.UserPreference, firstBreakdown, secondBreakdown))
+        {
+            foreach (var op in Favouring(_operatorRules, SoftFactor.OperatorPreference, secondBreakdown, firstBreakdown))
+            {
+                (found ??= []).Add(UserOverOperator(first.Name, second.Name, user, op));
+            }
+        }
+
+        // The closure is made here, only for a conflict found.
+        static PolicyConflict UserOverOperator(string first, string second, RuleReference user, RuleReference op) =>
+            new(first, user, op, () =>
+                $"{user} ranks {first} before {second}, which {op} favours: the user's preferences come before the operator's, " +
+                $"whatever their number (§5.1: \"a demand from users should be normally considered higher priority than from other actors\")")
+            {
+                Kind = PolicyConflictKind.Order,
+            };
+    }
+
+    /// <summary>The deciding source's rules that favour <paramref name="first"/>, against the soft-set factor that favours <paramref name="second"/> most.</summary>
+    private void AddRuleOverSoftSet(ref List<PolicyConflict>? found, InterfaceFacts first, ScoreComponent[] firstBreakdown, InterfaceFacts second,
+        ScoreComponent[] secondBreakdown, bool userDecides, PolicyConflict? commonPractice)
+    {
+        // The factor outside the rules where the second is furthest ahead of the first.
+        SoftFactor? factor = null;
+        var lead = 0;
+        foreach (var f in SoftSetFactors)
+        {
+            var d = Points(secondBreakdown, f) - Points(firstBreakdown, f);
+            if (d > lead)
+            {
+                (factor, lead) = (f, d);
+            }
+        }
+
+        if (factor is not { } favoured)
+        {
+            return;
+        }
+
+        var overridden = favoured == SoftFactor.CommonPractice ? CommonPracticeReference
+            : new RuleReference(FactorRuleName(favoured), RuleSource.BuiltIn, PreferenceLevel.Prefer);
+        var (rules, own) = userDecides ? (_userRules, SoftFactor.UserPreference) : (_operatorRules, SoftFactor.OperatorPreference);
+        foreach (var rule in Favouring(rules, own, firstBreakdown, secondBreakdown))
+        {
+            if (commonPractice is not null && commonPractice.Interface == first.Name && commonPractice.Winner == rule && commonPractice.Overridden == overridden)
+            {
+                continue; // already said, as §3.2
+            }
+
+            (found ??= []).Add(RuleOverSoftSet(first.Name, second.Name, rule, overridden, lead));
+        }
+
+        static PolicyConflict RuleOverSoftSet(string first, string second, RuleReference rule, RuleReference overridden, int lead) =>
+            new(first, rule, overridden, () =>
+                $"{rule} ranks {first} before {second}, which {Name(overridden)} favours (+{lead}): stated policy comes before the " +
+                "soft set's facts, whatever their points (§4.2: the soft set sorts among the interfaces \"which meet the hard set requirements\")")
+            {
+                Kind = PolicyConflictKind.Order,
+            };
+
+        static string Name(RuleReference r) => r.Source == RuleSource.CommonPractice ? "§4.2.5 common practice (kind order)" : r.Name;
+    }
+
+    private static readonly SoftFactor[] SoftSetFactors =
+    [
+        SoftFactor.PvdIdentity, SoftFactor.DnsSelection, SoftFactor.NextHop, SoftFactor.SourceAddressSelection,
+        SoftFactor.CommonPractice, SoftFactor.RecentFailures, SoftFactor.RoundTripTime,
+    ];
+
+    private static int Points(ScoreComponent[] breakdown, SoftFactor factor)
+    {
+        var sum = 0;
+        foreach (var c in breakdown)
+        {
+            if (c.Factor == factor)
+            {
+                sum += c.Points;
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// The rules of one source (their components are <paramref name="factor"/>) that favour the first breakdown over the
+    /// second: a Prefer on the first and not on the second, or an Avoid on the second and not on the first. In rule order.
+    /// </summary>
+    private static IEnumerable<RuleReference> Favouring(CompiledRule[] rules, SoftFactor factor, ScoreComponent[] first, ScoreComponent[] second)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.SoftComponent is not { } component)
+            {
+                continue;
+            }
+
+            bool onFirst = Has(first, factor, rule.Rule.Name), onSecond = Has(second, factor, rule.Rule.Name);
+            if (component.Points > 0 ? onFirst && !onSecond : onSecond && !onFirst)
+            {
+                yield return rule.Reference;
+            }
+        }
+
+        static bool Has(ScoreComponent[] breakdown, SoftFactor factor, string name)
+        {
+            foreach (var c in breakdown)
+            {
+                if (c.Factor == factor && string.Equals(c.Subject, name, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>
@@ -230,7 +441,7 @@ public sealed class ConnectionPlanner
             }
         }
 
-        if (favourite < 0 || states[top].Score == states[favourite].Score)
+        if (favourite < 0 || states[top].Key == states[favourite].Key)
         {
             return null;
         }
@@ -263,7 +474,10 @@ public sealed class ConnectionPlanner
         static PolicyConflict Outweighed(InterfaceFacts topFacts, InterfaceFacts favFacts, RuleReference winner, ScoreComponent decisive) =>
             new(topFacts.Name, winner, CommonPracticeReference, () =>
                 $"common practice (§4.2.5 kind order) prefers {favFacts.Name} ({favFacts.Kind}) over {topFacts.Name} ({topFacts.Kind}); " +
-                $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)");
+                $"{decisive.Reason} outweighs it, so {topFacts.Name} ranks first (§3.2 Policy Conflict)")
+            {
+                Kind = PolicyConflictKind.CommonPractice,
+            };
     }
 
     private static readonly RuleReference CommonPracticeReference = new("common-practice:kind-order", RuleSource.CommonPractice, PreferenceLevel.Prefer);

@@ -15,7 +15,11 @@ public class ConflictReportTests
 {
     private const string Prioritized = "(§4.1: \"the user's preference should be prioritized\")";
 
-    /// <summary>Two user rules against two operator rules on one interface, two against one on the other: six conflicts, each named.</summary>
+    /// <summary>
+    /// Two user rules against two operator rules on one interface, two against one on the other: five conflicts, each
+    /// named. The user's Prefer for wlan0 does not count against the operator's Prohibit there: only a user hard rule
+    /// lifts an operator hard rule (§5: the filter decides before the sort), and here the user's Require does.
+    /// </summary>
     [Fact]
     public void Every_contradicting_rule_pair_is_reported_on_every_interface()
     {
@@ -40,7 +44,6 @@ public class ConflictReportTests
             ("rmnet0", "user-wifi-only", "op-prefer-cellular", $"user rule 'user-wifi-only' (Require) wins over operator rule 'op-prefer-cellular' (Prefer) on rmnet0 {Prioritized}: rmnet0 is excluded"),
             ("rmnet0", "user-avoid-cellular", "op-prefer-cellular", $"user rule 'user-avoid-cellular' (Avoid) wins over operator rule 'op-prefer-cellular' (Prefer) on rmnet0 {Prioritized}: rmnet0 gets no bonus from the operator rule"),
             ("wlan0", "user-wifi-only", "op-no-wifi", $"user rule 'user-wifi-only' (Require) wins over operator rule 'op-no-wifi' (Prohibit) on wlan0 {Prioritized}: wlan0 stays a candidate"),
-            ("wlan0", "user-prefer-wlan0", "op-no-wifi", $"user rule 'user-prefer-wlan0' (Prefer) wins over operator rule 'op-no-wifi' (Prohibit) on wlan0 {Prioritized}: wlan0 is not penalised by the operator rule"),
             ("wlan0", "user-wifi-only", "op-avoid-wifi", $"user rule 'user-wifi-only' (Require) wins over operator rule 'op-avoid-wifi' (Avoid) on wlan0 {Prioritized}: wlan0 stays a candidate"),
             ("wlan0", "user-prefer-wlan0", "op-avoid-wifi", $"user rule 'user-prefer-wlan0' (Prefer) wins over operator rule 'op-avoid-wifi' (Avoid) on wlan0 {Prioritized}: wlan0 is not penalised by the operator rule"),
         ], plan.Conflicts.Select(c => (c.Interface, c.Winner.Name, c.Overridden.Name, c.Resolution)));
@@ -56,7 +59,7 @@ public class ConflictReportTests
         var plan = Plan(new HeMifPolicy
         {
             OperatorRules = [Rule("op-no-wifi", PreferenceLevel.Prohibit, Kind(InterfaceKind.Wifi)), Rule("op-no-cellular", PreferenceLevel.Prohibit, Kind(InterfaceKind.Cellular))],
-            UserRules = [Rule("user-prefer-all", PreferenceLevel.Prefer)],
+            UserRules = [Rule("user-wants-all", PreferenceLevel.Require)],
         }, [Wifi(), Cellular()]);
 
         Assert.Equal(2, plan.Conflicts.Count);
@@ -112,7 +115,7 @@ public class ConflictReportTests
         var expected = ExpectedConflicts(policy, interfaces);
         Assert.True(expected.Count > 200, $"the scenario should be a stress case, but has only {expected.Count} conflicts");
         var actual = plan.Conflicts
-            .Where(c => c.Overridden.Source == RuleSource.Operator)
+            .Where(c => c.Kind is PolicyConflictKind.Filter or PolicyConflictKind.HardRuleStands)
             .Select(c => (c.Interface, c.Winner, c.Overridden, c.Resolution))
             .ToList();
         Assert.Equal(expected.Count, actual.Count);
@@ -121,9 +124,9 @@ public class ConflictReportTests
             Assert.Equal(expected[i], actual[i]);
         }
 
-        // The only other kind of conflict is the §3.2 common-practice one, at most one, after the rule conflicts.
-        Assert.InRange(plan.Conflicts.Count - actual.Count, 0, 1);
-        Assert.All(plan.Conflicts.Skip(actual.Count), c => Assert.Equal(RuleSource.CommonPractice, c.Overridden.Source));
+        // The other kinds follow the filter's: the sort's order conflicts, then at most one §3.2 common-practice one.
+        Assert.All(plan.Conflicts.Skip(actual.Count), c => Assert.True(c.Kind is PolicyConflictKind.Order or PolicyConflictKind.CommonPractice, c.Kind.ToString()));
+        Assert.InRange(plan.Conflicts.Count(c => c.Kind == PolicyConflictKind.CommonPractice), 0, 1);
     }
 
     // ---- an oracle written from the rules' text (§4.1, §5.1), independent of the planner's code ----
@@ -142,7 +145,26 @@ public class ConflictReportTests
                     continue;
                 }
 
-                foreach (var user in policy.UserRules.Where(u => Way(u, f) == -opWay))
+                var opHard = op.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit;
+                var userHardOpposes = policy.UserRules.Any(u => Way(u, f) == -opWay && u.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit);
+                if (opHard && !userHardOpposes)
+                {
+                    // A user preference never lifts an operator hard rule; one for an interface the rule excludes is reported
+                    // with the operator rule standing.
+                    if (opWay < 0)
+                    {
+                        foreach (var user in policy.UserRules.Where(u => Way(u, f) > 0))
+                        {
+                            expected.Add((f.Name, new RuleReference(op.Name, RuleSource.Operator, op.Level), new RuleReference(user.Name, RuleSource.User, user.Level),
+                                $"operator rule '{op.Name}' ({op.Level}) stands over user rule '{user.Name}' ({user.Level}) on {f.Name}: a preference does not lift a " +
+                                $"hard rule (§5: the filter is the first step, the sort the second; only a user Require or Prohibit overrides an operator's): {f.Name} is excluded"));
+                        }
+                    }
+
+                    continue;
+                }
+
+                foreach (var user in policy.UserRules.Where(u => Way(u, f) == -opWay && (!opHard || u.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit)))
                 {
                     var hard = user.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit;
                     var outcome = Way(user, f) > 0

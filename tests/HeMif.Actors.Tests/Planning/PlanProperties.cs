@@ -113,15 +113,15 @@ public class PlanProperties
             return true;
         }
 
-        var userFor = p.UserRules.Any(r => For(r, f));
-        var userAgainst = p.UserRules.Any(r => Against(r, f));
         if (p.UserRules.Any(r => HardAgainst(r, f)))
         {
             return true;
         }
 
-        // Operator verdicts opposed by a user verdict on this interface are set aside (§4.1).
-        return p.OperatorRules.Any(r => HardAgainst(r, f) && !userFor);
+        // Operator hard verdicts opposed by a user hard verdict on this interface are set aside (§4.1); a user preference
+        // never sets one aside (§5: the filter decides before the sort).
+        var userHardFor = p.UserRules.Any(r => r.Level == PreferenceLevel.Require && For(r, f));
+        return p.OperatorRules.Any(r => HardAgainst(r, f) && !userHardFor);
     }
 
     /// <summary>
@@ -173,7 +173,10 @@ public class PlanProperties
         });
     }
 
-    /// <summary>The order is total (score descending, then name) and the same for any listing order of the interfaces.</summary>
+    /// <summary>
+    /// The order is total (user points, then operator points, then the soft set, descending; then name) and the same for
+    /// any listing order of the interfaces.
+    /// </summary>
     [Property(MaxTest = 300)]
     public Property The_sort_is_total_and_stable_under_permutation()
     {
@@ -188,11 +191,13 @@ public class PlanProperties
 
             var same = plan.Candidates.Select(x => (x.Interface, x.Rank, x.Score)).SequenceEqual(again.Candidates.Select(x => (x.Interface, x.Rank, x.Score))) &&
                        plan.Excluded.Select(x => x.Interface).SequenceEqual(again.Excluded.Select(x => x.Interface));
+            static (int, int, int) Key(PlanCandidate x) => (x.UserPoints, x.OperatorPoints, x.SoftSetPoints);
             var total = plan.Candidates.Zip(plan.Candidates.Skip(1)).All(p =>
-                p.First.Score > p.Second.Score ||
-                (p.First.Score == p.Second.Score && string.CompareOrdinal(p.First.Interface, p.Second.Interface) < 0 && p.First.Rank == p.Second.Rank));
-            var ranks = plan.Candidates.Zip(plan.Candidates.Skip(1)).All(p => p.Second.Rank == p.First.Rank + (p.First.Score == p.Second.Score ? 0 : 1));
-            return same && total && ranks && (plan.Candidates.Count == 0 || plan.Candidates[0].Rank == 1);
+                Key(p.First).CompareTo(Key(p.Second)) > 0 ||
+                (Key(p.First) == Key(p.Second) && string.CompareOrdinal(p.First.Interface, p.Second.Interface) < 0 && p.First.Rank == p.Second.Rank));
+            var ranks = plan.Candidates.Zip(plan.Candidates.Skip(1)).All(p => p.Second.Rank == p.First.Rank + (Key(p.First) == Key(p.Second) ? 0 : 1));
+            var sums = plan.Candidates.All(x => x.UserPoints + x.OperatorPoints + x.SoftSetPoints == x.Score);
+            return same && total && ranks && sums && (plan.Candidates.Count == 0 || plan.Candidates[0].Rank == 1);
         });
     }
 
@@ -217,7 +222,7 @@ public class PlanProperties
             var newIndex = after.Candidates.ToList().FindIndex(k => k.Interface == x);
             if (oldIndex < 0)
             {
-                return true; // X was excluded; a Prefer may only bring it back (a user rule wins over an operator exclusion).
+                return newIndex < 0; // X was excluded; a Prefer never brings it back (the filter decides before the sort, §5).
             }
 
             return newIndex >= 0 && newIndex <= oldIndex && after.Candidates[newIndex].Rank <= before.Candidates[oldIndex].Rank;
