@@ -4,7 +4,6 @@ using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using HeMif.Configuration;
-using HeMif.Filter;
 using HeMif.Planning;
 
 namespace HeMif.Cli;
@@ -86,7 +85,7 @@ public static class PlanCommand
             var request = new ConnectionRequest(hostName, parse.GetValue(port))
             {
                 ExpectedBytes = parse.GetValue(expectedBytes),
-                Transport = parse.GetValue(transport) == "quic" ? TransportProtocol.Quic : TransportProtocol.Tcp,
+                Transports = [parse.GetValue(transport) == "quic" ? TransportName.Quic : TransportName.Tcp],
                 DestinationAddresses = IPAddress.TryParse(hostName, out var literal) ? [literal] : [],
             };
             var at = parse.GetValue(now) ?? TimeProvider.System.GetLocalNow();
@@ -137,7 +136,7 @@ public static class PlanCommand
     /// <summary>The plan as text: one <c>WriteLine</c> per line, so the terminal writer escapes what the files put in it.</summary>
     private static void WriteText(TerminalWriter o, ConnectionRequest request, ConnectionPlan plan)
     {
-        o.WriteLine($"Plan for {CliInput.Endpoint(request.Host, request.Port)} over {request.Transport.ToString().ToUpperInvariant()}" +
+        o.WriteLine($"Plan for {CliInput.Endpoint(request.Host, request.Port)} over {request.Transports[0].Value.ToUpperInvariant()}" +
                     (request.ExpectedBytes is { } b ? $", {b.ToString(CultureInfo.InvariantCulture)} bytes expected" : ""));
         o.WriteLine();
         o.WriteLine(plan.Candidates.Count == 0 ? "Candidates: none" : "Candidates (best first):");
@@ -195,7 +194,8 @@ public static class PlanCommand
             w.WriteStartObject();
             w.WriteString("host", request.Host);
             w.WriteNumber("port", request.Port);
-            w.WriteString("transport", request.Transport.ToString().ToLowerInvariant());
+            // The plan command asks for one transport (--transport tcp|quic).
+            w.WriteString("transport", request.Transports[0].Value);
             if (request.ExpectedBytes is { } b)
             {
                 w.WriteNumber("expectedBytes", b);

@@ -4,6 +4,7 @@ using System.Net;
 using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Planning;
+using HeMif.Race;
 using HeMif.Validate;
 
 namespace HeMif.Benchmarks;
@@ -30,9 +31,9 @@ public static class EngineRoundsBenchmark
                 new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64)] },
                 new InterfaceFacts("rmnet0", InterfaceKind.Cellular) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64)] },
             ],
-            Probe = network,
-            Resolver = network,
-            Tcp = network,
+            Probe = new EngineThroughputBenchmarks.InstantProbe(),
+            Resolver = new EngineThroughputBenchmarks.InstantResolver(),
+            Transports = new TransportRegistry([network], [TransportName.Tcp]),
         });
         while (engine.CurrentStates.Count < 2 || engine.CurrentStates.Values.Any(s => s.State != ValidationState.Validated))
         {

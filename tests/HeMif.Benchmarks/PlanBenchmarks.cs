@@ -54,7 +54,7 @@ public class PlanBenchmarks
                 2 => (PreferenceLevel.Prohibit, new InterfaceMatch { Names = [$"if{i % 16:00}"] }, new RequestMatch { Hosts = [$"host{i}.example.org"] }),
                 3 => (PreferenceLevel.Require, new InterfaceMatch { Kinds = [InterfaceKind.Vpn] }, new RequestMatch { DomainSuffixes = ["corp.example.net"] }),
                 4 => (PreferenceLevel.Prefer, new InterfaceMatch { AddressFamily = IpVersion.IPv6 }, new RequestMatch { Ports = [443, 8443] }),
-                _ => (PreferenceLevel.Prefer, new InterfaceMatch { PvdIds = ["pvd0.example.net", "pvd6.example.net"] }, new RequestMatch { Transport = TransportProtocol.Tcp }),
+                _ => (PreferenceLevel.Prefer, new InterfaceMatch { PvdIds = ["pvd0.example.net", "pvd6.example.net"] }, new RequestMatch { Transport = TransportName.Tcp }),
             };
             // Two rules of each kind concern the request; the other three are for other destinations.
             if (scoped && i / 6 >= 2)

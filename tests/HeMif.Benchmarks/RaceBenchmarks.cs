@@ -2,11 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using HeMif.Engine;
-using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Benchmarks;
@@ -103,9 +101,9 @@ public class EngineThroughputBenchmarks
                 new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64)] },
                 new InterfaceFacts("rmnet0", InterfaceKind.Cellular) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64)] },
             ],
-            Probe = network,
-            Resolver = network,
-            Tcp = network,
+            Probe = new InstantProbe(),
+            Resolver = new InstantResolver(),
+            Transports = new TransportRegistry([network], [TransportName.Tcp]),
         });
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (_engine.CurrentStates.Count < 2 || _engine.CurrentStates.Values.Any(s => s.State != ValidationState.Validated))
@@ -142,35 +140,41 @@ public class EngineThroughputBenchmarks
     }
 
     /// <summary>Answers everything at once: validated, one address, connected.</summary>
-    internal sealed class InstantNetwork : IConnectivityProbe, IInterfaceResolver, IAttemptTransport
+    internal sealed class InstantProbe : ConnectivityProbe
+    {
+        private static readonly Task<ValidationResult> Valid = Task.FromResult(new ValidationResult(ValidationState.Validated, "instant"));
+
+        public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) => Valid;
+    }
+
+    /// <summary>One IPv6 address at once.</summary>
+    internal sealed class InstantResolver : InterfaceResolver
     {
         private static readonly ResolveResult V6 = new([IPAddress.Parse("2001:db8:ffff::80")]);
         private static readonly ResolveResult None = new([]);
-        private static readonly Task<ValidationResult> Valid = Task.FromResult(new ValidationResult(ValidationState.Validated, "instant"));
-        private static readonly Task<IConnectedPath> Connected = Task.FromResult<IConnectedPath>(new Path());
 
-        public TransportProtocol Protocol => TransportProtocol.Tcp;
-
-        public string? UnsupportedReason => null;
-
-        public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) => Valid;
-
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             Task.FromResult(family == AddressFamily.InterNetworkV6 ? V6 : None);
+    }
 
-        public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) => Connected;
+    /// <summary>Connected at once.</summary>
+    internal sealed class InstantNetwork : AttemptTransport
+    {
+        private static readonly Task<ConnectedPath> Connected = Task.FromResult<ConnectedPath>(new Path());
 
-        private sealed class Path : IConnectedPath
+        public override TransportName Name => TransportName.Tcp;
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken) => Connected;
+
+        private sealed class Path : ConnectedPath
         {
-            public IPEndPoint? LocalEndPoint => null;
+            public override IPEndPoint? LocalEndPoint => null;
 
-            public IPEndPoint RemoteEndPoint { get; } = new(IPAddress.Parse("2001:db8:ffff::80"), 443);
+            public override IPEndPoint RemoteEndPoint { get; } = new(IPAddress.Parse("2001:db8:ffff::80"), 443);
 
-            public Stream? Stream => null;
+            public override Stream Stream => Stream.Null;
 
-            public Socket? Socket => null;
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+            public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
     }
 }

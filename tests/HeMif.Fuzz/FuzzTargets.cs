@@ -68,7 +68,7 @@ public static class FuzzTargets
 
         foreach (var question in message.Questions)
         {
-            _ = InterfaceResolver.Mismatch(message, message.Id, question);
+            _ = DnsInterfaceResolver.Mismatch(message, message.Id, question);
             var records = message.FollowChain(question, out _, out var error);
             if (error is not null && records.Count > 0)
             {

@@ -449,6 +449,12 @@ public static class HeMifConfiguration
         };
     }
 
+    private static TransportName ReadTransportName(StrictJsonReader r, JsonElement e, string path)
+    {
+        const string Expected = "a transport name such as \"tcp\" or \"quic\" (letters, digits, '-', '_', '.'; a letter first)";
+        return TransportName.TryParse(r.String(e, path, Expected), out var name) ? name : throw r.Error(path, Expected, e);
+    }
+
     private static RequestMatch ReadRequestMatch(StrictJsonReader r, JsonElement e, string path)
     {
         var o = r.Object(e, path, "hosts", "domainSuffixes", "ports", "transport", "minExpectedBytes", "maxExpectedBytes", "trafficClasses");
@@ -458,7 +464,7 @@ public static class HeMifConfiguration
             Hosts = o.TryGetValue("hosts", out var h) ? r.Strings(h.Value, h.Path, "host names", DomainNames.IsValid) : null,
             DomainSuffixes = o.TryGetValue("domainSuffixes", out var d) ? r.Strings(d.Value, d.Path, "domain suffixes such as \"example.com\"", s => DomainNames.IsValid(s.TrimStart('.'))) : null,
             Ports = o.TryGetValue("ports", out var p) ? r.Array(p.Value, p.Path, "ports").Select(x => (int)r.Integer(x.Value, x.Path, 1, 65535, "a port from 1 to 65535")).ToList() : null,
-            Transport = o.TryGetValue("transport", out var t) ? r.Enum<TransportProtocol>(t.Value, t.Path) : null,
+            Transport = o.TryGetValue("transport", out var t) ? ReadTransportName(r, t.Value, t.Path) : null,
             MinExpectedBytes = o.TryGetValue("minExpectedBytes", out var mn) ? r.Integer(mn.Value, mn.Path, 0, long.MaxValue, Size) : null,
             MaxExpectedBytes = o.TryGetValue("maxExpectedBytes", out var mx) ? r.Integer(mx.Value, mx.Path, 0, long.MaxValue, Size) : null,
             TrafficClasses = o.TryGetValue("trafficClasses", out var c) ? r.Strings(c.Value, c.Path, "traffic class names") : null,

@@ -26,8 +26,8 @@ internal static class EngineMessages
     /// <summary>Ask: new facts for a known interface (reply <see cref="Done"/>, or a failure for an unknown name).</summary>
     public sealed record UpdateInterface(InterfaceFacts Facts);
 
-    /// <summary>Start one request; <paramref name="Tcp"/> replaces the engine's TCP transport (MPTCP) when set.</summary>
-    public sealed record StartRequest(long Id, ConnectionRequest Request, IAttemptTransport? Tcp, TaskCompletionSource<RaceResult> Completion);
+    /// <summary>Start one request.</summary>
+    public sealed record StartRequest(long Id, ConnectionRequest Request, TaskCompletionSource<RaceResult> Completion);
 
     /// <summary>The caller of request <paramref name="Id"/> gave up.</summary>
     public sealed record CancelRequest(long Id, string Reason);
@@ -262,8 +262,7 @@ internal sealed class EngineActor : ReceiveActor
 
     private void StartRequest(EngineMessages.StartRequest start)
     {
-        var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
-        var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure, Self);
+        var context = new RequestContext(_shared.Options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure, Self);
         var (connection, completion) = (start.Request, start.Completion);
         var id = start.Id;
         // Not watched: the request says when it ends (EngineMessages.RequestEnded, from its PostStop).

@@ -10,7 +10,6 @@ using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
-using HeMif.Resolve;
 using HeMif.Runtime;
 using HeMif.Simulation;
 using HeMif.Sort;
@@ -25,21 +24,22 @@ internal sealed record EngineOptions
 
     public HeMifPolicy Policy { get; init; } = HeMifPolicy.Empty;
 
-    public required IConnectivityProbe Probe { get; init; }
+    public required ConnectivityProbe Probe { get; init; }
 
-    public required IInterfaceResolver Resolver { get; init; }
+    public required InterfaceResolver Resolver { get; init; }
 
-    public required IAttemptTransport Tcp { get; init; }
-
-    /// <summary>The QUIC transport; null or unsupported means QUIC candidates are skipped (said once per race).</summary>
-    public IAttemptTransport? Quic { get; init; }
+    /// <summary>
+    /// The transports requests may use, by name (a request names its own; one that names none has the registry's
+    /// defaults). One that is unsupported on this host is skipped where a request asks for it (said once per race).
+    /// </summary>
+    public required TransportRegistry Transports { get; init; }
 
     /// <summary>
     /// The QUIC path probe; null: none. With one, a request that may use QUIC on an interface whose history has no QUIC
     /// verdict for its destination starts a probe there in the background (never delaying the race), and the verdict
     /// is cached with the interface's outcomes, so later requests plan no QUIC attempt where QUIC is known blocked.
     /// </summary>
-    public IQuicPathProbe? QuicProbe { get; init; }
+    public QuicPathProbe? QuicProbe { get; init; }
 
     public RaceSettings Race { get; init; } = new();
 
@@ -244,17 +244,10 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// anything connected (the report says why); throws <see cref="OperationCanceledException"/> when the caller
     /// cancels before a connection was made.
     /// </summary>
-    public Task<RaceResult> ConnectAsync(ConnectionRequest request, CancellationToken cancellationToken = default) =>
-        ConnectAsync(request, tcp: null, cancellationToken);
-
-    /// <summary>
-    /// Runs one request whose TCP attempts use <paramref name="tcp"/> instead of the engine's TCP transport (null: the
-    /// engine's): a multipath request races MPTCP sockets, every other part of the request is the same.
-    /// </summary>
-    public async Task<RaceResult> ConnectAsync(ConnectionRequest request, IAttemptTransport? tcp, CancellationToken cancellationToken)
+    public async Task<RaceResult> ConnectAsync(ConnectionRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (completion, id) = Start(request, tcp);
+        var (completion, id) = Start(request);
         using var registration = cancellationToken.Register(() => Cancel(id, "the caller cancelled"));
         RaceResult result;
         try
@@ -280,7 +273,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// <see cref="Cancel"/>. A request that the engine can no longer take (it is stopping or stopped, or its actor
     /// system is shutting down) completes with a failed report that says so, never a hang.
     /// </summary>
-    internal (Task<RaceResult> Completion, long Id) Start(ConnectionRequest request, IAttemptTransport? tcp = null)
+    internal (Task<RaceResult> Completion, long Id) Start(ConnectionRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         ThrowIfDisposed($"the request for {request.Host}:{request.Port} could start");
@@ -297,7 +290,7 @@ internal sealed class HeMifEngine : IAsyncDisposable
         var stopped = _shared.Stopped.Register(() => completion.TrySetResult(ShuttingDown(request)));
         _ = completion.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), stopped, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Pump?.Claim();
-        _actor.Tell(new EngineMessages.StartRequest(id, request, tcp, completion));
+        _actor.Tell(new EngineMessages.StartRequest(id, request, completion));
         return (completion.Task, id);
     }
 
@@ -314,8 +307,17 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// <summary>Why a request got no race: the engine or its actor system stopped first.</summary>
     internal const string EngineStoppedReason = "HeMif's actors are shutting down (the engine was disposed or its actor system is terminating): the request was not raced";
 
-    /// <summary>Why this engine cannot open QUIC connections (no QUIC transport, or the host lacks QUIC), or null when it can.</summary>
-    public string? QuicUnsupportedReason => QuicUnsupported(_options.Quic);
+    /// <summary>The transports of a request that names none.</summary>
+    public IReadOnlyList<TransportName> DefaultTransports => _options.Transports.Defaults;
+
+    /// <summary>
+    /// Why a request for <paramref name="transports"/> cannot be raced on this host at all (each is unsupported here, or
+    /// not registered), or null when one of them can be used.
+    /// </summary>
+    public string? UnusableReason(IReadOnlyList<TransportName> transports) => _options.Transports.Unusable(transports);
+
+    /// <summary>The transport registered as <paramref name="name"/>, or null.</summary>
+    public AttemptTransport? FindTransport(TransportName name) => _options.Transports.Find(name);
 
     /// <summary>
     /// Probes now whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> through each interface (or
@@ -342,10 +344,6 @@ internal sealed class HeMifEngine : IAsyncDisposable
         return _actor.AskOnClock<EngineMessages.QuicVerdicts>(new EngineMessages.ProbeQuic(destination, interfaceName), AskTimeout, _options.TimeProvider, Pump, cancellationToken)
             .Then(answer => answer.Verdicts);
     }
-
-    /// <summary>Why <paramref name="quic"/> cannot be used, or null when it can.</summary>
-    internal static string? QuicUnsupported(IAttemptTransport? quic) =>
-        quic is null ? "QUIC unsupported: no QUIC transport is configured" : quic.UnsupportedReason;
 
     /// <summary>
     /// Which interfaces may carry subflows of a multipath connection for <paramref name="request"/> now: the same

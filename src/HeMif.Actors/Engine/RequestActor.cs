@@ -124,9 +124,25 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (_request.QuicOnly && HeMifEngine.QuicUnsupported(_context.Options.Quic) is { } why)
+        string? why;
+        try
         {
-            FailAtOnce($"QUIC only was asked for, and {why}");
+            why = _context.Options.Transports.Unusable(_request.Transports);
+        }
+        catch (Exception e)
+        {
+            // A transport of the application's own threw when asked whether it works: this request fails with that
+            // cause, reported like any failure inside HeMif (a restart would only ask again and throw again).
+            _context.Failures(new ActorFailure(Self.Path.ToStringWithoutAddress(), e, Directive.Stop));
+            _completion.TrySetException(InternalFailure(e));
+            Context.Stop(Self);
+            return;
+        }
+
+        if (why is not null)
+        {
+            // QUIC only on a host without QUIC, a transport nobody registered: nothing could ever be tried.
+            FailAtOnce($"{string.Join(" and ", _request.Transports.Select(static t => t.Value.ToUpperInvariant()))} only was asked for, and {why}");
             return;
         }
 
@@ -184,6 +200,7 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
         var byName = _snapshots.ToDictionary(s => s.Facts.Name, StringComparer.Ordinal);
         var excluded = plan.Excluded.ToList();
         var candidates = new List<RaceCandidate>();
+        var transports = new RaceTransports(_context.Options.Transports, _request.Transports);
         foreach (var candidate in plan.Candidates)
         {
             var snapshot = byName[candidate.Interface];
@@ -194,9 +211,9 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 continue;
             }
 
-            var raceCandidate = ToRaceCandidate(candidate, snapshot);
+            var raceCandidate = ToRaceCandidate(candidate, snapshot, transports, out var triesUdp);
             candidates.Add(raceCandidate);
-            if (raceCandidate.Quic == QuicAvailability.Allowed && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
+            if (triesUdp && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
             {
                 // Nothing known about UDP/QUIC on this path yet: find out in the background for the next request,
                 // without delaying this one (its QUIC attempt races with TCP behind it anyway).
@@ -207,27 +224,91 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
         var facts = _snapshots.ToDictionary(s => s.Facts.Name, s => s.Facts, StringComparer.Ordinal);
         var options = _context.Options;
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
-            options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
+            options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Transports,
             _context.Publish, _completion, options.TimeProvider, _context.Engine, _id);
         // Not watched: the racer says when it stops (RaceMessages.RacerStopped, from its PostStop).
         _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
     }
 
     /// <summary>
-    /// The race candidate for a validated plan candidate: the families the interface can carry, what QUIC may do there
-    /// (the request asks for it, the host supports it, the path is not known blocked) and its history.
+    /// The race candidate for a validated plan candidate: the families the interface can carry, the transports to try
+    /// there (the request's, in the registry's order, less those this host cannot open and, for transports over UDP,
+    /// where UDP/QUIC is known blocked on this interface) and its history. <paramref name="triesUdp"/>: some transport
+    /// over UDP will be tried here.
     /// </summary>
-    private RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot)
+    private static RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot, RaceTransports transports, out bool triesUdp)
     {
         var f = snapshot.Facts;
         var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
         var ipv4 = f.Ipv4 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
-        var quicTransport = _context.Options.Quic;
-        var quic = _request.Transport != Filter.TransportProtocol.Quic && !_request.QuicOnly ? QuicAvailability.NotRequested
-            : quicTransport is null || quicTransport.UnsupportedReason is not null ? QuicAvailability.UnsupportedOnHost
-            : snapshot.History?.QuicBlocked == true ? QuicAvailability.KnownBlocked
-            : QuicAvailability.Allowed;
-        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !_request.QuicOnly);
+        var blocked = snapshot.History?.QuicBlocked == true;
+        triesUdp = transports.TriesUdp && !blocked;
+        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0)
+        {
+            Transports = blocked ? transports.UsableWhereUdpBlocked : transports.Usable,
+            Skipped = blocked ? transports.SkippedWhereUdpBlocked : transports.Skipped,
+        };
+    }
+
+    /// <summary>
+    /// The request's transports as this host can race them, worked out once per request: in the registry's order, those
+    /// that can be used, and those that cannot (not registered or unsupported here), with the same where UDP/QUIC is
+    /// known blocked on an interface.
+    /// </summary>
+    private sealed class RaceTransports
+    {
+        public RaceTransports(TransportRegistry registry, IReadOnlyList<TransportName> requested)
+        {
+            var usable = new List<TransportName>(requested.Count);
+            var skipped = new List<SkippedTransport>();
+            var usableWhereBlocked = new List<TransportName>(requested.Count);
+            var skippedWhereBlocked = new List<SkippedTransport>();
+            foreach (var transport in registry.Order(requested))
+            {
+                if (transport.UnsupportedReason is not null)
+                {
+                    skipped.Add(new SkippedTransport(transport.Name, TransportSkip.UnsupportedOnHost));
+                    skippedWhereBlocked.Add(new SkippedTransport(transport.Name, TransportSkip.UnsupportedOnHost));
+                    continue;
+                }
+
+                usable.Add(transport.Name);
+                if (transport.RunsOverUdp)
+                {
+                    TriesUdp = true;
+                    skippedWhereBlocked.Add(new SkippedTransport(transport.Name, TransportSkip.KnownBlocked));
+                }
+                else
+                {
+                    usableWhereBlocked.Add(transport.Name);
+                }
+            }
+
+            // Asked for but not registered: as good as unsupported here, and said so.
+            foreach (var name in requested)
+            {
+                if (registry.Find(name) is null)
+                {
+                    skipped.Add(new SkippedTransport(name, TransportSkip.UnsupportedOnHost));
+                    skippedWhereBlocked.Add(new SkippedTransport(name, TransportSkip.UnsupportedOnHost));
+                }
+            }
+
+            Usable = usable;
+            Skipped = skipped;
+            UsableWhereUdpBlocked = usableWhereBlocked;
+            SkippedWhereUdpBlocked = skippedWhereBlocked;
+        }
+
+        public bool TriesUdp { get; }
+
+        public IReadOnlyList<TransportName> Usable { get; }
+
+        public IReadOnlyList<SkippedTransport> Skipped { get; }
+
+        public IReadOnlyList<TransportName> UsableWhereUdpBlocked { get; }
+
+        public IReadOnlyList<SkippedTransport> SkippedWhereUdpBlocked { get; }
     }
 
     /// <summary>The request cannot be carried at all (QUIC only on a host without QUIC): a failed race, at once, saying why.</summary>

@@ -128,7 +128,7 @@ internal sealed class CompiledRule
             }
         }
 
-        if (m.Transport is { } t && t != request.Transport)
+        if (m.Transport is { } t && !request.Transports.Contains(t))
         {
             return false;
         }

@@ -43,16 +43,6 @@ public enum RuleSource
     Request,
 }
 
-/// <summary>The transport a request will use.</summary>
-public enum TransportProtocol
-{
-    /// <summary>TCP.</summary>
-    Tcp,
-
-    /// <summary>QUIC.</summary>
-    Quic,
-}
-
 /// <summary>
 /// Interface facts a rule selects on. Every condition given must hold (AND); within a list any entry may match (OR).
 /// A rule with no interface condition selects every interface.
@@ -93,8 +83,11 @@ public sealed record RequestMatch
     /// <summary>Destination ports, any of.</summary>
     public IReadOnlyList<int>? Ports { get; init; }
 
-    /// <summary>The transport.</summary>
-    public TransportProtocol? Transport { get; init; }
+    /// <summary>
+    /// A transport the request may use (<see cref="Planning.ConnectionRequest.Transports"/>), by name: <c>tcp</c>,
+    /// <c>quic</c>, <c>mptcp</c>, or a registered transport of the application's own.
+    /// </summary>
+    public TransportName? Transport { get; init; }
 
     /// <summary>The request's expected transfer size is at least this many bytes (an unknown size does not match).</summary>
     public long? MinExpectedBytes { get; init; }

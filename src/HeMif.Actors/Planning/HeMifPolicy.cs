@@ -43,6 +43,9 @@ public sealed record HeMifPolicy
 public sealed record ConnectionRequest(string Host, int Port)
 {
     private readonly string _host = HostName.Normalize(Host);
+    private readonly IReadOnlyList<TransportName> _transports = TcpOnly;
+
+    private static readonly IReadOnlyList<TransportName> TcpOnly = [TransportName.Tcp];
 
     /// <summary>
     /// The destination: an IP literal (IPv6 without brackets) or a host name (an internationalized one in its ASCII
@@ -55,8 +58,31 @@ public sealed record ConnectionRequest(string Host, int Port)
         init => _host = HostName.Normalize(value);
     }
 
-    /// <summary>The transport.</summary>
-    public TransportProtocol Transport { get; init; } = TransportProtocol.Tcp;
+    /// <summary>
+    /// The transports the request may use, by name (policy rules match them: <see cref="RequestMatch.Transport"/>). The
+    /// engine tries those it has registered, in the registry's order (HEv3: transports over UDP, QUIC, before TCP), and
+    /// fails the request at once, saying why, when none of them can be used on this host. Default: <c>tcp</c>. Never
+    /// empty.
+    /// </summary>
+    public IReadOnlyList<TransportName> Transports
+    {
+        get => _transports;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Count == 0)
+            {
+                throw new ArgumentException("A connection request needs at least one transport it may use.", nameof(value));
+            }
+
+            if (value.Any(static t => t.Value is null))
+            {
+                throw new ArgumentException("A connection request's transports must not include default(TransportName).", nameof(value));
+            }
+
+            _transports = value;
+        }
+    }
 
     /// <summary>
     /// What this request asks of the interfaces (pin an interface or a PvD, require or prohibit kinds or PvDs), checked
@@ -75,12 +101,6 @@ public sealed record ConnectionRequest(string Host, int Port)
     /// §4.2.3 (routes) and §4.2.4 (RFC 6724) and the address-family check of the filter.
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> DestinationAddresses { get; init; } = [];
-
-    /// <summary>
-    /// QUIC and nothing else: with <see cref="Transport"/> = QUIC, no TCP attempt is planned behind the QUIC ones, and
-    /// where this host cannot do QUIC the request fails at once saying why (the connector's <c>TransportPreference.Quic</c>).
-    /// </summary>
-    internal bool QuicOnly { get; init; }
 
     /// <summary>The ALPN protocol IDs QUIC attempts offer (RFC 9001 §8.1: QUIC requires ALPN). Default: HTTP/3.</summary>
     internal IReadOnlyList<string> ApplicationProtocols { get; init; } = DefaultApplicationProtocols;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 
 namespace HeMif.Race;
 
@@ -17,10 +16,9 @@ internal sealed class InterfaceRace
     private readonly RaceSettings _settings;
     private readonly IDestinationSorter _sorter;
     private readonly int _port;
-    private readonly bool _quic;
-    private readonly bool _tcp;
+    private readonly IReadOnlyList<TransportName> _transports;
     private readonly TimeSpan _attemptDelay;
-    private readonly List<(IPAddress Address, TransportProtocol Transport)> _tried = [];
+    private readonly List<(IPAddress Address, TransportName Transport)> _tried = [];
     private readonly List<IPAddress> _ordered = new(4);
     private readonly List<IPAddress> _addresses = new(4);
     private readonly List<Endpoint> _remaining = new(8);
@@ -37,8 +35,7 @@ internal sealed class InterfaceRace
         _settings = settings;
         _sorter = sorter;
         _port = port;
-        _quic = candidate.Quic == QuicAvailability.Allowed;
-        _tcp = candidate.Tcp;
+        _transports = candidate.Transports;
         _attemptDelay = settings.AttemptDelayFor(candidate.SmoothedRtt);
         _v6 = candidate.IPv6 ? FamilyState.Pending : FamilyState.NotAsked;
         _v4 = candidate.IPv4 ? FamilyState.Pending : FamilyState.NotAsked;
@@ -183,8 +180,8 @@ internal sealed class InterfaceRace
         }
     }
 
-    /// <summary>Whether any transport may be tried here (not so for a QUIC-only request where QUIC cannot be used).</summary>
-    public bool HasTransport => _tcp || _quic;
+    /// <summary>Whether any transport may be tried here (not so when none of the request's transports can be used here).</summary>
+    public bool HasTransport => _transports.Count > 0;
 
     /// <summary>Nothing can be tried on this interface: no resolution, no attempt; <paramref name="reason"/> goes into the failure report.</summary>
     public void NothingToTry(string reason)
@@ -229,9 +226,9 @@ internal sealed class InterfaceRace
 
     /// <summary>
     /// HEv3: newly received addresses are "re-sorted into the whole list (keeping interleaving)"; endpoints already
-    /// tried stay out. One endpoint per address and transport, QUIC before TCP for the same address (HEv3: "the
-    /// preference policy favors QUIC over TCP"), so the family interleaving is kept and TCP follows its QUIC twin one
-    /// attempt delay later.
+    /// tried stay out. One endpoint per address and transport, in the candidate's transport order for the same address
+    /// (the registry puts transports over UDP first: HEv3 "the preference policy favors QUIC over TCP"), so the family
+    /// interleaving is kept and TCP follows its QUIC twin one attempt delay later.
     /// </summary>
     private void Reorder()
     {
@@ -240,19 +237,14 @@ internal sealed class InterfaceRace
         _remaining.Clear();
         foreach (var address in _ordered)
         {
-            if (_quic)
+            for (var i = 0; i < _transports.Count; i++)
             {
-                Keep(address, TransportProtocol.Quic);
-            }
-
-            if (_tcp)
-            {
-                Keep(address, TransportProtocol.Tcp);
+                Keep(address, _transports[i]);
             }
         }
     }
 
-    private void Keep(IPAddress address, TransportProtocol transport)
+    private void Keep(IPAddress address, TransportName transport)
     {
         if (!_tried.Contains((address, transport)))
         {

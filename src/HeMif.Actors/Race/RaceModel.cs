@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 
 namespace HeMif.Race;
 
@@ -10,60 +9,53 @@ internal readonly record struct AttemptId(ulong Value)
     public override string ToString() => "#" + Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>How an attempt failed, as the planner needs to know it.</summary>
-internal enum AttemptFailureKind
+/// <summary>Why a transport a request asked for is not tried on an interface.</summary>
+internal enum TransportSkip
 {
-    /// <summary>
-    /// A hard error: TCP RST, ICMP unreachable / prohibited. Draft §7.2: "a hard error [RFC1122] in replied ICMP
-    /// could serve as a trigger for the fallback process."
-    /// </summary>
-    Hard,
-
-    /// <summary>No answer, an ICMP soft error, a timeout: the path may just be slow.</summary>
-    Soft,
-}
-
-/// <summary>What the QUIC path is known to do on one interface.</summary>
-internal enum QuicAvailability
-{
-    /// <summary>QUIC is not wanted for this request.</summary>
-    NotRequested,
-
-    /// <summary>QUIC may be tried.</summary>
-    Allowed,
-
-    /// <summary>This host cannot open QUIC connections (no libmsquic): skip, and say so once.</summary>
+    /// <summary>This host cannot open such connections (QUIC without libmsquic): skip, and say so once per race.</summary>
     UnsupportedOnHost,
 
-    /// <summary>A probe or history says UDP/QUIC does not get through on this interface: skip, and say so.</summary>
+    /// <summary>A probe or history says UDP/QUIC does not get through on this interface (a transport over UDP): skip, and say so.</summary>
     KnownBlocked,
 }
+
+/// <summary>A transport the request asked for that is not tried on one interface, and why.</summary>
+internal sealed record SkippedTransport(TransportName Name, TransportSkip Why);
 
 /// <summary>One interface that passed the filter and validation, as the race sees it.</summary>
 /// <param name="Interface">Its name (for example <c>wlan0</c>).</param>
 /// <param name="Rank">Its position in the sort; equal ranks start together (draft §5.2.3).</param>
 /// <param name="IPv6">Whether it can carry IPv6.</param>
 /// <param name="IPv4">Whether it can carry IPv4.</param>
-/// <param name="Quic">What QUIC may do here.</param>
 /// <param name="SmoothedRtt">Its smoothed handshake RTT to this destination, from the outcome cache.</param>
 /// <param name="RecentFailures">How many recent attempts to this destination failed on it.</param>
-/// <param name="Tcp">Whether TCP may be tried (false: the request wants QUIC only).</param>
 internal sealed record RaceCandidate(
     string Interface,
     int Rank,
     bool IPv6 = true,
     bool IPv4 = true,
-    QuicAvailability Quic = QuicAvailability.NotRequested,
     TimeSpan? SmoothedRtt = null,
-    int RecentFailures = 0,
-    bool Tcp = true);
+    int RecentFailures = 0)
+{
+    /// <summary>TCP alone: what a request that names no other transport races.</summary>
+    public static IReadOnlyList<TransportName> TcpOnly { get; } = [TransportName.Tcp];
+
+    /// <summary>
+    /// The transports to try here, in the order the registry gave (HEv3: QUIC before TCP), each to every address; empty
+    /// when none of the request's transports can be used here (see <see cref="Skipped"/>).
+    /// </summary>
+    public IReadOnlyList<TransportName> Transports { get; init; } = TcpOnly;
+
+    /// <summary>The request's transports that are not tried here, and why (said in the timeline).</summary>
+    public IReadOnlyList<SkippedTransport> Skipped { get; init; } = [];
+}
 
 /// <summary>One place to connect to: interface, remote endpoint, transport.</summary>
-internal sealed record Endpoint(string Interface, IPEndPoint Remote, TransportProtocol Transport)
+internal sealed record Endpoint(string Interface, IPEndPoint Remote, TransportName Transport)
 {
     public AddressFamily Family => Remote.AddressFamily;
 
-    public override string ToString() => $"{Transport.ToString().ToUpperInvariant()} {Remote} on {Interface}";
+    public override string ToString() => $"{Transport.Value.ToUpperInvariant()} {Remote} on {Interface}";
 }
 
 /// <summary>Facts fed to the planner.</summary>

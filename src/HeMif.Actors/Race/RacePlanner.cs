@@ -60,7 +60,7 @@ internal sealed class RacePlanner
     private bool _started;
     private bool _fallbackTaken;
     private bool _finished;
-    private bool _saidQuicUnsupported;
+    private List<TransportName>? _saidUnsupported;
 
     public RacePlanner(IReadOnlyList<RaceCandidate> candidates, int port, RaceSettings settings, IDestinationSorter? sorter = null)
         : this(candidates, port, settings, sorter, indexed: candidates is { Count: >= IndexedFrom })
@@ -410,26 +410,36 @@ internal sealed class RacePlanner
 
     private void StartResolving(InterfaceRace race)
     {
+        var skipped = race.Candidate.Skipped;
         if (!race.HasTransport)
         {
-            // QUIC only was asked for and QUIC cannot be used here: nothing to resolve or try (the interface is exhausted).
-            var why = race.Candidate.Quic == QuicAvailability.KnownBlocked ? "QUIC known blocked on this interface" : "QUIC unsupported on this host";
-            race.NothingToTry($"QUIC only was asked for: {why}");
+            // Only transports that cannot be used here were asked for (QUIC only, where QUIC is unsupported or known
+            // blocked): nothing to resolve or try (the interface is exhausted).
+            var asked = Names(skipped.Select(static s => s.Name));
+            var why = skipped.Count == 0 ? "no transport is left to try" : Why(skipped[0]);
+            race.NothingToTry($"{asked} only was asked for: {why}");
             CountIfExhausted(race);
-            _out.Enqueue(new RaceCommand.Note(race.Interface, $"QUIC only was asked for, and {why}: nothing to try here"));
+            _out.Enqueue(new RaceCommand.Note(race.Interface, $"{asked} only was asked for, and {why}: nothing to try here"));
             return;
         }
 
-        switch (race.Candidate.Quic)
+        foreach (var skip in skipped)
         {
-            case QuicAvailability.UnsupportedOnHost when !_saidQuicUnsupported:
+            if (skip.Why == TransportSkip.UnsupportedOnHost)
+            {
                 // A fact about the host, not the interface: said once per race.
-                _saidQuicUnsupported = true;
-                _out.Enqueue(new RaceCommand.Note(null, "QUIC unsupported on this host: TCP only"));
-                break;
-            case QuicAvailability.KnownBlocked:
-                _out.Enqueue(new RaceCommand.Note(race.Interface, "QUIC known blocked on this interface: TCP only"));
-                break;
+                if ((_saidUnsupported ??= []).Contains(skip.Name))
+                {
+                    continue;
+                }
+
+                _saidUnsupported.Add(skip.Name);
+                _out.Enqueue(new RaceCommand.Note(null, $"{Why(skip)}: {Names(race.Candidate.Transports)} only"));
+            }
+            else
+            {
+                _out.Enqueue(new RaceCommand.Note(race.Interface, $"{Why(skip)}: {Names(race.Candidate.Transports)} only"));
+            }
         }
 
         if (race.ResolvesIPv6)
@@ -442,6 +452,13 @@ internal sealed class RacePlanner
             _out.Enqueue(new RaceCommand.StartResolution(race.Interface, AddressFamily.InterNetwork));
         }
     }
+
+    /// <summary>Transport names as the timeline says them: "QUIC", "QUIC and TCP".</summary>
+    private static string Names(IEnumerable<TransportName> names) => string.Join(" and ", names.Select(static n => n.Value.ToUpperInvariant()));
+
+    private static string Why(SkippedTransport skip) => skip.Why == TransportSkip.KnownBlocked
+        ? $"{skip.Name.Value.ToUpperInvariant()} known blocked on this interface"
+        : $"{skip.Name.Value.ToUpperInvariant()} unsupported on this host";
 
     private void Win(AttemptRecord winner, InterfaceRace owner, TimeSpan now)
     {

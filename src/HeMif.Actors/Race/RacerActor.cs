@@ -1,12 +1,10 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using HeMif.Engine;
-using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Remember;
 using HeMif.Report;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Race;
@@ -21,9 +19,8 @@ internal sealed record RaceJob(
     IReadOnlyList<ExcludedInterface> Excluded,
     RaceSettings Settings,
     IDestinationSorter Sorter,
-    IInterfaceResolver Resolver,
-    IAttemptTransport Tcp,
-    IAttemptTransport? Quic,
+    InterfaceResolver Resolver,
+    TransportRegistry Transports,
     Action<RaceEvent> Publish,
     TaskCompletionSource<RaceResult> Completion,
     TimeProvider Clock,
@@ -31,7 +28,7 @@ internal sealed record RaceJob(
     long RequestId = 0);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
-internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection)
+internal sealed record RaceResult(RaceReport Report, ConnectedPath? Connection)
 {
     /// <summary>A request that was not raced at all, failed at once for <paramref name="why"/>.</summary>
     public static RaceResult Failed(ConnectionRequest request, RaceSettings settings, string why)
@@ -60,7 +57,7 @@ internal static class RaceMessages
 
 /// <summary>
 /// One per request (docs/architecture.md §1, step 5): hosts a <see cref="RacePlanner"/>, carries out its commands through the
-/// core's <see cref="IInterfaceResolver"/> and <see cref="IAttemptTransport"/>, arms its timer on HeMif's clock,
+/// core's <see cref="InterfaceResolver"/> and each endpoint's <see cref="AttemptTransport"/> (by name, from the registry), arms its timer on HeMif's clock,
 /// and reports the result and the timeline. The winner's connection goes to the caller; every other connection is
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
 /// started has ended, so no late result is left without an owner; stopped from outside before that (the engine
@@ -85,17 +82,15 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
     private RaceEvent? _fallback;
     private readonly Dictionary<AttemptId, InFlightAttempt> _inFlight = [];
     private readonly CancellationTokenSource _raceCancel = new();
-    private readonly AttemptOptions _attemptOptions;
     private int _outstanding;
     private bool _finished;
     private AttemptId? _winner;
-    private IConnectedPath? _winnerPath;
+    private ConnectedPath? _winnerPath;
 
     public RacerActor(RaceJob job)
     {
         _job = job;
         _destination = new Destination(job.Request.Host, job.Request.Port);
-        _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols);
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
         _start = job.Clock.GetTimestamp();
     }
@@ -330,22 +325,22 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
     private void StartAttempt(RaceCommand.StartAttempt attempt)
     {
         var endpoint = attempt.Endpoint;
-        var transport = endpoint.Transport == TransportProtocol.Quic ? _job.Quic : _job.Tcp;
-        var name = TransportName(endpoint.Transport);
-        Log("attempt", name == IAttemptTransport.DefaultName(endpoint.Transport) ? $"{attempt.Id}: {endpoint}" : $"{attempt.Id}: {endpoint} ({name} socket)", endpoint.Interface);
+        var transport = _job.Transports.Find(endpoint.Transport);
+        Log("attempt", $"{attempt.Id}: {endpoint}", endpoint.Interface);
         var id = attempt.Id;
         var iface = endpoint.Interface;
         if (transport is null)
         {
-            // The planner only plans QUIC where it is allowed; a missing transport here is a wiring error, not a crash.
-            Self.Tell(new AttemptDone(id, iface, null, new AttemptFailedException(AttemptFailureKind.Soft, "no transport for " + endpoint.Transport)));
+            // The planner only plans registered transports; a missing one here is a wiring error, not a crash.
+            Self.Tell(new AttemptDone(id, iface, null, new AttemptFailedException(AttemptFailureKind.Soft, $"no transport named '{endpoint.Transport}' is registered")));
             _outstanding++;
             return;
         }
 
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
         _outstanding++;
-        var connecting = Started(() => transport.ConnectAsync(_job.Facts[iface], endpoint.Remote, _attemptOptions, cancel.Token));
+        var context = new AttemptContext(_job.Facts[iface], endpoint.Remote, _job.Request.Host, _job.Request.ApplicationProtocols);
+        var connecting = Started(() => transport.ConnectAsync(context, cancel.Token));
         _inFlight[id] = new InFlightAttempt(cancel, connecting);
         connecting.PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e));
     }
@@ -379,28 +374,29 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
     /// </summary>
     private void RecordOutcomes(RaceReport report)
     {
-        foreach (var group in report.Attempts.GroupBy(a => a.Interface))
+        foreach (var group in _planner.Attempts.GroupBy(a => a.Endpoint.Interface))
         {
             if (!_job.Supervisors.TryGetValue(group.Key, out var supervisor))
             {
                 continue;
             }
 
-            var won = group.FirstOrDefault(a => a.Result == "won");
+            var won = group.FirstOrDefault(a => a.Outcome == AttemptOutcome.Won);
             if (won is not null)
             {
-                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.End - won.Start), Self);
-                if (won.Transport == "quic")
+                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.Ended - won.Started), Self);
+                if (_job.Transports.Find(won.Endpoint.Transport) is { RunsOverUdp: true })
                 {
-                    // A completed QUIC handshake is the strongest proof that UDP/QUIC gets through here.
+                    // A completed QUIC handshake (any transport over UDP) is the strongest proof that UDP/QUIC gets
+                    // through here.
                     supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
                 }
 
                 continue;
             }
 
-            var allFailed = group.All(a => a.Result == "failed");
-            var firstStart = group.Min(a => a.Start);
+            var allFailed = group.All(a => a.Outcome == AttemptOutcome.Failed);
+            var firstStart = group.Min(a => a.Started);
             var decidedAt = report.TimeToConnect ?? Now;
             if (allFailed || decidedAt - firstStart >= _planner.FallbackDelay)
             {
@@ -414,7 +410,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         var attempts = _planner.Attempts.Select(a => new AttemptReport(
             a.Id.Value,
             a.Endpoint.Interface,
-            TransportName(a.Endpoint.Transport),
+            a.Endpoint.Transport.Value,
             a.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4",
             a.Endpoint.Remote.ToString(),
             a.Started,
@@ -426,7 +422,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         if (outcome == RaceOutcome.Connected && _planner.Attempts.FirstOrDefault(a => a.Outcome == AttemptOutcome.Won) is { } w)
         {
             var facts = _job.Facts[w.Endpoint.Interface];
-            winner = new WinnerReport(w.Endpoint.Interface, facts.Kind, TransportName(w.Endpoint.Transport),
+            winner = new WinnerReport(w.Endpoint.Interface, facts.Kind, w.Endpoint.Transport.Value,
                 w.Endpoint.Family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4", w.Endpoint.Remote.ToString());
             timeToConnect = w.Ended;
         }
@@ -456,10 +452,6 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>How reports name the transport of <paramref name="protocol"/> attempts in this race ("tcp", "quic", "mptcp").</summary>
-    private string TransportName(TransportProtocol protocol) =>
-        (protocol == TransportProtocol.Quic ? _job.Quic : _job.Tcp)?.Name ?? IAttemptTransport.DefaultName(protocol);
-
     // Attempt ids are issued in order from 0 and the planner lists its attempts in start order: the id is the index.
     private string? Interface(AttemptId id) =>
         id.Value < (ulong)_planner.Attempts.Count && _planner.Attempts[(int)id.Value] is { } a && a.Id == id ? a.Endpoint.Interface : null;
@@ -471,7 +463,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         _job.Publish(entry);
     }
 
-    private static void Close(IConnectedPath path) =>
+    private static void Close(ConnectedPath path) =>
         _ = path.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private sealed class Poll
@@ -481,8 +473,8 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
 
     private sealed record Resolved(string Interface, AddressFamily Family, ResolveResult Result);
 
-    private sealed record AttemptDone(AttemptId Id, string Interface, IConnectedPath? Path, Exception? Error);
+    private sealed record AttemptDone(AttemptId Id, string Interface, ConnectedPath? Path, Exception? Error);
 
     /// <summary>An attempt whose result has not reached the racer yet: how to cancel it, and its task.</summary>
-    private sealed record InFlightAttempt(CancellationTokenSource Cancel, Task<IConnectedPath> Connecting);
+    private sealed record InFlightAttempt(CancellationTokenSource Cancel, Task<ConnectedPath> Connecting);
 }

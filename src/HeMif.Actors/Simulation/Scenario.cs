@@ -1,6 +1,5 @@
 using System.Net;
 using HeMif.Configuration;
-using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 
@@ -11,11 +10,21 @@ namespace HeMif.Simulation;
 /// <param name="Port">The destination port.</param>
 public sealed record ScenarioRequest(string Host, int Port)
 {
-    /// <summary>The transport; null means either (QUIC and TCP raced, as HEv3 does).</summary>
-    public TransportProtocol? Transport { get; init; } = TransportProtocol.Tcp;
+    /// <summary>
+    /// The transports the request may use, by name (<c>tcp</c>, <c>quic</c>): the file's <c>"transport": "tcp"</c> is
+    /// TCP alone, <c>"quic"</c> and <c>"any"</c> both race QUIC first with TCP behind it (HEv3). Default: TCP.
+    /// </summary>
+    public IReadOnlyList<TransportName> Transports { get; init; } = [TransportName.Tcp];
 
     /// <summary>How many bytes the request expects to transfer, when it says (draft §4.1.2 "larger than 20Mb").</summary>
     public long? ExpectedBytes { get; init; }
+
+    /// <summary>Equal when every member is, the transports compared name by name in order.</summary>
+    public bool Equals(ScenarioRequest? other) =>
+        other is not null && Host == other.Host && Port == other.Port && ExpectedBytes == other.ExpectedBytes && Transports.SequenceEqual(other.Transports);
+
+    /// <summary>A hash of the members <see cref="Equals(ScenarioRequest?)"/> compares.</summary>
+    public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, Transports.Count > 0 ? Transports[0] : default);
 }
 
 /// <summary>Race settings a scenario overrides; null keeps the engine's default.</summary>

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using HeMif.Configuration;
-using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Validate;
@@ -178,12 +177,15 @@ internal static class ScenarioReader
 
         return new ScenarioRequest(host, o.TryGetValue("port", out var port) ? (int)r.Integer(port.Value, port.Path, 1, 65535, "a port from 1 to 65535") : 443)
         {
-            Transport = o.TryGetValue("transport", out var t)
-                ? Pick<TransportProtocol?>(r, t.Value, t.Path, ("tcp", TransportProtocol.Tcp), ("quic", TransportProtocol.Quic), ("any", null))
-                : TransportProtocol.Tcp,
+            // "quic" and "any" both let QUIC race first with TCP behind it (HEv3).
+            Transports = o.TryGetValue("transport", out var t)
+                ? Pick<IReadOnlyList<TransportName>>(r, t.Value, t.Path, ("tcp", [TransportName.Tcp]), ("quic", QuicAndTcp), ("any", QuicAndTcp))
+                : [TransportName.Tcp],
             ExpectedBytes = o.TryGetValue("expectedBytes", out var b) ? r.Integer(b.Value, b.Path, 0, long.MaxValue, "a size in bytes (0 or more)") : null,
         };
     }
+
+    private static readonly IReadOnlyList<TransportName> QuicAndTcp = [TransportName.Quic, TransportName.Tcp];
 
     private static ScenarioSettings ReadSettings(StrictJsonReader r, JsonElement e, string path)
     {

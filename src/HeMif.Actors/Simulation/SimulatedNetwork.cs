@@ -1,10 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Simulation;
@@ -99,21 +96,24 @@ internal sealed class SimulatedNetwork
         _seed = seed;
         Probe = new SimulatedProbe(this);
         Resolver = new SimulatedResolver(this);
-        Tcp = new SimulatedTransport(this, TransportProtocol.Tcp, null);
-        Quic = new SimulatedTransport(this, TransportProtocol.Quic, quicSupported ? null : QuicUnsupportedReason);
+        Tcp = new SimulatedTransport(this, TransportName.Tcp, overUdp: false, null);
+        Quic = new SimulatedTransport(this, TransportName.Quic, overUdp: true, quicSupported ? null : QuicUnsupportedReason);
     }
 
     /// <summary>The connectivity probe (draft §5.2.1).</summary>
-    public IConnectivityProbe Probe { get; }
+    public ConnectivityProbe Probe { get; }
 
     /// <summary>The per-interface resolver (draft §7.3).</summary>
-    public IInterfaceResolver Resolver { get; }
+    public InterfaceResolver Resolver { get; }
 
     /// <summary>TCP attempts.</summary>
-    public IAttemptTransport Tcp { get; }
+    public AttemptTransport Tcp { get; }
 
-    /// <summary>QUIC attempts; <see cref="IAttemptTransport.UnsupportedReason"/> is set when the host has no QUIC.</summary>
-    public IAttemptTransport Quic { get; }
+    /// <summary>QUIC attempts; <see cref="AttemptTransport.UnsupportedReason"/> is set when the host has no QUIC.</summary>
+    public AttemptTransport Quic { get; }
+
+    /// <summary>The engine's registry of this network's transports: QUIC and TCP, TCP alone for a request that names none.</summary>
+    internal Race.TransportRegistry Transports => new([Tcp, Quic], [TransportName.Tcp]);
 
     /// <summary>Connections established and not yet disposed.</summary>
     public int OpenConnections
@@ -151,8 +151,9 @@ internal sealed class SimulatedNetwork
         }
     }
 
-    /// <summary>The transport for <paramref name="protocol"/>.</summary>
-    public IAttemptTransport TransportFor(TransportProtocol protocol) => protocol == TransportProtocol.Quic ? Quic : Tcp;
+    /// <summary>The transport named <paramref name="name"/> (<c>tcp</c> or <c>quic</c>).</summary>
+    public AttemptTransport TransportFor(TransportName name) =>
+        name == TransportName.Quic ? Quic : name == TransportName.Tcp ? Tcp : throw new ArgumentException($"The simulated network has no transport '{name}'.", nameof(name));
 
     /// <summary>The operations logged on one interface.</summary>
     public IReadOnlyList<NetworkOperation> LogOf(string interfaceName)
@@ -249,7 +250,7 @@ internal sealed class SimulatedNetwork
         }
     }
 
-    private SimulatedConnection Open(InterfaceFacts networkInterface, IPEndPoint remote, TransportProtocol protocol)
+    private SimulatedConnection Open(InterfaceFacts networkInterface, IPEndPoint remote, TransportName protocol)
     {
         int port;
         lock (_lock)
@@ -259,7 +260,7 @@ internal sealed class SimulatedNetwork
         }
 
         var local = networkInterface.Addresses.FirstOrDefault(a => a.Address.AddressFamily == remote.AddressFamily)?.Address;
-        var connection = new SimulatedConnection(this, networkInterface.Name, $"{protocol.ToString().ToUpperInvariant()} {remote}",
+        var connection = new SimulatedConnection(this, networkInterface.Name, $"{protocol.Value.ToUpperInvariant()} {remote}",
             local is null ? null : new IPEndPoint(local, port), remote);
         Record(networkInterface.Name, NetworkOperationKind.Connected, connection.What);
         return connection;
@@ -281,10 +282,10 @@ internal sealed class SimulatedNetwork
         return Task.FromResult(result);
     }
 
-    private Task<IConnectedPath> FailNow(string interfaceName, string what, string error)
+    private Task<ConnectedPath> FailNow(string interfaceName, string what, string error)
     {
         Record(interfaceName, NetworkOperationKind.ConnectFailed, what + ": " + error);
-        return Task.FromException<IConnectedPath>(new AttemptFailedException(AttemptFailureKind.Hard, $"{error} ({what} on {interfaceName})"));
+        return Task.FromException<ConnectedPath>(new AttemptFailedException(AttemptFailureKind.Hard, $"{error} ({what} on {interfaceName})"));
     }
 
     private Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
@@ -423,19 +424,19 @@ internal sealed class SimulatedNetwork
     private static string Describe(IReadOnlyList<IPAddress> addresses) =>
         addresses.Count == 0 ? "no addresses" : string.Join(", ", addresses);
 
-    private Task<IConnectedPath> ConnectAsync(TransportProtocol protocol, string? unsupported, InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    private Task<ConnectedPath> ConnectAsync(TransportName protocol, bool overUdp, string? unsupported, InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         ArgumentNullException.ThrowIfNull(remote);
         if (cancellationToken.IsCancellationRequested)
         {
-            return Task.FromCanceled<IConnectedPath>(cancellationToken);
+            return Task.FromCanceled<ConnectedPath>(cancellationToken);
         }
 
         var name = networkInterface.Name;
         var path = PathOf(name);
         var family = remote.AddressFamily;
-        var what = $"{protocol.ToString().ToUpperInvariant()} {remote}";
+        var what = $"{protocol.Value.ToUpperInvariant()} {remote}";
         Record(name, NetworkOperationKind.ConnectStarted, what);
         if (unsupported is not null)
         {
@@ -453,21 +454,21 @@ internal sealed class SimulatedNetwork
             return FailNow(name, what, "network unreachable");
         }
 
-        if (protocol == TransportProtocol.Quic && path.Quic == QuicBehavior.Blocked)
+        if (overUdp && path.Quic == QuicBehavior.Blocked)
         {
             behavior = FamilyBehavior.Blackhole;
         }
 
         if (behavior == FamilyBehavior.Blackhole)
         {
-            return Schedule<IConnectedPath>(name, what, null, _ => { }, cancellationToken);
+            return Schedule<ConnectedPath>(name, what, null, _ => { }, cancellationToken);
         }
 
         var (lost, jitter) = Draw(name, path);
         if (lost == path.MaxTries)
         {
-            var tries = path.MaxTries + (protocol == TransportProtocol.Quic ? " Initials" : " SYNs");
-            return Schedule<IConnectedPath>(name, what, RetransmissionOffset(lost), tcs =>
+            var tries = path.MaxTries + (overUdp ? " Initials" : " SYNs");
+            return Schedule<ConnectedPath>(name, what, RetransmissionOffset(lost), tcs =>
             {
                 Record(name, NetworkOperationKind.ConnectFailed, $"{what}: timed out ({tries} lost)");
                 tcs.TrySetException(new AttemptFailedException(AttemptFailureKind.Soft, $"timed out ({what} on {name}; {tries} unanswered)"));
@@ -476,7 +477,7 @@ internal sealed class SimulatedNetwork
 
         var roundTrip = path.RttFor(family) + jitter;
         var delay = RetransmissionOffset(lost) + (behavior == FamilyBehavior.Unreachable ? roundTrip / 2 : roundTrip);
-        return Schedule<IConnectedPath>(name, what, delay, tcs =>
+        return Schedule<ConnectedPath>(name, what, delay, tcs =>
         {
             switch (behavior)
             {
@@ -560,7 +561,7 @@ internal sealed class SimulatedNetwork
         }
     }
 
-    private sealed class SimulatedConnection(SimulatedNetwork owner, string interfaceName, string what, IPEndPoint? local, IPEndPoint remote) : IConnectedPath
+    private sealed class SimulatedConnection(SimulatedNetwork owner, string interfaceName, string what, IPEndPoint? local, IPEndPoint remote) : ConnectedPath
     {
         private int _closed;
 
@@ -568,15 +569,13 @@ internal sealed class SimulatedNetwork
 
         public string What => what;
 
-        public IPEndPoint? LocalEndPoint => local;
+        public override IPEndPoint? LocalEndPoint => local;
 
-        public IPEndPoint RemoteEndPoint => remote;
+        public override IPEndPoint RemoteEndPoint => remote;
 
-        public Stream? Stream => null;
+        public override Stream Stream => System.IO.Stream.Null;
 
-        public Socket? Socket => null;
-
-        public ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _closed, 1) == 0)
             {
@@ -587,25 +586,30 @@ internal sealed class SimulatedNetwork
         }
     }
 
-    private sealed class SimulatedProbe(SimulatedNetwork owner) : IConnectivityProbe
+    private sealed class SimulatedProbe(SimulatedNetwork owner) : ConnectivityProbe
     {
-        public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
+        public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
             owner.ProbeAsync(networkInterface, cancellationToken);
     }
 
-    private sealed class SimulatedResolver(SimulatedNetwork owner) : IInterfaceResolver
+    private sealed class SimulatedResolver(SimulatedNetwork owner) : InterfaceResolver
     {
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             owner.ResolveAsync(networkInterface, host, family, cancellationToken);
     }
 
-    private sealed class SimulatedTransport(SimulatedNetwork owner, TransportProtocol protocol, string? unsupportedReason) : IAttemptTransport
+    private sealed class SimulatedTransport(SimulatedNetwork owner, TransportName name, bool overUdp, string? unsupportedReason) : AttemptTransport
     {
-        public TransportProtocol Protocol => protocol;
+        public override TransportName Name => name;
 
-        public string? UnsupportedReason => unsupportedReason;
+        public override bool RunsOverUdp => overUdp;
 
-        public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
-            owner.ConnectAsync(protocol, unsupportedReason, networkInterface, remote, cancellationToken);
+        public override string? UnsupportedReason => unsupportedReason;
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            return owner.ConnectAsync(name, overUdp, unsupportedReason, context.Interface, context.Remote, cancellationToken);
+        }
     }
 }

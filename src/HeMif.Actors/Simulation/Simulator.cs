@@ -44,8 +44,7 @@ public static class Simulator
             Policy = scenario.Policy,
             Probe = network.Probe,
             Resolver = network.Resolver,
-            Tcp = network.Tcp,
-            Quic = network.Quic,
+            Transports = network.Transports,
             Race = race,
             TimeProvider = clock,
             VirtualTime = true,
@@ -66,8 +65,7 @@ public static class Simulator
             {
                 var request = new ConnectionRequest(r.Host, r.Port)
                 {
-                    // null ("any") and "quic" both let QUIC race first with TCP behind it (HEv3).
-                    Transport = r.Transport ?? Filter.TransportProtocol.Quic,
+                    Transports = r.Transports,
                     ExpectedBytes = r.ExpectedBytes,
                 };
                 var (completion, _) = engine.Start(request);

@@ -134,7 +134,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private const string RevalidateTimer = "revalidate";
     private const string RetireTimer = "retire";
     private const string RerunTimer = "rerun-probe";
-    private readonly IConnectivityProbe _probe;
+    private readonly ConnectivityProbe _probe;
     private readonly ValidationSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IActorRef _reportTo;
@@ -151,12 +151,12 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private bool _probeInFlight;
     private bool _retired;
     private TimeSpan _rerunAfter;
-    private readonly IQuicPathProbe? _quicProbe;
+    private readonly QuicPathProbe? _quicProbe;
     private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
     private CancellationTokenSource _quicCancel = new();
     private long _network;
 
-    public InterfaceSupervisor(InterfaceFacts facts, IConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, IQuicPathProbe? quicProbe = null)
+    public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null)
     {
         _facts = facts;
         _probe = probe;
@@ -451,7 +451,7 @@ internal sealed class ProbeActor : ReceiveActor, IWithTimers
     private CancellationTokenSource? _cancel;
     private long _generation;
 
-    public ProbeActor(IConnectivityProbe probe, TimeSpan timeout)
+    public ProbeActor(ConnectivityProbe probe, TimeSpan timeout)
     {
         Receive<ValidateMessages.RunProbe>(run =>
         {

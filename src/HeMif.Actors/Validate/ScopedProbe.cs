@@ -11,9 +11,10 @@ namespace HeMif.Validate;
 /// zone. With no zone or no DNS server there is nothing in its scope to check, and it is taken as validated, saying so.
 /// Every other interface gets the Internet check (<paramref name="internet"/>).
 /// </summary>
-internal sealed class ScopedProbe(IConnectivityProbe internet, IInterfaceResolver resolver, TimeProvider time) : IConnectivityProbe
+internal sealed class ScopedProbe(ConnectivityProbe internet, InterfaceResolver resolver, TimeProvider time) : ConnectivityProbe
 {
-    public async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    public override async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         if (InterfaceScope.Of(networkInterface, time.GetUtcNow()) is not { } scope)
         {

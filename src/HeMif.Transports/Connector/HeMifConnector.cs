@@ -10,7 +10,6 @@ using HeMif.Multipath;
 using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Report;
-using HeMif.Resolve;
 using HeMif.Transports.Discovery;
 using HeMif.Transports.Mptcp;
 using HeMif.Transports.Probes;
@@ -201,15 +200,16 @@ public interface IHeMifConnector : IAsyncDisposable
 /// <summary>The winning connection. Disposing it closes it.</summary>
 public sealed class HeMifConnection : IAsyncDisposable
 {
-    private readonly IAsyncDisposable _path;
+    private readonly ConnectedPath _path;
     private readonly MultipathSession? _multipath;
 
-    internal HeMifConnection(IConnectedPath path, RaceReport report, MultipathSession? multipath = null)
+    internal HeMifConnection(ConnectedPath path, RaceReport report, MultipathSession? multipath = null)
     {
         _path = path;
         _multipath = multipath;
         Multipath = multipath?.Info;
-        Stream = path.Stream ?? throw new InvalidOperationException("The winning transport returned no stream.");
+        Stream = path.Stream;
+        Path = path;
         Socket = path.Socket;
         QuicConnection = QuicConnection.IsSupported && path is QuicConnectedPath quic ? quic.Connection : null;
         LocalEndPoint = path.LocalEndPoint;
@@ -219,6 +219,12 @@ public sealed class HeMifConnection : IAsyncDisposable
 
     /// <summary>The byte stream.</summary>
     public Stream Stream { get; }
+
+    /// <summary>
+    /// The winning transport's connection as it handed it over (for a transport of your own, your
+    /// <see cref="ConnectedPath"/> type). Disposing this <see cref="HeMifConnection"/> disposes it.
+    /// </summary>
+    public ConnectedPath Path { get; }
 
     /// <summary>The socket, for TCP.</summary>
     public Socket? Socket { get; }
@@ -242,7 +248,7 @@ public sealed class HeMifConnection : IAsyncDisposable
     /// <summary>The winning interface's name.</summary>
     public string Interface => Report.Winner!.Interface;
 
-    /// <summary>The winning transport (<c>tcp</c> or <c>quic</c>).</summary>
+    /// <summary>The winning transport's name (<c>tcp</c>, <c>quic</c>, <c>mptcp</c>, or a registered transport of your own).</summary>
     public string Transport => Report.Winner!.Transport;
 
     /// <summary>
@@ -313,7 +319,7 @@ public static class HeMifConnector
     public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
 
     /// <summary>The same, with a QUIC transport of the caller's (tests force the host's QUIC support either way).</summary>
-    internal static IHeMifConnector Create(HeMifConnectorOptions? options, IAttemptTransport? quic)
+    internal static IHeMifConnector Create(HeMifConnectorOptions? options, AttemptTransport? quic, params AttemptTransport[] more)
     {
         options ??= new HeMifConnectorOptions();
         if (options.TimeProvider is null)
@@ -343,19 +349,21 @@ public static class HeMifConnector
         var probeSettings = overrides?.Probe ?? new ProbeSettings();
         var tcp = new TcpTransport();
         var book = new InterfaceBook(interfaces);
-        IInterfaceResolver resolver = new InterfaceResolver(timeProvider: options.TimeProvider);
-        IConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
+        InterfaceResolver resolver = new DnsInterfaceResolver(timeProvider: options.TimeProvider);
+        ConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
             ? new NoValidation()
             : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
+        var mptcp = new MptcpTransport(tcp);
+        // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one.
+        var transports = new TransportRegistry([tcp, quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. more], [TransportName.Tcp]);
         var engine = new HeMifEngine(new EngineOptions
         {
             Interfaces = interfaces,
             Policy = options.Policy,
             Probe = probe,
             Resolver = resolver,
-            Tcp = tcp,
-            Quic = quic ?? new QuicTransport(options.QuicCertificateValidation),
-            QuicProbe = new QuicPathProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
+            Transports = transports,
+            QuicProbe = new QuicVersionProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
@@ -384,7 +392,7 @@ public static class HeMifConnector
                 book.Remove(name);
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book, watchErrors);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors);
     }
 
     /// <summary>
@@ -415,13 +423,13 @@ public static class HeMifConnector
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private static IConnectivityProbe BuildProbe(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
+    private static ConnectivityProbe BuildProbe(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time, bool probeLoopback)
     {
         var check = BuildCheck(settings, resolver, tcp, time);
         return probeLoopback ? check : new LoopbackExemptProbe(check);
     }
 
-    private static ScopedProbe BuildCheck(ProbeSettings settings, IInterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static ConnectivityProbe BuildCheck(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {
@@ -429,14 +437,14 @@ public static class HeMifConnector
             ExpectedStatus = settings.ExpectedStatus,
             Timeout = settings.Timeout,
         }, time);
-        IConnectivityProbe internet = settings.NonexistentName is { } ghost
+        ConnectivityProbe internet = settings.NonexistentName is { } ghost
             ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
             : http;
         // Validation per PvD: an interface that serves only its own scope (noInternet, a split tunnel) is checked there.
         return new ScopedProbe(internet, resolver, time);
     }
 
-    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, MptcpTransport mptcp, InterfaceBook interfaces,
+    private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, InterfaceBook interfaces,
         System.Reactive.Subjects.Subject<string> watchErrors)
         : IHeMifConnector, IHeMifConnectorControl
     {
@@ -482,7 +490,7 @@ public static class HeMifConnector
             var request = ToRequest(host, port, options);
             cancellationToken.ThrowIfCancellationRequested();
             // QUIC only where the host cannot do QUIC fails at once: no reason to wait for validation first.
-            if (!request.QuicOnly || engine.QuicUnsupportedReason is null)
+            if (!Unusable(request))
             {
                 await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -497,10 +505,10 @@ public static class HeMifConnector
             // plan is applied before the race, then again for the winner.
             var session = await MultipathSession.PrepareAsync(mode, ct => engine.PlanSubflowsAsync(request, mode, "before connecting", ct), interfaces, _ip,
                 request.DestinationAddresses, cancellationToken).ConfigureAwait(false);
-            IConnectedPath? path = null;
+            ConnectedPath? path = null;
             try
             {
-                var result = await engine.ConnectAsync(request, mptcp, cancellationToken).ConfigureAwait(false);
+                var result = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
                 path = result.Connection ?? throw new HeMifConnectException(result.Report);
                 if (path is not MptcpConnectedPath multipath)
                 {
@@ -538,7 +546,24 @@ public static class HeMifConnector
                 System.Reactive.Linq.Observable.FromAsync(WaitForFirstValidationAsync), _ => engine.WatchSubflows(request, mode));
         }
 
-        private static ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
+        /// <summary>
+        /// Whether none of the request's transports can be used on this host. A transport whose
+        /// <see cref="AttemptTransport.UnsupportedReason"/> throws counts as usable here: the race asks it again and fails
+        /// the request with that cause, reported as a failure inside HeMif.
+        /// </summary>
+        private bool Unusable(ConnectionRequest request)
+        {
+            try
+            {
+                return engine.UnusableReason(request.Transports) is not null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        private ConnectionRequest ToRequest(string host, int port, ConnectOptions? options)
         {
             ArgumentNullException.ThrowIfNull(host);
             host = HostName.Normalize(host);
@@ -554,11 +579,23 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "ConnectOptions.Transport must be Tcp, Any or Quic.");
             }
 
+            // The engine's default transports (TCP), QUIC before them (HEv3), or QUIC alone; a multipath request's TCP
+            // attempts use MPTCP sockets.
+            IReadOnlyList<TransportName> transports = options.Transport switch
+            {
+                TransportPreference.Quic => [TransportName.Quic],
+                TransportPreference.Any => [TransportName.Quic, .. engine.DefaultTransports.Where(t => t != TransportName.Quic)],
+                _ => engine.DefaultTransports,
+            };
+            if (options.Multipath is not null)
+            {
+                transports = [.. transports.Select(t => t == TransportName.Tcp ? TransportName.Mptcp : t)];
+            }
+
             return new ConnectionRequest(host, port)
             {
-                // Policy rules match on the transport a request may use: "Any" and "Quic" may both use QUIC.
-                Transport = options.Transport == TransportPreference.Tcp ? Filter.TransportProtocol.Tcp : Filter.TransportProtocol.Quic,
-                QuicOnly = options.Transport == TransportPreference.Quic,
+                // Policy rules match on the transports a request may use.
+                Transports = transports,
                 ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
@@ -685,9 +722,9 @@ public static class HeMifConnector
     }
 
     /// <summary>Validation turned off by configuration: an up interface counts as validated, and the timeline says so.</summary>
-    private sealed class NoValidation : IConnectivityProbe
+    private sealed class NoValidation : ConnectivityProbe
     {
-        public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
+        public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
             Task.FromResult(new ValidationResult(ValidationState.Validated, "validation disabled by configuration"));
     }
 }

@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
-using HeMif.Interfaces;
 using HeMif.Multipath;
-using HeMif.Race;
 using HeMif.Transports.Tcp;
 
 namespace HeMif.Transports.Mptcp;
@@ -15,23 +12,21 @@ namespace HeMif.Transports.Mptcp;
 /// back to TCP in two ways, both said on the connection: the kernel refuses the socket (a plain TCP socket is used
 /// instead) or the peer does not answer MP_CAPABLE (the kernel carries on as TCP, RFC 8684 §3.7).
 /// </summary>
-internal sealed class MptcpTransport(TcpTransport tcp, MptcpSocketFactory? createMptcp = null) : IAttemptTransport
+internal sealed class MptcpTransport(TcpTransport tcp, MptcpSocketFactory? createMptcp = null) : AttemptTransport
 {
     private readonly MptcpSocketFactory _createMptcp = createMptcp ?? MptcpNative.TryCreate;
 
-    public TransportProtocol Protocol => TransportProtocol.Tcp;
-
     /// <summary>"mptcp": its attempts are MPTCP sockets (whether the peer then speaks MPTCP is the connection's <c>Multipath</c>).</summary>
-    public string Name => "mptcp";
+    public override TransportName Name => TransportName.Mptcp;
 
-    /// <summary>Never unsupported: where MPTCP is, the attempt falls back to TCP and says so.</summary>
-    public string? UnsupportedReason => null;
+    /// <summary>Never unsupported: where MPTCP is not, the attempt falls back to TCP and says so.</summary>
+    public override string? UnsupportedReason => null;
 
-    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(context);
         string? refusal = null;
-        return tcp.ConnectSocketAsync(networkInterface, remote,
+        return tcp.ConnectSocketAsync(context,
             family => _createMptcp(family, out refusal) ?? new Socket(family, SocketType.Stream, ProtocolType.Tcp),
             pinToDevice: true,
             socket => MptcpConnectedPath.Create(socket, refusal),
@@ -43,7 +38,7 @@ internal sealed class MptcpTransport(TcpTransport tcp, MptcpSocketFactory? creat
 internal delegate Socket? MptcpSocketFactory(AddressFamily family, out string? refusal);
 
 /// <summary>A connected socket from <see cref="MptcpTransport"/>: an MPTCP connection or a TCP fallback, and which.</summary>
-internal sealed class MptcpConnectedPath : IConnectedPath
+internal sealed class MptcpConnectedPath : ConnectedPath
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -61,13 +56,13 @@ internal sealed class MptcpConnectedPath : IConnectedPath
 
     public string Description { get; }
 
-    public IPEndPoint? LocalEndPoint => _socket.LocalEndPoint as IPEndPoint;
+    public override IPEndPoint? LocalEndPoint => _socket.LocalEndPoint as IPEndPoint;
 
-    public IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
+    public override IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
 
-    public Stream? Stream => _stream;
+    public override Stream Stream => _stream;
 
-    public Socket? Socket => _socket;
+    public override Socket? Socket => _socket;
 
     /// <summary>
     /// What the connected socket is: <paramref name="kernelRefusal"/> set means it is a plain TCP socket because the
@@ -83,7 +78,7 @@ internal sealed class MptcpConnectedPath : IConnectedPath
 
     public IReadOnlyList<RawSubflow> ReadSubflows() => Status == MptcpStatus.Mptcp && Volatile.Read(ref _disposed) == 0 ? MptcpInfoReader.ReadSubflows(_socket) : [];
 
-    public ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         Interlocked.Exchange(ref _disposed, 1);
         return _stream.DisposeAsync();

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
 using HeMif.Multipath;
-using HeMif.Transports.Tcp;
 
 namespace HeMif.Transports.Mptcp;
 
@@ -69,7 +68,7 @@ internal sealed class MultipathSession : IAsyncDisposable
         if (runner is not null)
         {
             _manager = new LinuxPathManager(runner, (name, family) => _interfaces.Get(name) is { } facts
-                ? TcpTransport.SourceAddress(facts, _remote ?? destinations.FirstOrDefault(d => d.AddressFamily == family) ?? (family == AddressFamily.InterNetworkV6 ? AnyGlobal6 : AnyGlobal4))
+                ? SourceAddressSelection.For(facts, _remote ?? destinations.FirstOrDefault(d => d.AddressFamily == family) ?? (family == AddressFamily.InterNetworkV6 ? AnyGlobal6 : AnyGlobal4))
                 : null, KernelInterfaces.Host);
         }
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Probes;
@@ -24,9 +23,9 @@ internal sealed record DnsInterceptionOptions
 /// intended destination address. In those cases, TCP connection may succeed, but Internet connectivity is not
 /// available." Checks the interface's own resolver against answers that must be what they are.
 /// </summary>
-internal sealed class DnsInterceptionProbe(IInterfaceResolver resolver, DnsInterceptionOptions options) : IConnectivityProbe
+internal sealed class DnsInterceptionProbe(InterfaceResolver resolver, DnsInterceptionOptions options) : ConnectivityProbe
 {
-    public async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    public override async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         if (options.NonexistentName is { } ghost)
@@ -62,9 +61,9 @@ internal sealed class DnsInterceptionProbe(IInterfaceResolver resolver, DnsInter
 }
 
 /// <summary>Runs several checks in order; the first that does not validate gives the verdict.</summary>
-internal sealed class CompositeConnectivityProbe(params IConnectivityProbe[] probes) : IConnectivityProbe
+internal sealed class CompositeConnectivityProbe(params ConnectivityProbe[] probes) : ConnectivityProbe
 {
-    public async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    public override async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         var details = new List<string>();
         foreach (var probe in probes)

@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using HeMif.Interfaces;
-using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Probes;
@@ -32,15 +30,18 @@ internal sealed record HttpProbeOptions
 /// its own resolver, a socket pinned to it. The expected status (default 204, empty body) validates; a redirect, or a
 /// page where the check expects none, is a captive portal (its URL is recorded); anything else is no connectivity.
 /// </summary>
-internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemptTransport tcp, HttpProbeOptions options, TimeProvider time) : IConnectivityProbe
+internal sealed class HttpConnectivityProbe(InterfaceResolver resolver, AttemptTransport tcp, HttpProbeOptions options, TimeProvider time) : ConnectivityProbe
 {
     /// <summary>RFC 8305 §5: "the recommended value for a default delay is 250 milliseconds".</summary>
     private static readonly TimeSpan AttemptDelay = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The check is plain HTTP over TCP: no ALPN to offer.</summary>
+    private static readonly IReadOnlyList<string> NoAlpn = [];
+
     /// <summary>The most of an answer the check reads: its head, which is all the verdict needs.</summary>
     internal const int MaxHead = 16 * 1024;
 
-    public async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    public override async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         using var timeout = new CancellationTokenSource(options.Timeout, time);
@@ -145,19 +146,19 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
     /// (seen in the lab with IPv6 broken). The next address starts after the Connection Attempt Delay or at once when the
     /// previous one fails; the first connection wins and every other is cancelled or closed.
     /// </summary>
-    private async Task<IConnectedPath?> ConnectFirstAsync(InterfaceFacts facts, List<IPAddress> addresses, int port, List<string> failures, CancellationToken ct)
+    private async Task<ConnectedPath?> ConnectFirstAsync(InterfaceFacts facts, List<IPAddress> addresses, int port, List<string> failures, CancellationToken ct)
     {
         using var race = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var pending = new List<Task<IConnectedPath>>();
+        var pending = new List<Task<ConnectedPath>>();
         var next = 0;
-        IConnectedPath? winner = null;
+        ConnectedPath? winner = null;
         try
         {
             while (winner is null && (next < addresses.Count || pending.Count > 0))
             {
                 if (next < addresses.Count && (pending.Count == 0 || next == 0))
                 {
-                    pending.Add(tcp.ConnectAsync(facts, new IPEndPoint(addresses[next++], port), race.Token));
+                    pending.Add(tcp.ConnectAsync(new AttemptContext(facts, new IPEndPoint(addresses[next++], port), options.Url.IdnHost, NoAlpn), race.Token));
                 }
 
                 var waits = new List<Task>(pending);
@@ -171,11 +172,11 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
                 ct.ThrowIfCancellationRequested();
                 if (done == delay)
                 {
-                    pending.Add(tcp.ConnectAsync(facts, new IPEndPoint(addresses[next++], port), race.Token));
+                    pending.Add(tcp.ConnectAsync(new AttemptContext(facts, new IPEndPoint(addresses[next++], port), options.Url.IdnHost, NoAlpn), race.Token));
                     continue;
                 }
 
-                var attempt = (Task<IConnectedPath>)done;
+                var attempt = (Task<ConnectedPath>)done;
                 pending.Remove(attempt);
                 try
                 {

@@ -11,12 +11,12 @@ namespace HeMif.Transports.Probes;
 /// (a sidecar, a health endpoint) fail whenever validation is on. So loopback is validated by definition; every other
 /// interface goes to the real check.
 /// </summary>
-internal sealed class LoopbackExemptProbe(IConnectivityProbe inner) : IConnectivityProbe
+internal sealed class LoopbackExemptProbe(ConnectivityProbe inner) : ConnectivityProbe
 {
     /// <summary>The detail a loopback interface is validated with.</summary>
     internal const string Detail = "loopback reaches only this host: the connectivity check does not apply (draft §5.2.1 validates networks)";
 
-    public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         return networkInterface.Kind == InterfaceKind.Loopback

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tcp;
 using HeMif.Validate;
@@ -59,20 +58,20 @@ internal sealed record QuicPathProbeOptions
 /// errors (Linux reports them on connected UDP sockets only, on the next send or receive).
 /// </para>
 /// </summary>
-internal sealed class QuicPathProbe : IQuicPathProbe
+internal sealed class QuicVersionProbe : QuicPathProbe
 {
     private const int SolIp = 0;
     private const int IpRecvErr = 11;
     private const int SolIpv6 = 41;
     private const int Ipv6RecvErr = 25;
     private static int s_deviceBindingRefused;
-    private readonly IInterfaceResolver _resolver;
+    private readonly InterfaceResolver _resolver;
     private readonly QuicPathProbeOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Lock _randomLock = new();
 
-    public QuicPathProbe(IInterfaceResolver resolver, QuicPathProbeOptions? options = null, TimeProvider? time = null)
+    public QuicVersionProbe(InterfaceResolver resolver, QuicPathProbeOptions? options = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(resolver);
         _resolver = resolver;
@@ -84,7 +83,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
 
     public TimeSpan Timeout => _options.Timeout;
 
-    public async Task<QuicPathVerdict> ProbeAsync(InterfaceFacts networkInterface, string host, int port, CancellationToken cancellationToken)
+    public override async Task<QuicPathVerdict> ProbeAsync(InterfaceFacts networkInterface, string host, int port, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -219,7 +218,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
             return Outcome.Unknown(remote, $"{remote}: not applicable: the destination is this host, which only the loopback interface reaches, and {facts.Name} is not it");
         }
 
-        var source = TcpTransport.SourceAddress(facts, remote.Address);
+        var source = SourceAddressSelection.For(facts, remote.Address);
         if (source is null && facts.Addresses.Count > 0)
         {
             return Outcome.Unknown(remote, $"{remote}: {facts.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address to send from");

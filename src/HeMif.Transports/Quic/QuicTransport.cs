@@ -4,9 +4,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Authentication;
-using HeMif.Filter;
-using HeMif.Interfaces;
-using HeMif.Race;
 using HeMif.Transports.Tcp;
 
 namespace HeMif.Transports.Quic;
@@ -24,7 +21,7 @@ namespace HeMif.Transports.Quic;
 /// <see cref="UnsupportedReason"/> says so, and the engine plans no QUIC attempt at all.
 /// </para>
 /// </summary>
-internal sealed class QuicTransport : IAttemptTransport
+internal sealed class QuicTransport : AttemptTransport
 {
     /// <summary>Why QUIC cannot be used on a Linux or macOS host where it is unsupported (the simulator's words too).</summary>
     public const string NoLibMsQuic = "QUIC unsupported on this host (no libmsquic)";
@@ -44,22 +41,23 @@ internal sealed class QuicTransport : IAttemptTransport
         _supported = supported ?? QuicConnection.IsSupported;
     }
 
-    public TransportProtocol Protocol => TransportProtocol.Quic;
+    public override TransportName Name => TransportName.Quic;
 
-    public string? UnsupportedReason => _supported ? null
+    /// <summary>QUIC runs over UDP: tried before TCP (HEv3), and not where UDP/QUIC is known blocked.</summary>
+    public override bool RunsOverUdp => true;
+
+    public override string? UnsupportedReason => _supported ? null
         : OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? NoLibMsQuic
         : OperatingSystem.IsWindows() ? "QUIC unsupported on this host (this Windows has no QUIC with TLS 1.3)"
         : "QUIC unsupported on this host (System.Net.Quic does not run on this OS)";
 
-    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
-        ConnectAsync(networkInterface, remote, new AttemptOptions(remote.Address.ToString(), ["h3"]), cancellationToken);
-
-    public async Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, AttemptOptions options, CancellationToken cancellationToken)
+    public override async Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(networkInterface);
-        ArgumentNullException.ThrowIfNull(remote);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
+        var networkInterface = context.Interface;
+        var remote = context.Remote;
+        var options = context;
         if (!_supported || !QuicConnection.IsSupported)
         {
             // The engine never plans QUIC here; a direct call fails like any attempt, never with a platform exception.
@@ -68,10 +66,10 @@ internal sealed class QuicTransport : IAttemptTransport
 
         if (options.ApplicationProtocols.Count == 0)
         {
-            throw new ArgumentException("QUIC needs at least one ALPN protocol ID (RFC 9001 §8.1).", nameof(options));
+            throw new ArgumentException("QUIC needs at least one ALPN protocol ID (RFC 9001 §8.1).", nameof(context));
         }
 
-        var source = TcpTransport.SourceAddress(networkInterface, remote.Address);
+        var source = context.SourceAddress;
         if (source is null && networkInterface.Addresses.Count > 0)
         {
             throw new AttemptFailedException(AttemptFailureKind.Hard,
@@ -171,19 +169,17 @@ internal sealed class QuicTransport : IAttemptTransport
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("macos")]
 [SupportedOSPlatform("windows")]
-internal sealed class QuicConnectedPath(QuicConnection connection, QuicStream stream) : IConnectedPath
+internal sealed class QuicConnectedPath(QuicConnection connection, QuicStream stream) : ConnectedPath
 {
     public QuicConnection Connection => connection;
 
-    public IPEndPoint? LocalEndPoint => connection.LocalEndPoint;
+    public override IPEndPoint? LocalEndPoint => connection.LocalEndPoint;
 
-    public IPEndPoint RemoteEndPoint => connection.RemoteEndPoint;
+    public override IPEndPoint RemoteEndPoint => connection.RemoteEndPoint;
 
-    public Stream? Stream => stream;
+    public override Stream Stream => stream;
 
-    public Socket? Socket => null;
-
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         try
         {

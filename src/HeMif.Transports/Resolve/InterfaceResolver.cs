@@ -25,7 +25,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 
 namespace HeMif.Transports.Resolve;
 
@@ -43,7 +42,7 @@ internal sealed record DnsLookup(IReadOnlyList<DnsRecord> Records, string? Error
 /// moves on to the next server, and when every server failed the last failure is the result. When the interface's
 /// servers are unknown the system resolver answers and the result's <see cref="ResolveResult.Note"/> says so.
 /// </summary>
-internal sealed class InterfaceResolver : IInterfaceResolver
+internal sealed class DnsInterfaceResolver : InterfaceResolver
 {
     /// <summary>The note on a result the system resolver gave because the interface's DNS servers are unknown.</summary>
     public const string SystemFallbackNote = "system resolver (interface DNS servers unknown)";
@@ -60,7 +59,7 @@ internal sealed class InterfaceResolver : IInterfaceResolver
     private readonly ConcurrentDictionary<string, string> _deviceBindingRefused = new(StringComparer.Ordinal);
 
     /// <summary>Creates a resolver; time (for every timeout and the cache) comes from <paramref name="timeProvider"/>.</summary>
-    public InterfaceResolver(InterfaceResolverOptions? options = null, TimeProvider? timeProvider = null)
+    public DnsInterfaceResolver(InterfaceResolverOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new InterfaceResolverOptions();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.QueryTimeout, TimeSpan.Zero);
@@ -81,7 +80,7 @@ internal sealed class InterfaceResolver : IInterfaceResolver
     internal int CachedAnswers => _cache.Count;
 
     /// <inheritdoc/>
-    public async Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
+    public override async Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         ArgumentNullException.ThrowIfNull(host);

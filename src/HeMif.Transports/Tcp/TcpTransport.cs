@@ -1,10 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Race;
-using HeMif.Sort;
 
 namespace HeMif.Transports.Tcp;
 
@@ -15,22 +12,23 @@ namespace HeMif.Transports.Tcp;
 /// so). Failures are classified for the planner: RST and ICMP unreachable/prohibited are hard errors (draft §7.2),
 /// timeouts and the rest soft. The socket is disposed on every path but success, where the caller owns it.
 /// </summary>
-internal sealed class TcpTransport : IAttemptTransport
+internal sealed class TcpTransport : AttemptTransport
 {
     private const int SolSocket = 1;
     private const int SoBindToDevice = 25;
     private int _deviceBindingRefused;
 
-    public TransportProtocol Protocol => TransportProtocol.Tcp;
-
-    public string? UnsupportedReason => null;
+    public override TransportName Name => TransportName.Tcp;
 
     /// <summary>Whether the kernel refused SO_BINDTODEVICE at least once (attempts then used address binding only).</summary>
     public bool DeviceBindingRefused => Volatile.Read(ref _deviceBindingRefused) != 0;
 
-    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
-        ConnectSocketAsync(networkInterface, remote, static family => new Socket(family, SocketType.Stream, ProtocolType.Tcp), pinToDevice: true,
+    public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ConnectSocketAsync(context, static family => new Socket(family, SocketType.Stream, ProtocolType.Tcp), pinToDevice: true,
             static socket => new TcpConnectedPath(socket), cancellationToken);
+    }
 
     /// <summary>
     /// One attempt on a socket some transport makes (plain TCP here; an MPTCP socket for <c>MptcpTransport</c>): the
@@ -38,15 +36,16 @@ internal sealed class TcpTransport : IAttemptTransport
     /// classification, and the hand-over of the connected socket to <paramref name="handOver"/>. The socket is disposed
     /// on every path but success.
     /// </summary>
-    internal async Task<IConnectedPath> ConnectSocketAsync(InterfaceFacts networkInterface, IPEndPoint remote, Func<AddressFamily, Socket> createSocket,
-        bool pinToDevice, Func<Socket, IConnectedPath> handOver, CancellationToken cancellationToken)
+    internal async Task<ConnectedPath> ConnectSocketAsync(AttemptContext context, Func<AddressFamily, Socket> createSocket,
+        bool pinToDevice, Func<Socket, ConnectedPath> handOver, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(networkInterface);
-        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(createSocket);
         ArgumentNullException.ThrowIfNull(handOver);
         cancellationToken.ThrowIfCancellationRequested();
-        var source = SourceAddress(networkInterface, remote.Address);
+        var networkInterface = context.Interface;
+        var remote = context.Remote;
+        var source = context.SourceAddress;
         if (source is null && networkInterface.Addresses.Count > 0)
         {
             throw new AttemptFailedException(AttemptFailureKind.Hard,
@@ -113,28 +112,7 @@ internal sealed class TcpTransport : IAttemptTransport
     };
 
     /// <summary>RFC 6724 §5 source address selection among the interface's own addresses of the destination's family.</summary>
-    internal static IPAddress? SourceAddress(InterfaceFacts facts, IPAddress destination)
-    {
-        var candidates = new List<SourceCandidate>(facts.Addresses.Count);
-        for (var i = 0; i < facts.Addresses.Count; i++)
-        {
-            candidates.Add(SourceCandidate.From(facts.Addresses[i], 0, i));
-        }
-
-        var chosen = Rfc6724.SelectSource(candidates.ToArray(), Rfc6724.ToUInt128(destination), 0, AddressSelectionPolicyTable.Default);
-        if (chosen is not { } c)
-        {
-            return null;
-        }
-
-        var address = facts.Addresses[c.AddressIndex].Address;
-        if (address.IsIPv6LinkLocal && destination.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId == 0)
-        {
-            return null; // a link-local source without a scope cannot be bound; let the kernel choose on the device
-        }
-
-        return address;
-    }
+    internal static IPAddress? SourceAddress(InterfaceFacts facts, IPAddress destination) => SourceAddressSelection.For(facts, destination);
 
     private void PinToDevice(Socket socket, string device)
     {
@@ -174,17 +152,18 @@ internal sealed class TcpTransport : IAttemptTransport
 }
 
 /// <summary>A connected TCP socket, handed to the caller: the stream owns the socket.</summary>
-internal sealed class TcpConnectedPath(Socket socket) : IConnectedPath
+internal sealed class TcpConnectedPath(Socket socket) : ConnectedPath
 {
     private readonly NetworkStream _stream = new(socket, ownsSocket: true);
+    private readonly IPEndPoint _remote = (IPEndPoint)socket.RemoteEndPoint!;
 
-    public IPEndPoint? LocalEndPoint => socket.LocalEndPoint as IPEndPoint;
+    public override IPEndPoint? LocalEndPoint => socket.LocalEndPoint as IPEndPoint;
 
-    public IPEndPoint RemoteEndPoint => (IPEndPoint)socket.RemoteEndPoint!;
+    public override IPEndPoint RemoteEndPoint => _remote;
 
-    public Stream? Stream => _stream;
+    public override Stream Stream => _stream;
 
-    public Socket? Socket => socket;
+    public override Socket? Socket => socket;
 
-    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+    public override ValueTask DisposeAsync() => _stream.DisposeAsync();
 }

@@ -5,7 +5,6 @@ using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Report;
 
@@ -29,7 +28,7 @@ public sealed class LearnedFactsEngineTests : IAsyncLifetime
     public LearnedFactsEngineTests()
     {
         _network = FakeNetwork.WifiAndCellular(_clock);
-        _resolver = new RecordingResolver(_network);
+        _resolver = new RecordingResolver(new FakeNetwork.ResolverPort(_network));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -112,11 +111,11 @@ public sealed class LearnedFactsEngineTests : IAsyncLifetime
     }
 
     /// <summary>Records the DNS servers in the facts each resolution was given, per interface (the latest).</summary>
-    private sealed class RecordingResolver(IInterfaceResolver inner) : IInterfaceResolver
+    private sealed class RecordingResolver(InterfaceResolver inner) : InterfaceResolver
     {
         public Dictionary<string, IReadOnlyList<IPAddress>> ServersSeen { get; } = [];
 
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
         {
             ServersSeen[networkInterface.Name] = networkInterface.DnsServers;
             return inner.ResolveAsync(networkInterface, host, family, cancellationToken);

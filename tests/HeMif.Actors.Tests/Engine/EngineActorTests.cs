@@ -143,7 +143,7 @@ public sealed class EngineActorTests : VirtualTimeTestKit
     private TaskCompletionSource<RaceResult> StartRequest()
     {
         var completion = new TaskCompletionSource<RaceResult>();
-        _engine.Tell(new EngineMessages.StartRequest(1, Request, null, completion));
+        _engine.Tell(new EngineMessages.StartRequest(1, Request, completion));
         Idle();
         return completion;
     }

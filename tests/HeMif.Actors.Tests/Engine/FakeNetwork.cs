@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.Validate;
 
 namespace HeMif.Actors.Tests.Engine;
@@ -31,7 +29,7 @@ internal sealed record FakePath
 /// A tiny scripted network for engine tests: answers come from timers on the given clock, completed inline (no
 /// RunContinuationsAsynchronously) so the virtual-time driver sees their effects before it moves the clock again.
 /// </summary>
-internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInterfaceResolver, IAttemptTransport
+internal sealed class FakeNetwork(TimeProvider clock)
 {
     public static readonly IPAddress ServerV6 = IPAddress.Parse("2001:db8:ff::1");
     public static readonly IPAddress ServerV4 = IPAddress.Parse("192.0.2.200");
@@ -67,9 +65,9 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
     public EngineOptions Options(TimeProvider clock, IReadOnlyList<InterfaceFacts>? interfaces = null) => new()
     {
         Interfaces = interfaces ?? [Wifi, Cellular],
-        Probe = this,
-        Resolver = this,
-        Tcp = this,
+        Probe = new ProbePort(this),
+        Resolver = new ResolverPort(this),
+        Transports = new TransportRegistry([new TcpPort(this)], [TransportName.Tcp]),
         TimeProvider = clock,
         VirtualTime = true,
         Validation = new ValidationSettings { Random = new Random(1) },
@@ -78,10 +76,6 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
     public int OpenConnections;
     public int ProbeCalls;
     public List<string> Log { get; } = [];
-
-    public TransportProtocol Protocol => TransportProtocol.Tcp;
-
-    public string? UnsupportedReason => null;
 
     public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
@@ -98,8 +92,9 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
     public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
         After(TimeSpan.FromMilliseconds(5), () => new ResolveResult([family == AddressFamily.InterNetworkV6 ? ServerV6 : ServerV4]), cancellationToken);
 
-    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    public Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
     {
+        var (networkInterface, remote) = (context.Interface, context.Remote);
         var path = Paths[networkInterface.Name];
         var mode = remote.AddressFamily == AddressFamily.InterNetworkV6 ? path.IPv6 : path.IPv4;
         lock (Log)
@@ -114,31 +109,52 @@ internal sealed class FakeNetwork(TimeProvider clock) : IConnectivityProbe, IInt
 
         return mode switch
         {
-            "ok" => After<IConnectedPath>(path.Rtt, () =>
+            "ok" => After<ConnectedPath>(path.Rtt, () =>
             {
                 Interlocked.Increment(ref OpenConnections);
                 return new FakeConnection(this, remote);
             }, cancellationToken),
-            "reject" => After<IConnectedPath>(path.Rtt, () => throw new AttemptFailedException(AttemptFailureKind.Hard, "connection refused"), cancellationToken),
-            _ => After<IConnectedPath>(Timeout.InfiniteTimeSpan, () => throw new InvalidOperationException("a blackhole never answers"), cancellationToken),
+            "reject" => After<ConnectedPath>(path.Rtt, () => throw new AttemptFailedException(AttemptFailureKind.Hard, "connection refused"), cancellationToken),
+            _ => After<ConnectedPath>(Timeout.InfiniteTimeSpan, () => throw new InvalidOperationException("a blackhole never answers"), cancellationToken),
         };
     }
 
     private Task<T> After<T>(TimeSpan delay, Func<T> result, CancellationToken cancellationToken) => FakeTimers.After(clock, delay, result, cancellationToken);
 
-    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : IConnectedPath
+    /// <summary>The network as the engine's connectivity probe.</summary>
+    public sealed class ProbePort(FakeNetwork network) : ConnectivityProbe
+    {
+        public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken) =>
+            network.ProbeAsync(networkInterface, cancellationToken);
+    }
+
+    /// <summary>The network as the engine's resolver.</summary>
+    public sealed class ResolverPort(FakeNetwork network) : InterfaceResolver
+    {
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+            network.ResolveAsync(networkInterface, host, family, cancellationToken);
+    }
+
+    /// <summary>The network as the engine's TCP transport.</summary>
+    public sealed class TcpPort(FakeNetwork network) : AttemptTransport
+    {
+        public override TransportName Name => TransportName.Tcp;
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken) =>
+            network.ConnectAsync(context, cancellationToken);
+    }
+
+    private sealed class FakeConnection(FakeNetwork owner, IPEndPoint remote) : ConnectedPath
     {
         private int _closed;
 
-        public IPEndPoint? LocalEndPoint => null;
+        public override IPEndPoint? LocalEndPoint => null;
 
-        public IPEndPoint RemoteEndPoint => remote;
+        public override IPEndPoint RemoteEndPoint => remote;
 
-        public Stream? Stream => null;
+        public override Stream Stream => Stream.Null;
 
-        public System.Net.Sockets.Socket? Socket => null;
-
-        public ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _closed, 1) == 0)
             {

@@ -1,6 +1,5 @@
 using System.Net;
 using HeMif.Engine;
-using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;
@@ -23,7 +22,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
     private static readonly InterfaceFacts Cellular = FakeNetwork.Cellular;
 
-    private static readonly ConnectionRequest Quic = new("www.example.com", 443) { Transport = TransportProtocol.Quic };
+    private static readonly ConnectionRequest Quic = new("www.example.com", 443) { Transports = [TransportName.Quic, TransportName.Tcp] };
 
     private readonly ManualTimeProvider _clock = new();
     private readonly FakeNetwork _network;
@@ -120,11 +119,11 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     public async Task No_probe_for_a_TCP_request_nor_where_the_host_lacks_QUIC()
     {
         await StartAsync();
-        await (await RaceAsync(Quic with { Transport = TransportProtocol.Tcp })).Connection!.DisposeAsync();
+        await (await RaceAsync(Quic with { Transports = [TransportName.Tcp] })).Connection!.DisposeAsync();
         Assert.Empty(_probe.Started);
         await _engine.DisposeAsync();
 
-        _quic.UnsupportedReason = SimulatedNetwork.QuicUnsupportedReason;
+        _quic.Unsupported = SimulatedNetwork.QuicUnsupportedReason;
         await StartAsync();
         var race = await RaceAsync(Quic);
         await race.Connection!.DisposeAsync();
@@ -139,7 +138,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task Where_the_host_lacks_QUIC_the_race_runs_on_TCP_and_says_so_once()
     {
-        _quic.UnsupportedReason = SimulatedNetwork.QuicUnsupportedReason;
+        _quic.Unsupported = SimulatedNetwork.QuicUnsupportedReason;
         _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" }; // both interfaces race
         await StartAsync();
         var race = await RaceAsync(Quic);
@@ -155,10 +154,10 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     [Fact]
     public async Task QUIC_only_where_the_host_lacks_QUIC_fails_at_once_saying_why()
     {
-        _quic.UnsupportedReason = SimulatedNetwork.QuicUnsupportedReason;
+        _quic.Unsupported = SimulatedNetwork.QuicUnsupportedReason;
         await StartAsync();
         var before = _clock.Elapsed;
-        var race = await RaceAsync(Quic with { QuicOnly = true });
+        var race = await RaceAsync(Quic with { Transports = [TransportName.Quic] });
 
         Assert.Equal(RaceOutcome.Failed, race.Report.Outcome);
         Assert.Equal("QUIC only was asked for, and QUIC unsupported on this host (no libmsquic)", race.Report.Failure);
@@ -176,7 +175,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
         var verdicts = await ProbeNowAsync();
         Assert.Equal([QuicPathState.Reachable, QuicPathState.Blocked], verdicts.Select(v => v.State));
 
-        var race = await RaceAsync(Quic with { QuicOnly = true });
+        var race = await RaceAsync(Quic with { Transports = [TransportName.Quic] });
         Assert.Equal(("rmnet0", "quic"), (race.Report.Winner!.Interface, race.Report.Winner.Transport));
         Assert.DoesNotContain(race.Report.Attempts, a => a.Interface == "wlan0" || a.Transport == "tcp");
         Assert.Contains(race.Report.Events, e => e is { Kind: "note", Interface: "wlan0" } && e.Detail.Contains("QUIC only was asked for, and QUIC known blocked", StringComparison.Ordinal));
@@ -243,7 +242,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     {
         _engine = new HeMifEngine(_network.Options(_clock) with
         {
-            Quic = _quic,
+            Transports = new TransportRegistry([new FakeNetwork.TcpPort(_network), _quic], [TransportName.Tcp]),
             QuicProbe = withProbe ? _probe : null,
         });
         _driver = new EngineDriver(_engine, _clock);
@@ -275,44 +274,47 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     }
 
     /// <summary>A QUIC transport on the virtual clock: 20 ms handshakes, or none at all on blackholed interfaces.</summary>
-    private sealed class FakeQuic(TimeProvider clock) : IAttemptTransport
+    private sealed class FakeQuic(TimeProvider clock) : AttemptTransport
     {
         public HashSet<string> Blackholed { get; } = [];
 
         public List<string> Log { get; } = [];
 
-        public global::HeMif.Filter.TransportProtocol Protocol => global::HeMif.Filter.TransportProtocol.Quic;
+        public override TransportName Name => TransportName.Quic;
 
-        public string? UnsupportedReason { get; set; }
+        public override bool RunsOverUdp => true;
 
-        public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+        public override string? UnsupportedReason => Unsupported;
+
+        public string? Unsupported { get; set; }
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
         {
+            var (networkInterface, remote) = (context.Interface, context.Remote);
             lock (Log)
             {
                 Log.Add($"quic {networkInterface.Name} {remote}");
             }
 
             return Blackholed.Contains(networkInterface.Name)
-                ? FakeTimers.After<IConnectedPath>(clock, Timeout.InfiniteTimeSpan, () => throw new InvalidOperationException("never"), cancellationToken)
-                : FakeTimers.After<IConnectedPath>(clock, TimeSpan.FromMilliseconds(20), () => new Connected(remote), cancellationToken);
+                ? FakeTimers.After<ConnectedPath>(clock, Timeout.InfiniteTimeSpan, () => throw new InvalidOperationException("never"), cancellationToken)
+                : FakeTimers.After<ConnectedPath>(clock, TimeSpan.FromMilliseconds(20), () => new Connected(remote), cancellationToken);
         }
 
-        private sealed class Connected(IPEndPoint remote) : IConnectedPath
+        private sealed class Connected(IPEndPoint remote) : ConnectedPath
         {
-            public IPEndPoint? LocalEndPoint => null;
+            public override IPEndPoint? LocalEndPoint => null;
 
-            public IPEndPoint RemoteEndPoint => remote;
+            public override IPEndPoint RemoteEndPoint => remote;
 
-            public Stream? Stream => null;
+            public override Stream Stream => Stream.Null;
 
-            public System.Net.Sockets.Socket? Socket => null;
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+            public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
     }
 
     /// <summary>A QUIC path probe that answers a scripted verdict per interface after <see cref="Delay"/> of virtual time.</summary>
-    private sealed class FakeQuicProbe(TimeProvider clock) : IQuicPathProbe
+    private sealed class FakeQuicProbe(TimeProvider clock) : QuicPathProbe
     {
         public static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
         private int _finished;
@@ -323,7 +325,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
         public int Finished => Volatile.Read(ref _finished);
 
-        public Task<QuicPathVerdict> ProbeAsync(InterfaceFacts networkInterface, string host, int port, CancellationToken cancellationToken)
+        public override Task<QuicPathVerdict> ProbeAsync(InterfaceFacts networkInterface, string host, int port, CancellationToken cancellationToken)
         {
             lock (Started)
             {

@@ -167,9 +167,9 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         var events = new List<RaceEvent>();
         _publish = events.Add;
 
-        StartRequest(request: Request with { Transport = TransportProtocol.Quic, QuicOnly = true });
+        StartRequest(request: Request with { Transports = [TransportName.Quic] });
 
-        Assert.Equal("QUIC only was asked for, and QUIC unsupported: no QUIC transport is configured", Report.Failure);
+        Assert.Equal("QUIC only was asked for, and QUIC unsupported: no transport named 'quic' is registered (registered: tcp)", Report.Failure);
         Assert.Equal([Report.Events[0]], events);
         Assert.Equal(TimeSpan.Zero, Elapsed);
     }

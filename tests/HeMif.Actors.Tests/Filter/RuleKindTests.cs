@@ -123,7 +123,7 @@ public class RuleKindTests
         { "host", new RequestMatch { Hosts = ["Video.Example.com."] }, Request("video.example.com"), Request("www.video.example.com") },
         { "suffix", new RequestMatch { DomainSuffixes = ["example.com"] }, Request("cdn.example.com"), Request("notexample.com") },
         { "port", new RequestMatch { Ports = [443, 8443] }, Request(port: 8443), Request(port: 80) },
-        { "transport", new RequestMatch { Transport = TransportProtocol.Quic }, Request() with { Transport = TransportProtocol.Quic }, Request() },
+        { "transport", new RequestMatch { Transport = TransportName.Quic }, Request() with { Transports = [TransportName.Quic, TransportName.Tcp] }, Request() },
         { "min-size", new RequestMatch { MinExpectedBytes = 20_000_000 }, Request() with { ExpectedBytes = 20_000_000 }, Request() with { ExpectedBytes = 19_999_999 } },
         { "max-size", new RequestMatch { MaxExpectedBytes = 1_000 }, Request() with { ExpectedBytes = 1_000 }, Request() with { ExpectedBytes = 1_001 } },
         { "unknown-size", new RequestMatch { MinExpectedBytes = 0 }, Request() with { ExpectedBytes = 0 }, Request() },

@@ -1,4 +1,3 @@
-using HeMif.Filter;
 using HeMif.Race;
 using static HeMif.Actors.Tests.Race.PlannerDriver;
 
@@ -131,13 +130,13 @@ public sealed class DualStackTests
     [Fact]
     public void With_QUIC_allowed_QUIC_goes_first_and_TCP_follows_after_the_attempt_delay()
     {
-        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.Allowed });
+        var d = new PlannerDriver(null, Wifi with { Transports = [TransportName.Quic, TransportName.Tcp] });
         d.ExpectResolutions("wlan0", V6, V4);
         d.Answer("wlan0", V6, V6A);
         d.Answer("wlan0", V4);
-        d.ExpectAttempt(0, V6A, "wlan0", TransportProtocol.Quic);
+        d.ExpectAttempt(0, V6A, "wlan0", TransportName.Quic);
         d.Now += AttemptDelay;
-        d.ExpectAttempt(1, V6A, "wlan0", TransportProtocol.Tcp);
+        d.ExpectAttempt(1, V6A, "wlan0", TransportName.Tcp);
     }
 
     [Theory]
@@ -145,11 +144,11 @@ public sealed class DualStackTests
     [InlineData("KnownBlocked", "QUIC known blocked on this interface: TCP only")]
     public void Where_QUIC_cannot_work_only_TCP_is_tried_and_the_timeline_says_why(string availability, string note)
     {
-        var quic = Enum.Parse<QuicAvailability>(availability);
-        var d = new PlannerDriver(null, Wifi with { Quic = quic });
+        var skip = Enum.Parse<TransportSkip>(availability);
+        var d = new PlannerDriver(null, Wifi with { Skipped = [new SkippedTransport(TransportName.Quic, skip)] });
         d.ExpectResolutions("wlan0", V6, V4);
         d.Answer("wlan0", V6, V6A);
-        d.ExpectAttempt(0, V6A, "wlan0", TransportProtocol.Tcp);
+        d.ExpectAttempt(0, V6A, "wlan0", TransportName.Tcp);
         Assert.Single(d.Notes, n => n == note);
         d.Now += TimeSpan.FromSeconds(1);
         Assert.DoesNotContain(d.Drain(), c => c is RaceCommand.StartAttempt);
@@ -159,8 +158,9 @@ public sealed class DualStackTests
     [Fact]
     public void QUIC_unsupported_on_the_host_is_said_once_per_race_not_once_per_interface()
     {
-        var cellular = new RaceCandidate("rmnet0", Rank: 1, Quic: QuicAvailability.UnsupportedOnHost);
-        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.UnsupportedOnHost }, cellular);
+        SkippedTransport[] unsupported = [new(TransportName.Quic, TransportSkip.UnsupportedOnHost)];
+        var cellular = new RaceCandidate("rmnet0", Rank: 1) { Skipped = unsupported };
+        var d = new PlannerDriver(null, Wifi with { Skipped = unsupported }, cellular);
         d.ExpectResolutions("wlan0", V6, V4);
         d.Now += TimeSpan.FromSeconds(2); // the fallback delay: cellular joins
         d.ExpectResolutions("rmnet0", V6, V4);
@@ -171,13 +171,13 @@ public sealed class DualStackTests
     [Fact]
     public void QUIC_only_tries_QUIC_to_each_address_and_never_TCP()
     {
-        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.Allowed, Tcp = false });
+        var d = new PlannerDriver(null, Wifi with { Transports = [TransportName.Quic] });
         d.ExpectResolutions("wlan0", V6, V4);
         d.Answer("wlan0", V6, V6A);
         d.Answer("wlan0", V4, V4A);
-        d.ExpectAttempt(0, V6A, "wlan0", TransportProtocol.Quic);
+        d.ExpectAttempt(0, V6A, "wlan0", TransportName.Quic);
         d.Now += AttemptDelay;
-        d.ExpectAttempt(1, V4A, "wlan0", TransportProtocol.Quic);
+        d.ExpectAttempt(1, V4A, "wlan0", TransportName.Quic);
         d.Now += TimeSpan.FromSeconds(1);
         Assert.DoesNotContain(d.Drain(), c => c is RaceCommand.StartAttempt);
     }
@@ -186,7 +186,7 @@ public sealed class DualStackTests
     [Fact]
     public void QUIC_only_where_QUIC_is_known_blocked_fails_without_resolving_and_says_why()
     {
-        var d = new PlannerDriver(null, Wifi with { Quic = QuicAvailability.KnownBlocked, Tcp = false });
+        var d = new PlannerDriver(null, Wifi with { Transports = [], Skipped = [new SkippedTransport(TransportName.Quic, TransportSkip.KnownBlocked)] });
         var failed = d.Expect<RaceCommand.Failed>();
         Assert.Contains("QUIC only was asked for: QUIC known blocked on this interface", failed.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(d.Log, c => c is RaceCommand.StartResolution);

@@ -47,10 +47,17 @@ public sealed class IndexedPlannerTests
         var ranks = random.Next(1, 4);
         var candidates = Enumerable.Range(0, count)
             .Select(i => new RaceCandidate($"if{i}", random.Next(0, ranks), IPv6: random.Next(4) > 0, IPv4: random.Next(4) > 0,
-                Quic: random.Next(3) == 0 ? QuicAvailability.Allowed : QuicAvailability.NotRequested,
                 SmoothedRtt: random.Next(2) == 0 ? null : TimeSpan.FromMilliseconds(random.Next(5, 900)),
-                RecentFailures: random.Next(4) == 0 ? 1 : 0,
-                Tcp: random.Next(8) > 0))
+                RecentFailures: random.Next(4) == 0 ? 1 : 0)
+            {
+                Transports = (random.Next(3) == 0, random.Next(8) > 0) switch
+                {
+                    (true, true) => [TransportName.Quic, TransportName.Tcp],
+                    (true, false) => [TransportName.Quic],
+                    (false, true) => [TransportName.Tcp],
+                    _ => [],
+                },
+            })
             .ToList();
         var settings = new RaceSettings { MaxConcurrentAttempts = random.Next(1, 8), RaceTimeout = TimeSpan.FromSeconds(20) };
         var scanning = new RacePlanner(candidates, 443, settings, null, indexed: false);

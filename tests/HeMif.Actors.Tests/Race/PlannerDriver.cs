@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 using HeMif.Race;
 
 namespace HeMif.Actors.Tests.Race;
@@ -54,9 +53,9 @@ internal sealed class PlannerDriver
         return typed;
     }
 
-    public RaceCommand.StartAttempt ExpectAttempt(ulong id, IPAddress address, string iface, TransportProtocol transport = TransportProtocol.Tcp) =>
-        Expect<RaceCommand.StartAttempt>(s => s.Id.Value == id && s.Endpoint.Remote.Address.Equals(address) && s.Endpoint.Interface == iface && s.Endpoint.Transport == transport,
-            $"expected attempt #{id} {transport} {address} on {iface}");
+    public RaceCommand.StartAttempt ExpectAttempt(ulong id, IPAddress address, string iface, TransportName? transport = null) =>
+        Expect<RaceCommand.StartAttempt>(s => s.Id.Value == id && s.Endpoint.Remote.Address.Equals(address) && s.Endpoint.Interface == iface && s.Endpoint.Transport == (transport ?? TransportName.Tcp),
+            $"expected attempt #{id} {transport ?? TransportName.Tcp} {address} on {iface}");
 
     public void ExpectResolutions(string iface, params AddressFamily[] families)
     {

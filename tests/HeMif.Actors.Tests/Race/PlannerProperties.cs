@@ -26,9 +26,11 @@ public sealed class PlannerProperties
         var names = new[] { "wlan0", "rmnet0", "eth0", "tun0" };
         var candidates = names.Take(random.Next(1, 5))
             .Select(n => new RaceCandidate(n, random.Next(0, 3), IPv6: random.Next(4) > 0, IPv4: random.Next(4) > 0,
-                Quic: random.Next(3) == 0 ? QuicAvailability.Allowed : QuicAvailability.NotRequested,
                 SmoothedRtt: random.Next(2) == 0 ? null : TimeSpan.FromMilliseconds(random.Next(5, 900)),
-                RecentFailures: random.Next(4) == 0 ? 1 : 0))
+                RecentFailures: random.Next(4) == 0 ? 1 : 0)
+            {
+                Transports = random.Next(3) == 0 ? [TransportName.Quic, TransportName.Tcp] : RaceCandidate.TcpOnly,
+            })
             .Where(c => c.IPv6 || c.IPv4)
             .ToList();
         var settings = new RaceSettings { MaxConcurrentAttempts = random.Next(1, 7), RaceTimeout = TimeSpan.FromSeconds(20) };

@@ -11,7 +11,6 @@ using HeMif.Planning;
 using HeMif.Race;
 using HeMif.Remember;
 using HeMif.Report;
-using HeMif.Resolve;
 using HeMif.Runtime;
 using HeMif.Validate;
 
@@ -345,7 +344,7 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         var facts = new Dictionary<string, InterfaceFacts> { ["wlan0"] = FakeNetwork.Wifi, ["rmnet0"] = FakeNetwork.Cellular };
         var supervisors = new Dictionary<string, IActorRef> { ["wlan0"] = _wifiSupervisor.Ref, ["rmnet0"] = _cellularSupervisor.Ref };
         return new RaceJob(Request, plan, candidates, facts, supervisors, excluded, Settings, AddressOrdering.PreferIPv6,
-            _network, _network, Quic: null, Publish: _ => { }, _completion, Clock);
+            _network.Resolver, new TransportRegistry([_network], [TransportName.Tcp]), Publish: _ => { }, _completion, Clock);
     }
 
     private void ExpectResolving(string iface, TimeSpan at) =>
@@ -365,9 +364,22 @@ public sealed class RacerActorTests : VirtualTimeTestKit
 /// refuses or lets them time out, and end cancelled when the racer cancels them (unless <see cref="HonoursCancellation"/>
 /// is off: a handshake that completes as the cancellation arrives).
 /// </summary>
-internal sealed class RaceNetwork(TimeProvider clock, IActorRef calls) : IInterfaceResolver, IAttemptTransport
+internal sealed class RaceNetwork : AttemptTransport
 {
-    private readonly long _start = clock.GetTimestamp();
+    private readonly TimeProvider _clock;
+    private readonly IActorRef _calls;
+    private readonly long _start;
+
+    public RaceNetwork(TimeProvider clock, IActorRef calls)
+    {
+        _clock = clock;
+        _calls = calls;
+        _start = clock.GetTimestamp();
+        Resolver = new ResolverPort(this);
+    }
+
+    /// <summary>The network as the racer's resolver.</summary>
+    public InterfaceResolver Resolver { get; }
 
     public TimeSpan ResolveDelay { get; init; } = TimeSpan.FromMilliseconds(5);
 
@@ -378,25 +390,30 @@ internal sealed class RaceNetwork(TimeProvider clock, IActorRef calls) : IInterf
 
     public List<PendingAttempt> Attempts { get; } = [];
 
-    public TransportProtocol Protocol => TransportProtocol.Tcp;
+    public override TransportName Name => TransportName.Tcp;
 
-    public string? UnsupportedReason => null;
-
-    private TimeSpan Now => clock.GetElapsedTime(_start);
+    private TimeSpan Now => _clock.GetElapsedTime(_start);
 
     public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
     {
-        calls.Tell(new Resolving(networkInterface.Name, family, Now));
+        _calls.Tell(new Resolving(networkInterface.Name, family, Now));
         var answer = Answers.GetValueOrDefault(networkInterface.Name) ?? [FakeNetwork.ServerV6];
-        return FakeTimers.After(clock, ResolveDelay, () => new ResolveResult([.. answer.Where(a => a.AddressFamily == family)]), cancellationToken);
+        return FakeTimers.After(_clock, ResolveDelay, () => new ResolveResult([.. answer.Where(a => a.AddressFamily == family)]), cancellationToken);
     }
 
-    public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
     {
+        var (networkInterface, remote) = (context.Interface, context.Remote);
         var attempt = new PendingAttempt(this, networkInterface.Name, remote, Now, cancellationToken);
         Attempts.Add(attempt);
-        calls.Tell(new Connecting(networkInterface.Name, remote, Now));
+        _calls.Tell(new Connecting(networkInterface.Name, remote, Now));
         return attempt.Task;
+    }
+
+    private sealed class ResolverPort(RaceNetwork network) : InterfaceResolver
+    {
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+            network.ResolveAsync(networkInterface, host, family, cancellationToken);
     }
 
     public sealed record Resolving(string Interface, AddressFamily Family, TimeSpan At);
@@ -410,7 +427,7 @@ internal sealed class RaceNetwork(TimeProvider clock, IActorRef calls) : IInterf
     /// </summary>
     public sealed class PendingAttempt
     {
-        private readonly TaskCompletionSource<IConnectedPath> _result = new();
+        private readonly TaskCompletionSource<ConnectedPath> _result = new();
 
         public PendingAttempt(RaceNetwork network, string iface, IPEndPoint remote, TimeSpan at, CancellationToken cancellationToken)
         {
@@ -435,7 +452,7 @@ internal sealed class RaceNetwork(TimeProvider clock, IActorRef calls) : IInterf
 
         public bool CancelRequested { get; private set; }
 
-        public Task<IConnectedPath> Task => _result.Task;
+        public Task<ConnectedPath> Task => _result.Task;
 
         /// <summary>The handshake completes: the racer gets a connection (which the test can check for being closed).</summary>
         public FakeConnection Connect()
@@ -459,19 +476,17 @@ internal sealed class RaceNetwork(TimeProvider clock, IActorRef calls) : IInterf
         }
     }
 
-    public sealed class FakeConnection(IPEndPoint remote) : IConnectedPath
+    public sealed class FakeConnection(IPEndPoint remote) : ConnectedPath
     {
         public bool Closed { get; private set; }
 
-        public IPEndPoint? LocalEndPoint => null;
+        public override IPEndPoint? LocalEndPoint => null;
 
-        public IPEndPoint RemoteEndPoint => remote;
+        public override IPEndPoint RemoteEndPoint => remote;
 
-        public Stream? Stream => null;
+        public override Stream Stream => Stream.Null;
 
-        public Socket? Socket => null;
-
-        public ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
             Closed = true;
             return ValueTask.CompletedTask;

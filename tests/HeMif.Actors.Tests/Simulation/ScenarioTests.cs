@@ -7,7 +7,6 @@ using HeMif.Race;
 using HeMif.Simulation;
 using HeMif.TestKit;
 using HeMif.Validate;
-using HeMif.Filter;
 
 namespace HeMif.Actors.Tests.Simulation;
 
@@ -125,8 +124,8 @@ public sealed class ScenarioTests
         Assert.Equal((FamilyBehavior.Ok, FamilyBehavior.Absent, DnsBehavior.Timeout), (s.Network["rmnet0"].Ipv6, s.Network["rmnet0"].Ipv4, s.Network["rmnet0"].Dns));
 
         Assert.Equal([IPAddress.Parse("2001:db8:ffff::6")], s.Destinations["V6.Example.com"]);
-        Assert.Equal(new ScenarioRequest("www.example.com", 8443) { Transport = TransportProtocol.Quic, ExpectedBytes = 25_000_000 }, s.Requests[0]);
-        Assert.Equal(new ScenarioRequest("www.example.com", 443) { Transport = null }, s.Requests[1]);
+        Assert.Equal(new ScenarioRequest("www.example.com", 8443) { Transports = [TransportName.Quic, TransportName.Tcp], ExpectedBytes = 25_000_000 }, s.Requests[0]);
+        Assert.Equal(new ScenarioRequest("www.example.com", 443) { Transports = [TransportName.Quic, TransportName.Tcp] }, s.Requests[1]);
 
         var race = s.CreateRaceSettings();
         race.Validate();
@@ -144,7 +143,7 @@ public sealed class ScenarioTests
 
         Assert.Equal(("mine", ""), (s.Name, s.Description));
         Assert.Same(HeMifPolicy.Empty, s.Policy);
-        Assert.Equal(new ScenarioRequest("www.example.com", 443) { Transport = TransportProtocol.Tcp }, Assert.Single(s.Requests));
+        Assert.Equal(new ScenarioRequest("www.example.com", 443) { Transports = [TransportName.Tcp] }, Assert.Single(s.Requests));
         Assert.Equal(SimulatedPath.Default with { Rtt = TimeSpan.FromMilliseconds(20) }, s.Network["wlan0"]);
         Assert.False(s.Network.ContainsKey("rmnet0"));
         Assert.Empty(s.Destinations);

@@ -1,5 +1,3 @@
-using HeMif.Filter;
-using HeMif.Race;
 using HeMif.Simulation;
 using HeMif.TestKit;
 using static HeMif.Actors.Tests.Simulation.Sim;
@@ -28,7 +26,7 @@ public sealed class SimulatedAttemptTests
         await using var path = await connect;
         Assert.Equal(V6, path.RemoteEndPoint);
         Assert.Equal(Wlan.Addresses[0].Address, path.LocalEndPoint!.Address);
-        Assert.Null(path.Stream);
+        Assert.Same(Stream.Null, path.Stream); // a simulated connection carries no bytes
         Assert.Equal(1, net.OpenConnections);
         Assert.Equal(0, clock.ArmedTimerCount);
         Assert.Equal(0, net.PendingOperations);
@@ -323,7 +321,7 @@ public sealed class SimulatedAttemptTests
         Assert.False(quic.IsCompleted);
         await cts.CancelAsync();
         Assert.True(quic.IsCanceled);
-        Assert.Equal(TransportProtocol.Quic, net.Quic.Protocol);
+        Assert.Equal((TransportName.Quic, true), (net.Quic.Name, net.Quic.RunsOverUdp));
         Assert.Contains(net.Log, o => o.Kind == NetworkOperationKind.ConnectStarted && o.Detail.StartsWith("QUIC", StringComparison.Ordinal));
     }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Resolve;
 using HeMif.Simulation;
 using HeMif.TestKit;
 using HeMif.Validate;

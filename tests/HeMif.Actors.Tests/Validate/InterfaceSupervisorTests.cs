@@ -362,7 +362,7 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
 /// answer); after the script, <see cref="Always"/>'s step, by default "Validated after 20 ms". Records the virtual time
 /// and the facts of each call, and how many calls were cancelled.
 /// </summary>
-internal sealed class ScriptedProbe(TimeProvider clock) : IConnectivityProbe
+internal sealed class ScriptedProbe(TimeProvider clock) : ConnectivityProbe
 {
     private readonly Queue<Step> _script = new();
     private readonly long _start = clock.GetTimestamp();
@@ -407,7 +407,7 @@ internal sealed class ScriptedProbe(TimeProvider clock) : IConnectivityProbe
     /// <summary>Every call after the script.</summary>
     public void Always(Step step) => _always = step;
 
-    public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
+    public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         Calls.Add(clock.GetElapsedTime(_start));
         Facts.Add(networkInterface);

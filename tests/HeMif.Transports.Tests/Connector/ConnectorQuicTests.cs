@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Race;
 using HeMif.Report;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
@@ -143,13 +141,15 @@ public sealed class ConnectorQuicTests
     }
 
     /// <summary>A QUIC transport with a bug: asking whether it works throws.</summary>
-    private sealed class BrokenQuic : IAttemptTransport
+    private sealed class BrokenQuic : AttemptTransport
     {
-        public TransportProtocol Protocol => TransportProtocol.Quic;
+        public override TransportName Name => TransportName.Quic;
 
-        public string? UnsupportedReason => throw new InvalidOperationException("QUIC transport bug");
+        public override bool RunsOverUdp => true;
 
-        public Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken) =>
+        public override string? UnsupportedReason => throw new InvalidOperationException("QUIC transport bug");
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken) =>
             throw new NotSupportedException("never reached");
     }
 }

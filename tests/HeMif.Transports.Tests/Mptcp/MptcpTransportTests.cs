@@ -4,6 +4,7 @@ using HeMif.Interfaces;
 using HeMif.Multipath;
 using HeMif.Transports.Mptcp;
 using HeMif.Transports.Tcp;
+using HeMif.TestKit;
 
 namespace HeMif.Transports.Tests.Mptcp;
 
@@ -107,9 +108,9 @@ public sealed class MptcpTransportTests
     public async Task A_refused_MPTCP_attempt_is_a_hard_error_like_TCPs()
     {
         using var refusing = new TestKit.RefusingPort();
-        var error = await Assert.ThrowsAsync<Race.AttemptFailedException>(() =>
+        var error = await Assert.ThrowsAsync<AttemptFailedException>(() =>
             new MptcpTransport(new TcpTransport()).ConnectAsync(Loopback, refusing.EndPoint, CancellationToken.None));
-        Assert.Equal(Race.AttemptFailureKind.Hard, error.Kind);
+        Assert.Equal(AttemptFailureKind.Hard, error.Kind);
         Assert.Contains("connection refused", error.Message, StringComparison.Ordinal);
     }
 

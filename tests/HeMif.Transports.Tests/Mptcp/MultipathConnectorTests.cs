@@ -35,7 +35,7 @@ public sealed class MultipathConnectorTests
         Assert.Equal(1, multipath.GetCounters()!.Subflows);
         Assert.Equal("mptcp", connection.Report.Winner!.Transport); // the report names the socket the attempt used
         Assert.All(connection.Report.Attempts, a => Assert.Equal("mptcp", a.Transport));
-        Assert.Contains(connection.Report.Events, e => e.Kind == "attempt" && e.Detail.EndsWith("(mptcp socket)", StringComparison.Ordinal));
+        Assert.Contains(connection.Report.Events, e => e.Kind == "attempt" && e.Detail.Contains(": MPTCP 127.0.0.1:", StringComparison.Ordinal));
     }
 
     [MptcpFact]

@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Filter;
 using HeMif.Interfaces;
-using HeMif.Race;
-using HeMif.Resolve;
 using HeMif.Transports.Probes;
 using HeMif.Transports.Tcp;
 using HeMif.Transports.Tests.Support;
@@ -256,19 +253,19 @@ public sealed class HostileCheckServerTests
     private static void AssertBounded(long allocated, HostileHttpServer server) =>
         Assert.True(allocated < 1024 * 1024, $"the check allocated {allocated} bytes while the server offered {server.Offered}");
 
-    private HttpConnectivityProbe Probe(HostileHttpServer server, IAttemptTransport transport, int expectedStatus = 204) =>
+    private HttpConnectivityProbe Probe(HostileHttpServer server, AttemptTransport transport, int expectedStatus = 204) =>
         new(new LoopbackResolver(), transport,
             new HttpProbeOptions { Url = new Uri($"http://check.test:{server.Port}/generate_204"), ExpectedStatus = expectedStatus, Timeout = Timeout },
             _clock);
 
-    private sealed class LoopbackResolver : IInterfaceResolver
+    private sealed class LoopbackResolver : InterfaceResolver
     {
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             Task.FromResult(new ResolveResult(family == AddressFamily.InterNetwork ? [IPAddress.Loopback] : []));
     }
 
     /// <summary>A transport whose connections count what their reader takes out of them.</summary>
-    private sealed class CountingTransport(IAttemptTransport inner) : IAttemptTransport
+    private sealed class CountingTransport(AttemptTransport inner) : AttemptTransport
     {
         private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _read;
@@ -276,13 +273,13 @@ public sealed class HostileCheckServerTests
 
         public long Read => Interlocked.Read(ref _read);
 
-        public TransportProtocol Protocol => inner.Protocol;
+        public override TransportName Name => inner.Name;
 
-        public string? UnsupportedReason => inner.UnsupportedReason;
+        public override string? UnsupportedReason => inner.UnsupportedReason;
 
-        public async Task<IConnectedPath> ConnectAsync(InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+        public override async Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
         {
-            var path = await inner.ConnectAsync(networkInterface, remote, cancellationToken);
+            var path = await inner.ConnectAsync(context, cancellationToken);
             _connected.TrySetResult();
             return new CountedPath(path, this);
         }
@@ -305,19 +302,19 @@ public sealed class HostileCheckServerTests
             Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
 
-        private sealed class CountedPath(IConnectedPath inner, CountingTransport owner) : IConnectedPath
+        private sealed class CountedPath(ConnectedPath inner, CountingTransport owner) : ConnectedPath
         {
-            private readonly CountingStream _stream = new(inner.Stream!, owner);
+            private readonly CountingStream _stream = new(inner.Stream, owner);
 
-            public IPEndPoint? LocalEndPoint => inner.LocalEndPoint;
+            public override IPEndPoint? LocalEndPoint => inner.LocalEndPoint;
 
-            public IPEndPoint RemoteEndPoint => inner.RemoteEndPoint;
+            public override IPEndPoint RemoteEndPoint => inner.RemoteEndPoint;
 
-            public Stream? Stream => _stream;
+            public override Stream Stream => _stream;
 
-            public Socket? Socket => inner.Socket;
+            public override Socket? Socket => inner.Socket;
 
-            public ValueTask DisposeAsync() => inner.DisposeAsync();
+            public override ValueTask DisposeAsync() => inner.DisposeAsync();
         }
 
         private sealed class CountingStream(Stream inner, CountingTransport owner) : Stream

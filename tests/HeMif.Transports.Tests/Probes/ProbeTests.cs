@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Transports.Probes;
 using HeMif.Transports.Tcp;
@@ -161,9 +160,9 @@ public sealed class ProbeTests
             TimeProvider.System);
 
     /// <summary>Answers every name with the given addresses (none: NXDOMAIN).</summary>
-    private sealed class FixedResolver(params IPAddress[] addresses) : IInterfaceResolver
+    private sealed class FixedResolver(params IPAddress[] addresses) : InterfaceResolver
     {
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             Task.FromResult(addresses.Length == 0 ? ResolveResult.Failure("NXDOMAIN") : new ResolveResult(addresses.Where(a => a.AddressFamily == family).ToList()));
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.TestKit;
 using HeMif.Transports.Quic;
 using HeMif.Validate;
@@ -26,7 +25,7 @@ public sealed class QuicPathProbeTests
 
     private readonly TimerCountingClock _clock = new();
 
-    private QuicPathProbe Probe(IInterfaceResolver? resolver = null, int seed = 1) =>
+    private QuicVersionProbe Probe(InterfaceResolver? resolver = null, int seed = 1) =>
         new(resolver ?? new ScriptedResolver(), new QuicPathProbeOptions { Timeout = Timeout, Random = new Random(seed) }, _clock);
 
     /// <summary>RFC 9000 §6.1: a server that does not support the client's version "MUST send a Version Negotiation packet".</summary>
@@ -224,9 +223,9 @@ public sealed class QuicPathProbeTests
     [Fact]
     public void Bad_settings_are_rejected_naming_them()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new QuicPathProbe(new ScriptedResolver(), new QuicPathProbeOptions { Timeout = TimeSpan.Zero }));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new QuicVersionProbe(new ScriptedResolver(), new QuicPathProbeOptions { Timeout = TimeSpan.Zero }));
         Assert.Equal("Timeout", error.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new QuicPathProbe(new ScriptedResolver(), new QuicPathProbeOptions { Initials = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuicVersionProbe(new ScriptedResolver(), new QuicPathProbeOptions { Initials = 0 }));
     }
 
     /// <summary>No leaked socket: the file descriptors before and after 300 refused probes.</summary>
@@ -261,10 +260,10 @@ public sealed class QuicPathProbeTests
     [InlineData(SocketError.HostUnreachable, "ICMP host unreachable")]
     [InlineData(SocketError.NetworkUnreachable, "ICMP network unreachable")]
     [InlineData(SocketError.AccessDenied, "ICMP administratively prohibited")]
-    public void ICMP_errors_are_named(SocketError error, string text) => Assert.Equal(text, QuicPathProbe.DescribeIcmp(error));
+    public void ICMP_errors_are_named(SocketError error, string text) => Assert.Equal(text, QuicVersionProbe.DescribeIcmp(error));
 
     /// <summary>A resolver that answers from a script, and records what it was asked.</summary>
-    private sealed class ScriptedResolver : IInterfaceResolver
+    private sealed class ScriptedResolver : InterfaceResolver
     {
         public IReadOnlyList<IPAddress> V6 { get; init; } = [];
 
@@ -276,7 +275,7 @@ public sealed class QuicPathProbeTests
 
         public List<string> Asked { get; } = [];
 
-        public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
         {
             lock (Asked)
             {

@@ -7,7 +7,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using HeMif.Interfaces;
-using HeMif.Race;
+using HeMif.TestKit;
 using HeMif.Simulation;
 using HeMif.Transports.Quic;
 using HeMif.Transports.Tests.Support;
@@ -35,7 +35,7 @@ public sealed class QuicTransportTests
     public void Without_libmsquic_the_transport_says_why_in_the_simulators_words()
     {
         var transport = new QuicTransport(supported: false);
-        Assert.Equal(Filter.TransportProtocol.Quic, transport.Protocol);
+        Assert.Equal((TransportName.Quic, true), (transport.Name, transport.RunsOverUdp));
         if (OperatingSystem.IsLinux())
         {
             Assert.Equal(SimulatedNetwork.QuicUnsupportedReason, transport.UnsupportedReason);
@@ -90,7 +90,7 @@ public sealed class QuicTransportTests
         var echo = EchoOnceAsync(listener);
         var transport = new QuicTransport((_, cert, _, _) => cert is not null && cert.GetCertHashString() == certificate.GetCertHashString());
 
-        await using var path = await transport.ConnectAsync(Loopback, listener.LocalEndPoint, new AttemptOptions("localhost", [Alpn]), CancellationToken.None)
+        await using var path = await transport.ConnectAsync(Loopback, listener.LocalEndPoint, CancellationToken.None, "localhost", [Alpn])
             .WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(IPAddress.Loopback, path.LocalEndPoint!.Address);
         Assert.Null(path.Socket);
@@ -110,7 +110,7 @@ public sealed class QuicTransportTests
         await using var listener = await Listen(certificate);
         var transport = new QuicTransport((_, _, _, _) => false);
         var error = await Assert.ThrowsAsync<AttemptFailedException>(() =>
-            transport.ConnectAsync(Loopback, listener.LocalEndPoint, new AttemptOptions("localhost", [Alpn]), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+            transport.ConnectAsync(Loopback, listener.LocalEndPoint, CancellationToken.None, "localhost", [Alpn]).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(AttemptFailureKind.Hard, error.Kind);
     }
 

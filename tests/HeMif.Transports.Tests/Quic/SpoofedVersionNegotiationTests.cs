@@ -24,7 +24,7 @@ public sealed class SpoofedVersionNegotiationTests
 
     private readonly FakeTimeProvider _clock = new();
 
-    private QuicPathProbe Probe() =>
+    private QuicVersionProbe Probe() =>
         new(new NoResolver(), new QuicPathProbeOptions { Timeout = TimeSpan.FromMilliseconds(1500), Random = new Random(17) }, _clock);
 
     /// <summary>
@@ -102,9 +102,9 @@ public sealed class SpoofedVersionNegotiationTests
         Assert.Equal(QuicPathState.Blocked, verdict.State);
     }
 
-    private sealed class NoResolver : HeMif.Resolve.IInterfaceResolver
+    private sealed class NoResolver : InterfaceResolver
     {
-        public Task<HeMif.Resolve.ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("these tests probe address literals");
     }
 }

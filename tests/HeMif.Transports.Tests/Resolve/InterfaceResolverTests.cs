@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
@@ -26,7 +25,7 @@ public sealed class InterfaceResolverTests
         DnsServers = [.. servers.Select(IPAddress.Parse)],
     };
 
-    private InterfaceResolver Resolver(int port, int cacheCapacity = 0) =>
+    private DnsInterfaceResolver Resolver(int port, int cacheCapacity = 0) =>
         new(new InterfaceResolverOptions { Port = port, CacheCapacity = cacheCapacity }, _clock);
 
     private static async Task<ResolveResult> Bounded(Task<ResolveResult> task) => await task.WaitAsync(Bound);
@@ -410,7 +409,7 @@ public sealed class InterfaceResolverTests
     public async Task With_no_interface_DNS_servers_the_system_resolver_answers_and_the_note_says_so()
     {
         string? asked = null;
-        var resolver = new InterfaceResolver(new InterfaceResolverOptions
+        var resolver = new DnsInterfaceResolver(new InterfaceResolverOptions
         {
             SystemResolver = (host, family, _) =>
             {
@@ -423,20 +422,20 @@ public sealed class InterfaceResolverTests
 
         Assert.Equal("www.example.com InterNetwork", asked);
         Assert.Equal([IPAddress.Parse("192.0.2.5")], result.Addresses);
-        Assert.Equal(InterfaceResolver.SystemFallbackNote, result.Note);
+        Assert.Equal(DnsInterfaceResolver.SystemFallbackNote, result.Note);
     }
 
     [Fact]
     public async Task The_system_resolvers_host_not_found_is_NXDOMAIN_and_its_hang_is_a_timeout()
     {
-        var notFound = new InterfaceResolver(new InterfaceResolverOptions
+        var notFound = new DnsInterfaceResolver(new InterfaceResolverOptions
         {
             SystemResolver = (_, _, _) => Task.FromException<IPAddress[]>(new SocketException((int)SocketError.HostNotFound)),
         }, _clock);
         var result = await notFound.ResolveAsync(Loopback(), Host, AddressFamily.InterNetwork, default);
-        Assert.Equal(("NXDOMAIN", InterfaceResolver.SystemFallbackNote), (result.Error, result.Note));
+        Assert.Equal(("NXDOMAIN", DnsInterfaceResolver.SystemFallbackNote), (result.Error, result.Note));
 
-        var hangs = new InterfaceResolver(new InterfaceResolverOptions
+        var hangs = new DnsInterfaceResolver(new InterfaceResolverOptions
         {
             SystemResolver = async (_, _, ct) =>
             {

@@ -36,7 +36,7 @@ public sealed class ResolverSocketLeakTests
             .On("tc.example", DnsType.A, new DnsScript.Truncated(DnsScript.ServFail))
             .On("silent.example", DnsType.A, DnsScript.Silence)
             .On("garbage.example", DnsType.A, new DnsScript.Raw(_ => [0xde, 0xad]));
-        var resolver = new InterfaceResolver(new InterfaceResolverOptions { Port = server.Port, CacheCapacity = 0 }, clock);
+        var resolver = new DnsInterfaceResolver(new InterfaceResolverOptions { Port = server.Port, CacheCapacity = 0 }, clock);
         var facts = InterfaceResolverTests.Loopback("127.0.0.1");
         var refused = InterfaceResolverTests.Loopback("127.0.0.9");
 

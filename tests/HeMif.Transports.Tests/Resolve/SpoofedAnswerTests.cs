@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 using HeMif.Transports.Resolve;
 using HeMif.Transports.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
@@ -117,7 +116,7 @@ public sealed class SpoofedAnswerTests
 
     private static InterfaceFacts Loopback => InterfaceResolverTests.Loopback("127.0.0.1");
 
-    private InterfaceResolver Resolver(int port) => new(new InterfaceResolverOptions { Port = port, CacheCapacity = 64 }, _clock);
+    private DnsInterfaceResolver Resolver(int port) => new(new InterfaceResolverOptions { Port = port, CacheCapacity = 64 }, _clock);
 
     private static async Task<ResolveResult> Resolve(InterfaceResolver resolver, string name) =>
         await resolver.ResolveAsync(Loopback, name, AddressFamily.InterNetwork, default).WaitAsync(Bound);

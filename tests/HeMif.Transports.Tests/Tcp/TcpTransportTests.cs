@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Race;
 using HeMif.TestKit;
 using HeMif.Transports.Tcp;
 

@@ -1,5 +1,3 @@
-using HeMif.Interfaces;
-
 namespace HeMif.Validate;
 
 /// <summary>What a QUIC path probe found on one interface.</summary>
@@ -26,13 +24,3 @@ public enum QuicPathState
 /// <param name="Rtt">From the first Initial to the valid answer, when reachable.</param>
 /// <param name="Remote">The server endpoint that answered, when reachable.</param>
 public sealed record QuicPathVerdict(string Interface, QuicPathState State, string Detail, TimeSpan? Rtt = null, string? Remote = null);
-
-/// <summary>
-/// Checks whether UDP/QUIC reaches a destination through one interface, without TLS (the real one lives in
-/// HeMif.Transports; tests use fakes). A network failure is a verdict, not an exception; cancellation ends it with
-/// <see cref="OperationCanceledException"/>.
-/// </summary>
-internal interface IQuicPathProbe
-{
-    Task<QuicPathVerdict> ProbeAsync(InterfaceFacts networkInterface, string host, int port, CancellationToken cancellationToken);
-}
