@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using HeMif.Interfaces;
-using HeMif.Resolve;
 
 namespace HeMif.Validate;
 
