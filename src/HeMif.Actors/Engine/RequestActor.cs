@@ -175,7 +175,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
                 continue;
             }
 
-            var raceCandidate = ToRaceCandidate(candidate, snapshot);
+            var raceCandidate = ToRaceCandidate(candidate, snapshot, plan);
             candidates.Add(raceCandidate);
             if (raceCandidate.Quic == QuicAvailability.Allowed && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
             {
@@ -188,7 +188,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         var facts = _snapshots.ToDictionary(s => s.Facts.Name, s => s.Facts, StringComparer.Ordinal);
         var options = _context.Options;
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
-            options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Tcp, options.Quic,
+            RaceSettingsFor.Request(options.Race, _request, plan), new Rfc6724DestinationSorter(facts, plan.Policy), options.Resolver, options.Tcp, options.Quic,
             _context.Publish, _completion, options.TimeProvider, _context.Engine);
         _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
         Context.Watch(_racer);
@@ -198,7 +198,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     /// The race candidate for a validated plan candidate: the families the interface can carry, what QUIC may do there
     /// (the request asks for it, the host supports it, the path is not known blocked) and its history.
     /// </summary>
-    private RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot)
+    private RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot, ConnectionPlan plan)
     {
         var f = snapshot.Facts;
         var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
@@ -208,7 +208,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
             : quicTransport is null || quicTransport.UnsupportedReason is not null ? QuicAvailability.UnsupportedOnHost
             : snapshot.History?.QuicBlocked == true ? QuicAvailability.KnownBlocked
             : QuicAvailability.Allowed;
-        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !_request.QuicOnly);
+        var raceCandidate = new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, quic, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0, Tcp: !_request.QuicOnly);
+        return RaceCandidateHistory.With(raceCandidate, f, snapshot.History, plan.Policy, _context.Options.TimeProvider.GetUtcNow());
     }
 
     /// <summary>The request cannot be carried at all (QUIC only on a host without QUIC): a failed race, at once, saying why.</summary>

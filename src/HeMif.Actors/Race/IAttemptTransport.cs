@@ -54,7 +54,14 @@ internal interface IAttemptTransport
 /// <summary>What an attempt may need from its request besides the endpoint.</summary>
 /// <param name="Host">The host the application asked for (a name, or an IP literal): TLS's server name for QUIC.</param>
 /// <param name="ApplicationProtocols">The ALPN protocol IDs to offer (QUIC requires at least one; RFC 9001 §8.1).</param>
-internal sealed record AttemptOptions(string Host, IReadOnlyList<string> ApplicationProtocols);
+internal sealed record AttemptOptions(string Host, IReadOnlyList<string> ApplicationProtocols)
+{
+    /// <summary>
+    /// The RFC 6724 policy table the policy configures (its §2.1 default when none): the source address an attempt binds
+    /// follows it (§5 Rule 6, "Prefer matching label", reads it), as the sort's §4.2.4 does.
+    /// </summary>
+    public Sort.AddressSelectionPolicyTable SourceTable { get; init; } = Sort.AddressSelectionPolicyTable.Default;
+}
 
 /// <summary>An attempt failed; <see cref="Kind"/> says whether it was a hard error.</summary>
 internal sealed class AttemptFailedException : Exception

@@ -84,7 +84,7 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
     {
         _job = job;
         _destination = new Destination(job.Request.Host, job.Request.Port);
-        _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols);
+        _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols) { SourceTable = job.Plan.Policy.AddressSelectionTable };
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
         _start = job.Clock.GetTimestamp();
 
@@ -349,38 +349,26 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Tells each interface's supervisor what this race learned (draft §5.2.3: "The node would cache information
-    /// regarding the outcome of each connection attempt"): the winner's RTT; a failure for an interface whose attempts
-    /// all failed, or that had the whole fallback delay and did not connect. An interface that joined late and was
-    /// cancelled by someone else's win proved nothing either way.
+    /// regarding the outcome of each connection attempt"), per address family too (<see cref="RaceLessons"/>).
     /// </summary>
     private void RecordOutcomes(RaceReport report)
     {
-        foreach (var group in report.Attempts.GroupBy(a => a.Interface))
+        foreach (var lesson in RaceLessons.From(_planner.Attempts, report.TimeToConnect ?? Now, _planner.FallbackDelay))
         {
-            if (!_job.Supervisors.TryGetValue(group.Key, out var supervisor))
+            if (!_job.Supervisors.TryGetValue(lesson.Interface, out var supervisor))
             {
                 continue;
             }
 
-            var won = group.FirstOrDefault(a => a.Result == "won");
-            if (won is not null)
+            if (lesson.Succeeded || lesson.Failed)
             {
-                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.End - won.Start), Self);
-                if (won.Transport == "quic")
-                {
-                    // A completed QUIC handshake is the strongest proof that UDP/QUIC gets through here.
-                    supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
-                }
-
-                continue;
+                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, lesson.Succeeded, lesson.Rtt) { Attempts = lesson.Attempts, Silent = lesson.Silent }, Self);
             }
 
-            var allFailed = group.All(a => a.Result == "failed");
-            var firstStart = group.Min(a => a.Start);
-            var decidedAt = report.TimeToConnect ?? Now;
-            if (allFailed || decidedAt - firstStart >= _planner.FallbackDelay)
+            if (lesson.Succeeded && lesson.Attempts.Any(a => a is { Verdict: AttemptVerdict.Won, Transport: TransportProtocol.Quic }))
             {
-                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, false, null), Self);
+                // A completed QUIC handshake is the strongest proof that UDP/QUIC gets through here.
+                supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
             }
         }
     }
@@ -407,7 +395,14 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
             timeToConnect = w.Ended;
         }
 
-        var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay);
+        var decision = _planner.Decision;
+        var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay)
+        {
+            FallbackDelaySource = decision.Source,
+            FallbackDelayReason = decision.Reason,
+            CostlyFallbackDelay = _planner.CostlyWaited ? decision.CostlyDelay : null,
+            FallbackTimerStart = _planner.TimerStart,
+        };
         return new RaceReport(_job.Request.Host, _job.Request.Port, outcome, winner, timeToConnect, timings, attempts, _job.Excluded, [.. _events], failure)
         {
             Fallback = _fallback,

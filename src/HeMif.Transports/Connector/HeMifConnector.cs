@@ -44,6 +44,14 @@ public sealed record HeMifConnectorOptions
     /// <summary>How long the whole race may take. Default: 30 s.</summary>
     public TimeSpan RaceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The application's fallback delay (draft §7.2: how long the preferred interface gets alone before the others join):
+    /// a stated <see cref="FallbackDelaySettings.Delay"/> wins over the delay HeMif adapts from history, a stated range
+    /// bounds it. Below a request's own (<see cref="ConnectOptions.FallbackDelay"/>) and the policy's fallback delay rules
+    /// (docs/connect.md, "The fallback delay"). Default: nothing stated.
+    /// </summary>
+    public FallbackDelaySettings FallbackDelay { get; init; } = FallbackDelaySettings.None;
+
     /// <summary>The clock. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -124,6 +132,13 @@ public sealed record ConnectOptions
     /// until the connection is closed. QUIC attempts are not affected.
     /// </summary>
     public MultipathMode? Multipath { get; init; }
+
+    /// <summary>
+    /// This request's fallback delay (draft §7.2, "it is recommended to prioritize the input from users (e.g., real
+    /// customers or applications)"): it wins over the policy's rules, the connector's options and the delay adapted from
+    /// history; the report's <see cref="RaceTimings"/> say which value was used and why. Null (the default): nothing stated.
+    /// </summary>
+    public FallbackDelaySettings? FallbackDelay { get; init; }
 }
 
 /// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
@@ -299,6 +314,7 @@ public static class HeMifConnector
             throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");
         }
 
+        var fallbackDelay = ConfiguredFallbackDelay(options);
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
@@ -332,7 +348,7 @@ public static class HeMifConnector
             TimeProvider = options.TimeProvider,
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
-            Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
+            Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
@@ -356,6 +372,15 @@ public static class HeMifConnector
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, new MptcpTransport(tcp), book, watchErrors);
+    }
+
+    /// <summary>The connector's fallback delay, checked before anything starts (a clear error naming the option, not a failed race later).</summary>
+    private static FallbackDelaySettings ConfiguredFallbackDelay(HeMifConnectorOptions options)
+    {
+        var settings = options.FallbackDelay ?? FallbackDelaySettings.None;
+        return settings.Problem() is { } problem
+            ? throw new ArgumentException($"HeMifConnectorOptions.FallbackDelay: {problem}.", nameof(options))
+            : settings;
     }
 
     /// <summary>
@@ -519,6 +544,11 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "ConnectOptions.Transport must be Tcp, Any or Quic.");
             }
 
+            if (options.FallbackDelay?.Problem() is { } fallbackProblem)
+            {
+                throw new ArgumentException($"ConnectOptions.FallbackDelay: {fallbackProblem}.", nameof(options));
+            }
+
             return new ConnectionRequest(host, port)
             {
                 // Policy rules match on the transport a request may use: "Any" and "Quic" may both use QUIC.
@@ -527,6 +557,7 @@ public static class HeMifConnector
                 ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
+                FallbackDelay = options.FallbackDelay ?? FallbackDelaySettings.None,
                 DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
             };
         }
