@@ -85,7 +85,11 @@ public sealed class PlanCommandTests : IDisposable
         var (exit, stdout, _) = Run("plan", "--interfaces", Interfaces, "--policy", Policy, "--host", "intranet.corp.example.com", "--port", "22", "--transport", "quic");
         Assert.Equal(0, exit);
         Assert.StartsWith("Plan for intranet.corp.example.com:22 over QUIC", stdout, StringComparison.Ordinal);
-        Assert.Contains("1. tun0", stdout, StringComparison.Ordinal);
+        // The operator's Prefer (prefer-ipv6, on rmnet0) comes before the soft set's PvD and RFC 6731 points for tun0,
+        // whatever their sum (§4.2: the soft set sorts among the interfaces "which meet the hard set requirements").
+        Assert.Contains("1. rmnet0", stdout, StringComparison.Ordinal);
+        Assert.Contains("2. tun0", stdout, StringComparison.Ordinal);
+        Assert.Contains("operator rule 'prefer-ipv6' (Prefer) ranks rmnet0 before tun0", stdout, StringComparison.Ordinal);
         Assert.Contains("+3000 §4.2.1 PvD: corp.example.com", stdout, StringComparison.Ordinal);
         Assert.Contains("+2100 §4.2.2 RFC 6731 DNS selection: corp.example.com", stdout, StringComparison.Ordinal);
         Assert.Contains("Excluded:", stdout, StringComparison.Ordinal);

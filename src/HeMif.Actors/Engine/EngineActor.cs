@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Akka.Actor;
+using HeMif.Discovery;
 using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Multipath;
@@ -31,8 +32,14 @@ internal static class EngineMessages
     /// <summary>The caller of request <paramref name="Id"/> gave up.</summary>
     public sealed record CancelRequest(long Id, string Reason);
 
-    /// <summary>From a racer as its race is decided: its report (kept for <see cref="HeMifActor.GetLastRaceReport"/>).</summary>
-    public sealed record RequestEnded(RaceReport Report);
+    /// <summary>
+    /// Request <paramref name="Id"/> is over: the registry forgets it. From its racer as the race is decided, with the
+    /// report (kept for <see cref="HeMifActor.GetLastRaceReport"/> before the caller has the result, so that whoever the
+    /// caller then asks finds it), and from the request actor as it stops, without one (a request that never raced).
+    /// Said by the request itself instead of watching it: a watch costs a system message each way and bookkeeping on
+    /// both sides, for every request; forgetting twice is harmless.
+    /// </summary>
+    public sealed record RequestEnded(long Id, RaceReport? Report);
 
     /// <summary>Start a subflow watcher.</summary>
     public sealed record StartWatch(long Id, SubflowWatch Watch);
@@ -129,7 +136,14 @@ internal sealed class EngineActor : ReceiveActor
                 request.Tell(new RaceMessages.CancelRace(cancel.Reason));
             }
         });
-        Receive<EngineMessages.RequestEnded>(ended => _registry.KeepReport(ended.Report));
+        Receive<EngineMessages.RequestEnded>(ended =>
+        {
+            _registry.Requests.Remove(ended.Id);
+            if (ended.Report is { } report)
+            {
+                _registry.KeepReport(report);
+            }
+        });
         Receive<InterfaceStateChanged>(OnInterfaceState);
         Receive<EngineMessages.AddInterface>(add =>
         {
@@ -152,6 +166,7 @@ internal sealed class EngineActor : ReceiveActor
 
             _registry.Supervisors = _registry.Supervisors.Remove(remove.Name);
             _registry.Names.Remove(supervisor);
+            _registry.Discovery?.Removed(Context, remove.Name);
             _shared.Snapshot = _shared.Snapshot.Without(remove.Name);
             // Its last word (Down) still reaches observers and races; its supervisor answers late askers, then stops.
             supervisor.Tell(new ValidateMessages.Retire(options.InternalAskTimeout));
@@ -165,13 +180,22 @@ internal sealed class EngineActor : ReceiveActor
                 return;
             }
 
-            supervisor.Tell(new ValidateMessages.UpdateFacts(update.Facts));
+            supervisor.Tell(new ValidateMessages.UpdateFacts(_registry.Discovery?.Updated(update.Facts) ?? update.Facts));
             Sender.Tell(EngineMessages.Done.Instance);
+        });
+        // What an interface learned from its routers (docs/discovery.md), merged with the facts it was given.
+        Receive<DiscoveryMessages.Learned>(learned =>
+        {
+            if (_registry.Discovery?.OnLearned(Sender, learned) is { } merged && _registry.Supervisors.TryGetValue(learned.Interface, out var supervisor))
+            {
+                supervisor.Tell(new ValidateMessages.UpdateFacts(merged));
+            }
         });
         Receive<EngineMessages.StartWatch>(start =>
         {
             var context = new SubflowWatchContext([.. _registry.Supervisors.Values], _registry.Policy!, shared.PublishSubflow, options.TimeProvider);
-            var watcher = Context.ActorOf(Props.Create(() => new SubflowWatcher(start.Watch, context)), "subflows-" + Number(start.Id));
+            var watch = start.Watch;
+            var watcher = Context.ActorOf(ActorProps.Of(() => new SubflowWatcher(watch, context)), "subflows-" + Number(start.Id));
             _registry.Watchers[start.Id] = watcher;
             Context.Watch(watcher);
         });
@@ -193,7 +217,7 @@ internal sealed class EngineActor : ReceiveActor
 
             var names = asked.Select(s => s.Key).ToList();
             var asker = Sender;
-            var collector = Context.ActorOf(Props.Create(() => new QuicVerdictCollector(names, asker)));
+            var collector = Context.ActorOf(ActorProps.Of(() => new QuicVerdictCollector(names, asker)));
             foreach (var (_, supervisor) in asked)
             {
                 supervisor.Tell(new ValidateMessages.ProbeQuicNow(probe.Destination), collector);
@@ -219,7 +243,9 @@ internal sealed class EngineActor : ReceiveActor
             return; // a restarted incarnation: the children are still there
         }
 
-        _registry.Policy = Context.ActorOf(Props.Create(() => new PolicyActor(_shared.Options.Policy)), "policy");
+        var policy = _shared.Options.Policy;
+        _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
+        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider);
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);
@@ -238,10 +264,11 @@ internal sealed class EngineActor : ReceiveActor
     {
         var options = start.Tcp is null ? _shared.Options : _shared.Options with { Tcp = start.Tcp };
         var context = new RequestContext(options, _registry.Supervisors, _registry.Policy!, _shared.PublishRaceEvent, _shared.ReportFailure, Self);
-        var request = Context.ActorOf(Props.Create(() => new RequestActor(start.Request, context, start.Completion)), "request-" + Number(start.Id));
-        _registry.Requests[start.Id] = request;
-        _registry.RequestIds[request] = start.Id;
-        Context.Watch(request);
+        var (connection, completion) = (start.Request, start.Completion);
+        var id = start.Id;
+        // Not watched: the request says when it ends (EngineMessages.RequestEnded, from its PostStop).
+        var request = Context.ActorOf(ActorProps.Of(() => new RequestActor(id, connection, context, completion)), "request-" + Number(id));
+        _registry.Requests[id] = request;
     }
 
     // Named by ActorNames (a sequence number and a safe hint), not by the interface's name: names come from the OS or a
@@ -250,13 +277,15 @@ internal sealed class EngineActor : ReceiveActor
     private void StartSupervisor(InterfaceFacts facts)
     {
         var options = _shared.Options;
+        var (self, failures) = (Self, (Action<ActorFailure>)_shared.ReportFailure);
         var supervisor = Context.ActorOf(
-            Props.Create(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, Self, _shared.ReportFailure, options.QuicProbe)),
+            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe)),
             ActorNames.InterfaceSupervisor(facts.Name, ++_registry.SupervisorCount));
         _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
         _registry.Names[supervisor] = facts.Name;
         _shared.Snapshot = _shared.Snapshot.With(facts.Name);
         Context.Watch(supervisor);
+        _registry.Discovery?.Added(Context, facts);
     }
 
     private void OnInterfaceState(InterfaceStateChanged change)
@@ -324,6 +353,9 @@ internal sealed class EngineRegistry
 {
     public IActorRef? Policy { get; set; }
 
+    /// <summary>RA listeners and learned facts (docs/discovery.md); set at the first start.</summary>
+    public DiscoveryRegistry? Discovery { get; set; }
+
     public long SupervisorCount { get; set; }
 
     /// <summary>Interface name to its supervisor (the interfaces the engine uses now); handed as it is to each request.</summary>
@@ -332,9 +364,8 @@ internal sealed class EngineRegistry
     /// <summary>Supervisor to its interface's name (also for retiring ones until they stop: not in <see cref="Supervisors"/>).</summary>
     public Dictionary<IActorRef, string> Names { get; } = [];
 
+    /// <summary>Requests in flight by number (a request removes itself with <see cref="EngineMessages.RequestEnded"/>).</summary>
     public Dictionary<long, IActorRef> Requests { get; } = [];
-
-    public Dictionary<IActorRef, long> RequestIds { get; } = [];
 
     public Dictionary<long, IActorRef> Watchers { get; } = [];
 
@@ -366,12 +397,6 @@ internal sealed class EngineRegistry
     /// <summary>A child stopped: forget it wherever it is listed.</summary>
     public void Forget(IActorRef child)
     {
-        if (RequestIds.Remove(child, out var id))
-        {
-            Requests.Remove(id);
-            return;
-        }
-
         if (Names.Remove(child, out var name) && Supervisors.TryGetValue(name, out var current) && current.Equals(child))
         {
             Supervisors = Supervisors.Remove(name);

@@ -47,6 +47,9 @@ internal sealed record EngineOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Where Router Advertisements come from (docs/discovery.md); null: nothing is learned from the network.</summary>
+    public Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
     /// <summary>
     /// Sees every interface state change from the very first (subscribed before any supervisor starts; a subscription
     /// to <see cref="HeMifEngine.InterfaceStates"/> made after the constructor can miss the first "Validating").
@@ -141,7 +144,8 @@ internal sealed class HeMifEngine : IAsyncDisposable
         var name = options.ActorName ?? (_ownsSystem ? "hemif" : "hemif-" + Interlocked.Increment(ref _sharedSystemEngines));
         try
         {
-            _actor = _system.ActorOf(Props.Create(() => new EngineActor(_shared)), name);
+            var shared = _shared;
+            _actor = _system.ActorOf(ActorProps.Of(() => new EngineActor(shared)), name);
         }
         catch (Exception e) when (e is InvalidActorNameException or InvalidOperationException && !_ownsSystem)
         {

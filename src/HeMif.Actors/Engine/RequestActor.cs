@@ -26,11 +26,16 @@ internal sealed record RequestContext(
 /// One per connection request: gathers each interface's snapshot (step 2, validate), asks for the plan (steps 1 and 3,
 /// filter and sort), and starts the racer as its child (steps 4-7). Message-driven end to end, so a virtual-time run
 /// sees every step as work in flight and never moves the clock in the middle of a decision.
+/// <para>
+/// An <see cref="UntypedActor"/> with one <c>switch</c>, not a <see cref="ReceiveActor"/>: one is created per request, and
+/// a ReceiveActor builds its handler table (delegates, type lists, match arguments: about 3.5 KB) in every instance.
+/// </para>
 /// </summary>
-internal sealed class RequestActor : ReceiveActor, IWithTimers
+internal sealed class RequestActor : UntypedActor, IWithTimers
 {
     private const string GuardTimer = "guard";
     private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
+    private readonly long _id;
     private readonly ConnectionRequest _request;
     private readonly RequestContext _context;
     private readonly TaskCompletionSource<RaceResult> _completion;
@@ -39,54 +44,66 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     private IActorRef? _racer;
     private bool _cancelled;
 
-    public RequestActor(ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
+    public RequestActor(long id, ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
     {
+        _id = id;
         _request = request;
         _context = context;
         _completion = completion;
         _destination = new Destination(request.Host, request.Port);
+    }
 
-        Receive<ValidateMessages.InterfaceSnapshot>(snapshot =>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _snapshots.Add(snapshot);
-            if (_snapshots.Count == context.Supervisors.Count)
-            {
-                AskForPlan();
-            }
-        });
-        Receive<ConnectionPlan>(plan =>
-        {
-            if (!_cancelled)
-            {
-                Timers.Cancel(GuardTimer);
-                StartRace(plan);
-            }
-        });
-        Receive<Status.Failure>(failure =>
-        {
-            completion.TrySetException(failure.Cause);
-            Context.Stop(Self);
-        });
-        Receive<RaceMessages.CancelRace>(cancel =>
-        {
-            _cancelled = true;
-            if (_racer is null)
-            {
-                completion.TrySetCanceled();
+            case ValidateMessages.InterfaceSnapshot snapshot:
+                _snapshots.Add(snapshot);
+                if (_snapshots.Count == _context.Supervisors.Count)
+                {
+                    AskForPlan();
+                }
+
+                break;
+            case ConnectionPlan plan:
+                if (!_cancelled)
+                {
+                    Timers.Cancel(GuardTimer);
+                    StartRace(plan);
+                }
+
+                break;
+            case Status.Failure failure:
+                _completion.TrySetException(failure.Cause);
                 Context.Stop(Self);
-            }
-            else
-            {
-                _racer.Tell(cancel, Self);
-            }
-        });
-        Receive<RaceMessages.InterfaceLost>(lost => _racer?.Tell(lost, Self));
-        Receive<Guard>(_ =>
-        {
-            completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {context.Options.InternalAskTimeout} for {request.Host}:{request.Port}."));
-            Context.Stop(Self);
-        });
-        Receive<Terminated>(_ => Context.Stop(Self)); // the racer ended: so does the request
+                break;
+            case RaceMessages.CancelRace cancel:
+                _cancelled = true;
+                if (_racer is null)
+                {
+                    _completion.TrySetCanceled();
+                    Context.Stop(Self);
+                }
+                else
+                {
+                    _racer.Tell(cancel, Self);
+                }
+
+                break;
+            case RaceMessages.InterfaceLost lost:
+                _racer?.Tell(lost, Self);
+                break;
+            case Guard:
+                _completion.TrySetException(new TimeoutException($"The engine's own actors did not answer within {_context.Options.InternalAskTimeout} for {_request.Host}:{_request.Port}."));
+                Context.Stop(Self);
+                break;
+            case RaceMessages.RacerStopped:
+                Context.Stop(Self); // the racer ended: so does the request
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     /// <inheritdoc/>
@@ -133,6 +150,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _completion.TrySetResult(RaceResult.Failed(_request, _context.Options.Race, HeMifEngine.EngineStoppedReason));
+        // The registry forgets this request (its racer, if it decided a race, has already said so with the report).
+        Context.Parent.Tell(new EngineMessages.RequestEnded(_id, null));
     }
 
     /// <summary>This actor threw (a bug): the caller gets the cause at once, and the request is not started again.</summary>
@@ -189,9 +208,9 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         var options = _context.Options;
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
             RaceSettingsFor.Request(options.Race, _request, plan), new Rfc6724DestinationSorter(facts, plan.Policy), options.Resolver, options.Tcp, options.Quic,
-            _context.Publish, _completion, options.TimeProvider, _context.Engine);
-        _racer = Context.ActorOf(Props.Create(() => new RacerActor(job)), "racer");
-        Context.Watch(_racer);
+            _context.Publish, _completion, options.TimeProvider, _context.Engine, _id);
+        // Not watched: the racer says when it stops (RaceMessages.RacerStopped, from its PostStop).
+        _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
     }
 
     /// <summary>
@@ -217,7 +236,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     {
         var result = RaceResult.Failed(_request, _context.Options.Race, why);
         _context.Publish(result.Report.Events[0]);
-        _context.Engine.Tell(new EngineMessages.RequestEnded(result.Report));
+        _context.Engine.Tell(new EngineMessages.RequestEnded(_id, result.Report));
         _completion.TrySetResult(result);
         Context.Stop(Self);
     }

@@ -151,6 +151,12 @@ public sealed record InterfaceFacts(string Name, InterfaceKind Kind)
     /// <summary>RFC 8801 PvD additional information, when it was fetched.</summary>
     public PvdAdditionalInformation? PvdInfo { get; init; }
 
+    /// <summary>
+    /// The provisioning domains the interface learned from its routers' Router Advertisements (RFC 8801; several per
+    /// interface), with every fact's lifetime. Empty when nothing was learned (no RA learning, or no router said anything).
+    /// </summary>
+    public IReadOnlyList<ProvisioningDomain> Pvds { get; init; } = [];
+
     /// <summary>The name of the Wi-Fi network (SSID) the interface is associated with, for validity conditions.</summary>
     public string? WifiNetwork { get; init; }
 

@@ -30,6 +30,15 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
     public bool IsValidAt(DateTimeOffset now) => now < Expires;
 
     /// <summary>
+    /// The largest document read: RFC 8801 gives no limit, and a real one is a few hundred octets; anything larger is
+    /// refused before it is parsed.
+    /// </summary>
+    public const int MaxDocumentBytes = 64 * 1024;
+
+    /// <summary>The deepest nesting read (the RFC's keys need 2; vendor keys may nest a little).</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>
     /// Parses and validates an RFC 8801 §4.3 JSON object. Required keys: <c>identifier</c> (FQDN), <c>expires</c>
     /// (RFC 3339 date-time with an offset), <c>prefixes</c> (array of IPv6 prefixes). Optional: <c>name</c>,
     /// <c>noInternet</c>, <c>metered</c> (booleans), <c>dnsZones</c> (array of FQDNs). Keys this library does not know
@@ -42,15 +51,103 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
     public static PvdAdditionalInformation Parse(string json, string? expectedIdentifier = null)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return TryParse(System.Text.Encoding.UTF8.GetBytes(json), expectedIdentifier, out var error) ??
+               throw new FormatException(error!.Message);
+    }
+
+    /// <summary>
+    /// Parses and validates an RFC 8801 §4.3 JSON document as fetched (UTF-8), as <see cref="Parse"/> does, and never
+    /// throws: a document larger than <see cref="MaxDocumentBytes"/>, nested deeper than <see cref="MaxDepth"/>, not
+    /// JSON, or with a key of the wrong form gives null and an <paramref name="error"/> that says which and where.
+    /// </summary>
+    /// <param name="utf8Json">The document's bytes.</param>
+    /// <param name="expectedIdentifier">When given, the PvD ID the information must describe.</param>
+    /// <param name="error">Why the document was refused, when it was.</param>
+    /// <returns>The information, or null.</returns>
+    public static PvdAdditionalInformation? TryParse(ReadOnlySpan<byte> utf8Json, string? expectedIdentifier, out PvdInformationError? error)
+    {
+        error = null;
+        if (utf8Json.Length > MaxDocumentBytes)
+        {
+            error = new PvdInformationError(PvdInformationProblem.TooLarge, "$",
+                $"$: expected a document of at most {MaxDocumentBytes} octets; found {utf8Json.Length}");
+            return null;
+        }
+
+        if (DepthBeyond(utf8Json, MaxDepth) is { } depth)
+        {
+            error = new PvdInformationError(PvdInformationProblem.TooDeep, "$",
+                $"$: expected JSON nested at most {MaxDepth} deep; found deeper nesting at octet {depth}");
+            return null;
+        }
+
         try
         {
-            using var doc = JsonDocument.Parse(json);
+            using var doc = JsonDocument.Parse(utf8Json.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth + 2 });
             return FromJson(doc.RootElement, "$", expectedIdentifier);
         }
         catch (JsonException e)
         {
-            throw new FormatException($"$: expected a JSON object (RFC 8801 §4.3); the text is not valid JSON: {e.Message}", e);
+            error = new PvdInformationError(PvdInformationProblem.NotJson, "$",
+                $"$: expected a JSON object (RFC 8801 §4.3); the text is not valid JSON: {e.Message}");
         }
+        catch (PvdInformationException e)
+        {
+            error = e.Error;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// RFC 8801 §4.3's checks of information against the RA it came with, at <paramref name="now"/>: "expires" has not
+    /// passed, and every prefix the RA advertised for the PvD is covered by one of its "prefixes" ("Hosts MUST verify
+    /// that all prefixes in the RA PIO are covered by a prefix from the PvD Additional Information"). Null when both hold.
+    /// </summary>
+    /// <param name="advertisedPrefixes">The Prefix Information prefixes of the PvD's RA.</param>
+    /// <param name="now">The decision time.</param>
+    /// <returns>The first check that fails, or null.</returns>
+    public PvdInformationError? CheckAgainst(IReadOnlyList<IPNetwork> advertisedPrefixes, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(advertisedPrefixes);
+        if (!IsValidAt(now))
+        {
+            return new PvdInformationError(PvdInformationProblem.Expired, "$.expires",
+                $"$.expires: expected a time after now ({now:O}); found {Expires:O}: the information has expired");
+        }
+
+        foreach (var advertised in advertisedPrefixes)
+        {
+            if (!Prefixes.Any(p => p.PrefixLength <= advertised.PrefixLength && p.Contains(advertised.BaseAddress)))
+            {
+                return new PvdInformationError(PvdInformationProblem.PrefixNotCovered, "$.prefixes",
+                    $"$.prefixes: expected a prefix covering {advertised}, which the RA advertised; found {(Prefixes.Count == 0 ? "none" : string.Join(", ", Prefixes))}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The octet offset where nesting passes <paramref name="max"/>, or null (also for text that is not JSON: the parse says so).</summary>
+    private static long? DepthBeyond(ReadOnlySpan<byte> utf8Json, int max)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = max + 2 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth > max)
+                {
+                    return reader.TokenStartIndex;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: reported by the parse that follows, with its own message.
+        }
+
+        return null;
     }
 
     /// <summary>Validates an already parsed element; <paramref name="path"/> prefixes every error.</summary>
@@ -58,7 +155,7 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
-            throw Error(path, "a JSON object (RFC 8801 §4.3)", e);
+            throw Error(path, "a JSON object (RFC 8801 §4.3)", e, PvdInformationProblem.NotAnObject);
         }
 
         string? identifier = null, name = null;
@@ -72,7 +169,7 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
             var at = path + "." + p.Name;
             if (!seen.Add(p.Name))
             {
-                throw new FormatException($"{at}: expected each key once; \"{p.Name}\" appears twice");
+                throw new PvdInformationException(PvdInformationProblem.DuplicateKey, at, $"{at}: expected each key once; \"{p.Name}\" appears twice");
             }
 
             switch (p.Name)
@@ -142,22 +239,22 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
 
         if (identifier is null)
         {
-            throw new FormatException($"{path}.identifier: expected the PvD ID (an FQDN), required by RFC 8801 §4.3; the key is missing");
+            throw new PvdInformationException(PvdInformationProblem.MissingKey, path + ".identifier", $"{path}.identifier: expected the PvD ID (an FQDN), required by RFC 8801 §4.3; the key is missing");
         }
 
         if (expires is null)
         {
-            throw new FormatException($"{path}.expires: expected an RFC 3339 date-time, required by RFC 8801 §4.3; the key is missing");
+            throw new PvdInformationException(PvdInformationProblem.MissingKey, path + ".expires", $"{path}.expires: expected an RFC 3339 date-time, required by RFC 8801 §4.3; the key is missing");
         }
 
         if (prefixes is null)
         {
-            throw new FormatException($"{path}.prefixes: expected an array of IPv6 prefixes, required by RFC 8801 §4.3; the key is missing");
+            throw new PvdInformationException(PvdInformationProblem.MissingKey, path + ".prefixes", $"{path}.prefixes: expected an array of IPv6 prefixes, required by RFC 8801 §4.3; the key is missing");
         }
 
         if (expectedIdentifier is not null && !string.Equals(identifier.TrimEnd('.'), expectedIdentifier.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
         {
-            throw new FormatException($"{path}.identifier: expected \"{expectedIdentifier}\" (the interface's PvD ID); found \"{identifier}\"");
+            throw new PvdInformationException(PvdInformationProblem.IdentifierMismatch, path + ".identifier", $"{path}.identifier: expected \"{expectedIdentifier}\" (the interface's PvD ID); found \"{identifier}\"");
         }
 
         return new PvdAdditionalInformation(identifier, expires.Value, prefixes)
@@ -189,8 +286,8 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
         return s;
     }
 
-    private static FormatException Error(string path, string expected, JsonElement found) =>
-        new($"{path}: expected {expected}; found {Describe(found)}");
+    private static PvdInformationException Error(string path, string expected, JsonElement found, PvdInformationProblem problem = PvdInformationProblem.WrongValue) =>
+        new(problem, path, $"{path}: expected {expected}; found {Describe(found)}");
 
     internal static string Describe(JsonElement found) => found.ValueKind switch
     {
@@ -283,4 +380,50 @@ internal static class DomainNames
 
         return h.Length == z.Length || h[h.Length - z.Length - 1] == '.';
     }
+}
+
+/// <summary>Why PvD Additional Information was refused (RFC 8801 §4).</summary>
+public enum PvdInformationProblem
+{
+    /// <summary>The document is not JSON.</summary>
+    NotJson,
+
+    /// <summary>The document is larger than <see cref="PvdAdditionalInformation.MaxDocumentBytes"/>.</summary>
+    TooLarge,
+
+    /// <summary>The document nests deeper than <see cref="PvdAdditionalInformation.MaxDepth"/>.</summary>
+    TooDeep,
+
+    /// <summary>The document is JSON but not an object.</summary>
+    NotAnObject,
+
+    /// <summary>A required key (identifier, expires, prefixes) is missing.</summary>
+    MissingKey,
+
+    /// <summary>A key appears twice.</summary>
+    DuplicateKey,
+
+    /// <summary>A key's value has the wrong type or form.</summary>
+    WrongValue,
+
+    /// <summary>"identifier" is not the PvD ID the router advertised.</summary>
+    IdentifierMismatch,
+
+    /// <summary>"expires" has passed.</summary>
+    Expired,
+
+    /// <summary>A prefix the RA advertised is not covered by the document's "prefixes" (RFC 8801 §4.3).</summary>
+    PrefixNotCovered,
+}
+
+/// <summary>Why PvD Additional Information was refused: the problem, the JSON path, and a sentence naming both.</summary>
+/// <param name="Problem">What was wrong.</param>
+/// <param name="Path">Where: a JSON path such as <c>$.prefixes[1]</c>.</param>
+/// <param name="Message">The path, what was expected and what was found.</param>
+public sealed record PvdInformationError(PvdInformationProblem Problem, string Path, string Message);
+
+/// <summary>Carries a <see cref="PvdInformationError"/> out of the recursive reader; <see cref="FormatException"/> for <see cref="PvdAdditionalInformation.Parse"/>'s callers.</summary>
+internal sealed class PvdInformationException(PvdInformationProblem problem, string path, string message) : FormatException(message)
+{
+    public PvdInformationError Error { get; } = new(problem, path, message);
 }

@@ -27,7 +27,8 @@ internal sealed record RaceJob(
     Action<RaceEvent> Publish,
     TaskCompletionSource<RaceResult> Completion,
     TimeProvider Clock,
-    IActorRef? Engine = null);
+    IActorRef? Engine = null,
+    long RequestId = 0);
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection)
@@ -49,6 +50,12 @@ internal static class RaceMessages
 
     /// <summary>An interface left the Validated state mid-race (link down, captive portal…): stop using it.</summary>
     public sealed record InterfaceLost(string Interface, string Reason);
+
+    /// <summary>From the racer to its request as it stops (instead of a death watch, which costs more for every race).</summary>
+    public sealed class RacerStopped
+    {
+        public static readonly RacerStopped Instance = new();
+    }
 }
 
 /// <summary>
@@ -58,9 +65,13 @@ internal static class RaceMessages
 /// closed the moment the race is decided, also one that completes after it lost. The actor stops once every task it
 /// started has ended, so no late result is left without an owner; stopped from outside before that (the engine
 /// shutting down, its request actor after a bug), it closes a connection that still arrives after it stopped.
+/// <para>
+/// An <see cref="UntypedActor"/> with one <c>switch</c>, not a <see cref="ReceiveActor"/>: one is created per request, and
+/// a ReceiveActor builds its handler table (delegates, type lists, match arguments) in every instance.
+/// </para>
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
-internal sealed class RacerActor : ReceiveActor, IWithTimers
+internal sealed class RacerActor : UntypedActor, IWithTimers
 {
     /// <summary>Between a failed race's reason and the interfaces it could not use, in <see cref="RaceReport.Failure"/>.</summary>
     internal const string NotUsedSeparator = "; not used: ";
@@ -87,34 +98,46 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
         _attemptOptions = new AttemptOptions(job.Request.Host, job.Request.ApplicationProtocols) { SourceTable = job.Plan.Policy.AddressSelectionTable };
         _planner = new RacePlanner(job.Candidates, job.Request.Port, job.Settings, job.Sorter);
         _start = job.Clock.GetTimestamp();
+    }
 
-        Receive<Poll>(_ => Then(Drain));
-        Receive<Resolved>(resolved => Then(() =>
+    /// <summary>Handles one message; the racer stops once the race is decided and every task it started has ended.</summary>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _outstanding--;
-            OnResolved(resolved);
-        }));
-        Receive<AttemptDone>(done => Then(() =>
-        {
-            _outstanding--;
-            OnAttemptDone(done);
-        }));
-        Receive<RaceMessages.CancelRace>(cancel => Then(() =>
-        {
-            if (!_finished)
-            {
-                _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+            case Poll:
                 Drain();
-            }
-        }));
-        Receive<RaceMessages.InterfaceLost>(lost => Then(() =>
-        {
-            if (!_finished)
-            {
-                _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
-                Drain();
-            }
-        }));
+                break;
+            case Resolved resolved:
+                _outstanding--;
+                OnResolved(resolved);
+                break;
+            case AttemptDone done:
+                _outstanding--;
+                OnAttemptDone(done);
+                break;
+            case RaceMessages.CancelRace cancel:
+                if (!_finished)
+                {
+                    _planner.Handle(new RaceInput.Cancelled(cancel.Reason), Now);
+                    Drain();
+                }
+
+                break;
+            case RaceMessages.InterfaceLost lost:
+                if (!_finished)
+                {
+                    _planner.Handle(new RaceInput.InterfaceLost(lost.Interface, lost.Reason), Now);
+                    Drain();
+                }
+
+                break;
+            default:
+                Unhandled(message);
+                return;
+        }
+
+        StopWhenDone();
     }
 
     /// <inheritdoc/>
@@ -147,13 +170,13 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
             Log("excluded", string.Join("; ", excluded.Reasons.Select(r => r.ToString())), excluded.Interface);
         }
 
-        Then(Drain); // a race decided at once (nothing to try) ends here
+        Drain();
+        StopWhenDone(); // a race decided at once (nothing to try) ends here
     }
 
-    /// <summary>Handles one message; the racer stops once the race is decided and every task it started has ended.</summary>
-    private void Then(Action handle)
+    /// <summary>The racer stops once the race is decided and every task it started has ended.</summary>
+    private void StopWhenDone()
     {
-        handle();
         if (_finished && _outstanding == 0)
         {
             Context.Stop(Self);
@@ -176,6 +199,7 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
         // Stopped before the race was decided (the engine is shutting down): a failed race that says so. A racer stopped
         // for a bug of its own was already answered with the cause by its request actor.
         _job.Completion.TrySetResult(RaceResult.Failed(_job.Request, _job.Settings, HeMifEngine.EngineStoppedReason));
+        Context.Parent.Tell(RaceMessages.RacerStopped.Instance);
     }
 
     private void OnResolved(Resolved resolved)
@@ -339,7 +363,7 @@ internal sealed class RacerActor : ReceiveActor, IWithTimers
 
         // The engine keeps the report (HeMifActor.GetLastRaceReport) before the caller has it: whoever the caller then
         // asks finds it there.
-        _job.Engine?.Tell(new EngineMessages.RequestEnded(report));
+        _job.Engine?.Tell(new EngineMessages.RequestEnded(_job.RequestId, report));
         var path = outcome == RaceOutcome.Connected ? _winnerPath : null;
         if (!_job.Completion.TrySetResult(new RaceResult(report, path)) && path is not null)
         {

@@ -384,6 +384,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         _facts = facts;
         var changed = old.IsUp != facts.IsUp
                       || !string.Equals(old.PvdId, facts.PvdId, StringComparison.Ordinal)
+                      || !Discovery.LearnedFacts.SameNetwork(old.Pvds, facts.Pvds)
                       || !string.Equals(old.WifiNetwork, facts.WifiNetwork, StringComparison.Ordinal)
                       || !old.Addresses.Select(a => a.Address).ToHashSet().SetEquals(facts.Addresses.Select(a => a.Address));
         if (changed)
@@ -473,7 +474,9 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         {
             // Named by a counter, not by the interface's name: names come from the OS or a file, and may hold characters
             // an actor name cannot.
-            _probeChild = Context.ActorOf(Props.Create(() => new ProbeActor(_probe, _settings.ProbeTimeout)), "probe-" + (++_probeChildren).ToString(CultureInfo.InvariantCulture));
+            var probe = _probe;
+            var timeout = _settings.ProbeTimeout;
+            _probeChild = Context.ActorOf(ActorProps.Of(() => new ProbeActor(probe, timeout)), "probe-" + (++_probeChildren).ToString(CultureInfo.InvariantCulture));
             Context.Watch(_probeChild);
         }
 

@@ -76,6 +76,9 @@ public sealed record HeMifConnectorOptions
     /// <summary>Reads the host's interfaces (null: <see cref="InterfaceDiscovery"/>); tests give their own host.</summary>
     internal Func<IReadOnlyList<InterfaceFacts>>? Discover { get; init; }
 
+    /// <summary>Where Router Advertisements come from (null: a raw ICMPv6 socket per discovered interface); tests inject their own.</summary>
+    internal HeMif.Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
     /// <summary>
     /// The actor system HeMif's actors live in (an application's own, through Akka.Hosting's <c>WithHeMif</c>); null: the
     /// connector creates one of its own and terminates it on dispose.
@@ -346,6 +349,8 @@ public static class HeMifConnector
             Quic = quic ?? new QuicTransport(options.QuicCertificateValidation),
             QuicProbe = new QuicPathProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
+            // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
+            RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },

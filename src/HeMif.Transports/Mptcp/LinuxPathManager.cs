@@ -49,6 +49,7 @@ internal sealed class LinuxPathManager : IAsyncDisposable
     private static readonly AddressFamily[] BothFamilies = [AddressFamily.InterNetworkV6, AddressFamily.InterNetwork];
     private readonly ICommandRunner _runner;
     private readonly Func<string, AddressFamily, IPAddress?> _addressOf;
+    private readonly KernelInterfaces _kernel;
     private readonly string _ip;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string Interface, AddressFamily Family), OwnedEndpoint> _owned = [];
@@ -61,13 +62,16 @@ internal sealed class LinuxPathManager : IAsyncDisposable
 
     /// <param name="runner">Runs <c>ip</c>.</param>
     /// <param name="addressOf">An interface's usable address of a family, or null when it has none.</param>
+    /// <param name="kernel">What the kernel reports: a name and an address are used only if it reports them.</param>
     /// <param name="ipCommand">The iproute2 program.</param>
-    public LinuxPathManager(ICommandRunner runner, Func<string, AddressFamily, IPAddress?> addressOf, string ipCommand = "ip")
+    public LinuxPathManager(ICommandRunner runner, Func<string, AddressFamily, IPAddress?> addressOf, KernelInterfaces kernel, string ipCommand = "ip")
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(addressOf);
+        ArgumentNullException.ThrowIfNull(kernel);
         _runner = runner;
         _addressOf = addressOf;
+        _kernel = kernel;
         _ip = ipCommand;
     }
 
@@ -154,6 +158,14 @@ internal sealed class LinuxPathManager : IAsyncDisposable
                 if (!want.Subflow && !want.Backup)
                 {
                     continue; // the connection's own address as Primary/Active: nothing to add
+                }
+
+                // The name and the address go to a child process: only what the kernel reports is used (issue 17, "a
+                // hostile network": nothing HeMif passes to ip may be read as an option or a second command).
+                if (_kernel.Refusal(name, want.Address) is { } refusal)
+                {
+                    log.Add($"{name}: not used for an endpoint: {refusal}");
+                    continue;
                 }
 
                 existing ??= await ListAsync(cancellationToken).ConfigureAwait(false);

@@ -70,7 +70,7 @@ internal sealed class MultipathSession : IAsyncDisposable
         {
             _manager = new LinuxPathManager(runner, (name, family) => _interfaces.Get(name) is { } facts
                 ? TcpTransport.SourceAddress(facts, _remote ?? destinations.FirstOrDefault(d => d.AddressFamily == family) ?? (family == AddressFamily.InterNetworkV6 ? AnyGlobal6 : AnyGlobal4))
-                : null);
+                : null, KernelInterfaces.Host);
         }
     }
 

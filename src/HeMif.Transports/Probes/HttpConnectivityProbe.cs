@@ -37,26 +37,37 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
     /// <summary>RFC 8305 §5: "the recommended value for a default delay is 250 milliseconds".</summary>
     private static readonly TimeSpan AttemptDelay = TimeSpan.FromMilliseconds(250);
 
-    private const int MaxHead = 16 * 1024;
-    private const int MaxBody = 4 * 1024;
+    /// <summary>The most of an answer the check reads: its head, which is all the verdict needs.</summary>
+    internal const int MaxHead = 16 * 1024;
 
     public async Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);
         using var timeout = new CancellationTokenSource(options.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var progress = new Progress();
         try
         {
-            return await CheckAsync(networkInterface, linked.Token).ConfigureAwait(false);
+            return await CheckAsync(networkInterface, progress, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new ValidationResult(ValidationState.NoConnectivity, $"the check {options.Url} got no answer within {options.Timeout.TotalMilliseconds:0} ms");
+            // A server that drips its answer a byte at a time is told apart from silence: both end here, at the timeout.
+            var within = options.Timeout.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
+            return new ValidationResult(ValidationState.NoConnectivity,
+                !progress.Connected ? $"the check {options.Url} got no connection to its server within {within} ms"
+                : progress.Received > 0 ? $"the check {options.Url} sent only {progress.Received} bytes of its answer head within {within} ms"
+                : $"the check {options.Url} got no answer within {within} ms");
         }
     }
 
     /// <summary>Judges an HTTP answer to the check.</summary>
-    internal static ValidationResult Judge(int status, string? location, int bodyLength, int expectedStatus, Uri url)
+    /// <remarks>
+    /// A redirect is never followed: one answer decides, so a redirect loop (even one back to the check URL itself)
+    /// costs one request. <paramref name="bodyLength"/> is the larger of what arrived after the head and what the head
+    /// declared.
+    /// </remarks>
+    internal static ValidationResult Judge(int status, string? location, long bodyLength, int expectedStatus, Uri url)
     {
         if (status == expectedStatus && (status != 204 || bodyLength == 0))
         {
@@ -66,18 +77,22 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
         if (status is >= 300 and < 400)
         {
             Uri.TryCreate(url, location ?? "", out var portal);
-            return new ValidationResult(ValidationState.CaptivePortal, $"the check was redirected to {location ?? "(no Location)"}", portal);
+            var to = location is null ? "(no Location)" : HttpAnswerHeadReader.Truncate(location);
+            return portal is not null && portal == url
+                ? new ValidationResult(ValidationState.CaptivePortal, $"the check was redirected to itself ({to}): a redirect loop, not followed", portal)
+                : new ValidationResult(ValidationState.CaptivePortal, $"the check was redirected to {to}", portal);
         }
 
         if (status is >= 200 and < 300)
         {
-            return new ValidationResult(ValidationState.CaptivePortal, $"the check answered {status} with a {bodyLength}-byte page instead of {expectedStatus}", url);
+            var page = bodyLength == long.MaxValue ? "a page of more than 2^63 bytes" : $"a {bodyLength}-byte page";
+            return new ValidationResult(ValidationState.CaptivePortal, $"the check answered {status} with {page} instead of {expectedStatus}", url);
         }
 
         return new ValidationResult(ValidationState.NoConnectivity, $"the check answered {status}, expected {expectedStatus}");
     }
 
-    private async Task<ValidationResult> CheckAsync(InterfaceFacts facts, CancellationToken ct)
+    private async Task<ValidationResult> CheckAsync(InterfaceFacts facts, Progress progress, CancellationToken ct)
     {
         var url = options.Url;
         var port = url.Port > 0 ? url.Port : 80;
@@ -114,12 +129,13 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
             return new ValidationResult(ValidationState.NoConnectivity, $"the check server was not reachable: {string.Join("; ", failures)}");
         }
 
+        progress.Connected = true;
         await using (path.ConfigureAwait(false))
         {
             var stream = path.Stream ?? throw new InvalidOperationException("The TCP transport returned no stream.");
             var request = $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nUser-Agent: HeMif-connectivity-check\r\nAccept: */*\r\nConnection: close\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(request), ct).ConfigureAwait(false);
-            return await ReadAnswerAsync(stream, url, ct).ConfigureAwait(false);
+            return await ReadAnswerAsync(stream, url, options.ExpectedStatus, progress, ct).ConfigureAwait(false);
         }
     }
 
@@ -190,9 +206,16 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
         return winner;
     }
 
-    private async Task<ValidationResult> ReadAnswerAsync(Stream stream, Uri url, CancellationToken ct)
+    /// <summary>
+    /// Reads the answer's head only, into one buffer of <see cref="MaxHead"/> bytes, and judges it: the verdict never
+    /// depends on the body (RFC 9112 §6.3: a 204 "is always terminated by the first empty line after the header fields";
+    /// any other status is judged by its code, its Location and its declared length). So an answer whose body never
+    /// ends, drips, or declares a huge Content-Length costs no more than its head; a head longer than the buffer, or
+    /// a first line that cannot be HTTP, ends the check at once.
+    /// </summary>
+    private static async Task<ValidationResult> ReadAnswerAsync(Stream stream, Uri url, int expectedStatus, Progress progress, CancellationToken ct)
     {
-        var buffer = new byte[MaxHead + MaxBody];
+        var buffer = new byte[MaxHead];
         var filled = 0;
         var headEnd = -1;
         while (headEnd < 0)
@@ -208,57 +231,38 @@ internal sealed class HttpConnectivityProbe(IInterfaceResolver resolver, IAttemp
                 return new ValidationResult(ValidationState.NoConnectivity, filled == 0 ? "the check server closed without answering" : "the check's answer ended inside its head");
             }
 
+            // Only the new bytes and the three before them can complete the empty line: the search stays linear
+            // however the answer is cut into reads.
+            var from = Math.Max(0, filled - 3);
             filled += read;
-            headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
+            progress.Received = filled;
+            if (!HttpAnswerHeadReader.CouldBeHttp(buffer.AsSpan(0, filled)))
+            {
+                var firstLine = buffer.AsSpan(0, filled);
+                var cr = firstLine.IndexOfAny((byte)'\r', (byte)'\n');
+                return new ValidationResult(ValidationState.NoConnectivity,
+                    $"the check's answer is not HTTP: '{HttpAnswerHeadReader.Truncate(Encoding.ASCII.GetString(cr < 0 ? firstLine : firstLine[..cr]))}'");
+            }
+
+            var end = HttpAnswerHeadReader.HeadEnd(buffer.AsSpan(from, filled - from));
+            headEnd = end < 0 ? -1 : from + end;
         }
 
-        var head = Encoding.ASCII.GetString(buffer, 0, headEnd);
-        var lines = head.Split("\r\n");
-        var statusParts = lines[0].Split(' ', 3);
-        if (statusParts.Length < 2 || !statusParts[0].StartsWith("HTTP/1.", StringComparison.Ordinal) ||
-            !int.TryParse(statusParts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status) || status is < 100 or > 599)
+        if (HttpAnswerHeadReader.Parse(buffer.AsSpan(0, headEnd), out var error) is not { } head)
         {
-            return new ValidationResult(ValidationState.NoConnectivity, $"the check's answer is not HTTP: '{Truncate(lines[0])}'");
+            return new ValidationResult(ValidationState.NoConnectivity, error!);
         }
 
-        string? location = null;
-        int? contentLength = null;
-        foreach (var line in lines.Skip(1))
-        {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-            {
-                continue;
-            }
-
-            var name = line[..colon].Trim();
-            var value = line[(colon + 1)..].Trim();
-            if (name.Equals("Location", StringComparison.OrdinalIgnoreCase))
-            {
-                location = value;
-            }
-            else if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-            {
-                contentLength = length;
-            }
-        }
-
-        // The body only matters as "empty or not": count what arrives, up to a small limit.
-        var body = filled - (headEnd + 4);
-        while (body < MaxBody && (contentLength is null || body < contentLength))
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length - filled, MaxBody - body)), ct).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            filled += read;
-            body += read;
-        }
-
-        return Judge(status, location, Math.Max(body, contentLength ?? 0), options.ExpectedStatus, url);
+        var afterHead = filled - (headEnd + 4);
+        return Judge(head.Status, head.Location, Math.Max(afterHead, head.ContentLength ?? 0), expectedStatus, url);
     }
 
-    private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "…";
+    /// <summary>How far the check got, for the message when its time runs out.</summary>
+    private sealed class Progress
+    {
+        public bool Connected { get; set; }
+
+        public int Received { get; set; }
+    }
+
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
 using HeMif.Resolve;
+using HeMif.Transports.Resolve;
 using HeMif.Transports.Tcp;
 using HeMif.Validate;
 
@@ -224,7 +225,7 @@ internal sealed class QuicPathProbe : IQuicPathProbe
             return Outcome.Unknown(remote, $"{remote}: {facts.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address to send from");
         }
 
-        var ignored = new List<string>();
+        var ignored = new IgnoredReplies();
         var sent = 0;
         using var socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -343,8 +344,9 @@ internal sealed class QuicPathProbe : IQuicPathProbe
         }
     }
 
-    private static string Ignored(List<string> ignored) =>
-        ignored.Count == 0 ? "" : $"; ignored {ignored.Count} other {(ignored.Count == 1 ? "reply" : "replies")}: {string.Join("; ", ignored)}";
+    /// <summary>What was ignored, for the verdict: every reply counted, at most <see cref="IgnoredReplies.MaxReasons"/> distinct reasons named.</summary>
+    private static string Ignored(IgnoredReplies ignored) =>
+        ignored.Count == 0 ? "" : $"; ignored {ignored.Count} other {(ignored.Count == 1 ? "reply" : "replies")}: {ignored.Describe("; ")}";
 
     /// <summary>As <see cref="TcpTransport"/> pins its sockets: <c>SO_BINDTODEVICE</c> where the kernel allows, else the source address alone.</summary>
     private static void PinToDevice(Socket socket, string device)

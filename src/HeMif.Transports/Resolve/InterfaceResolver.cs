@@ -273,11 +273,12 @@ internal sealed class InterfaceResolver : IInterfaceResolver
         // RFC 5452 §9.1: "Use an unpredictable query ID for outgoing queries, utilizing the full range available".
         var id = DnsMessage.NewId();
         var query = DnsMessage.CreateQuery(id, question.Name, question.Type, _options.UseEdns);
-        var ignored = new List<string>();
+        var ignored = new IgnoredReplies();
         var transport = "UDP";
         try
         {
             var response = await ExchangeUdpAsync(networkInterface, source, endpoint, query, id, question, ignored, trail, cancellationToken).ConfigureAwait(false);
+            NoteIgnored(trail, endpoint, ignored);
             if (!response.Truncated)
             {
                 return (response, null);
@@ -292,10 +293,7 @@ internal sealed class InterfaceResolver : IInterfaceResolver
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Not the caller: our own per-query timeout.
-            if (ignored.Count > 0)
-            {
-                trail.Add($"{endpoint}: ignored {ignored.Count} response(s): {string.Join(", ", ignored.Distinct())}");
-            }
+            NoteIgnored(trail, endpoint, ignored);
 
             return (null, "timeout");
         }
@@ -305,9 +303,18 @@ internal sealed class InterfaceResolver : IInterfaceResolver
         }
     }
 
+    /// <summary>Spoofed, mismatched or malformed responses are worth a line in the note, answered or not (RFC 5452 §3).</summary>
+    private static void NoteIgnored(List<string> trail, IPEndPoint endpoint, IgnoredReplies ignored)
+    {
+        if (ignored.Count > 0)
+        {
+            trail.Add($"{endpoint}: ignored {ignored.Count} response(s): {ignored.Describe(", ")}");
+        }
+    }
+
     private async Task<DnsMessage> ExchangeUdpAsync(
         InterfaceFacts networkInterface, IPAddress source, IPEndPoint server, byte[] query, ushort id, DnsQuestion question,
-        List<string> ignored, List<string> trail, CancellationToken cancellationToken)
+        IgnoredReplies ignored, List<string> trail, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.QueryTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);

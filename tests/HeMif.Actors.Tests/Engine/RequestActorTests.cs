@@ -62,8 +62,10 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         Assert.Equal("wlan0", excluded.Interface);
         Assert.StartsWith("not validated: Validating", Assert.Single(excluded.Reasons).Fact, StringComparison.Ordinal);
         Assert.DoesNotContain(_network.Log, l => l.Contains("wlan0", StringComparison.Ordinal));
-        Assert.Same(Report, _engine.ExpectMsg<EngineMessages.RequestEnded>().Report); // kept for GetLastRaceReport
+        var decided = _engine.ExpectMsg<EngineMessages.RequestEnded>(); // from the racer, before the caller has the result
+        Assert.Equal((1L, Report), (decided.Id, decided.Report)); // kept for GetLastRaceReport
         ExpectTerminated(request);
+        Assert.Equal(new EngineMessages.RequestEnded(1, null), _engine.ExpectMsg<EngineMessages.RequestEnded>()); // the request says it ended (not death-watched)
     }
 
     /// <summary>Our own actors answer at once; if one never does (a wiring bug), the caller gets an error at the internal ask timeout, on HeMif's clock, instead of a hang.</summary>
@@ -153,7 +155,9 @@ public sealed class RequestActorTests : VirtualTimeTestKit
 
         Assert.Equal(RaceOutcome.Failed, Report.Outcome);
         Assert.Equal(HeMifEngine.EngineStoppedReason, Report.Failure);
-        _engine.ExpectNoMsg(TimeSpan.Zero); // no race was decided: there is nothing for GetLastRaceReport to keep
+        // No race was decided: there is no report for GetLastRaceReport to keep, only the registry to tidy.
+        Assert.Equal(new EngineMessages.RequestEnded(1, null), _engine.ExpectMsg<EngineMessages.RequestEnded>());
+        _engine.ExpectNoMsg(TimeSpan.Zero);
         ExpectTerminated(request);
     }
 
@@ -177,7 +181,7 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         var failures = _failures.Ref;
         var context = new RequestContext(options ?? Options(), _supervisors, _policy, _publish, failure => failures.Tell(failure), _engine.Ref);
         var asked = request ?? Request;
-        var actor = _engine.ChildActorOf(Props.Create(() => new RequestActor(asked, context, _completion)), "request-1");
+        var actor = _engine.ChildActorOf(Props.Create(() => new RequestActor(1, asked, context, _completion)), "request-1");
         Idle();
         Watch(actor);
         return actor;

@@ -12,6 +12,7 @@ using HeMif.Transports.Tests.Support;
 namespace HeMif.Transports.Tests.Connector;
 
 /// <summary>The public connector on loopback: a connection or an exception that lists every attempt; bad input rejected clearly.</summary>
+[Collection(Resolve.FileDescriptorCounting.Name)] // its leak check counts the whole process's descriptors
 public sealed class ConnectorTests
 {
     private static readonly InterfaceFacts Loopback = new("lo", InterfaceKind.Loopback)

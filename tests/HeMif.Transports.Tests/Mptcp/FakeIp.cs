@@ -15,6 +15,9 @@ internal sealed class FakeIp : ICommandRunner
 
     public List<string> Commands { get; } = [];
 
+    /// <summary>Every argv exactly as given (what a name with spaces in it became is seen only here).</summary>
+    public List<string[]> Argvs { get; } = [];
+
     public List<(int Id, string Address, string? Dev, bool Subflow, bool Backup)> Endpoints { get; } = [];
 
     public (int AddAddrAccepted, int Subflows) Limits { get; set; } = (0, 2);
@@ -31,6 +34,7 @@ internal sealed class FakeIp : ICommandRunner
         {
             var line = string.Join(' ', arguments);
             Commands.Add(line);
+            Argvs.Add([.. arguments]);
             if (Fail(line) is { } stderr)
             {
                 return Task.FromResult(new CommandResult(2, "", stderr + "\n"));

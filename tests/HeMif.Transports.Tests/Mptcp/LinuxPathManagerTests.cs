@@ -244,7 +244,7 @@ public sealed class LinuxPathManagerTests
     [Fact]
     public async Task Before_the_race_every_family_of_every_other_interface_gets_its_endpoint()
     {
-        await using var manager = new LinuxPathManager(_ip, BothFamilies);
+        await using var manager = new LinuxPathManager(_ip, BothFamilies, Kernel);
 
         await manager.ApplyAsync(Plan(MultipathMode.Handover, ("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup)));
 
@@ -254,7 +254,7 @@ public sealed class LinuxPathManagerTests
     [Fact]
     public async Task Once_connected_the_other_familys_endpoints_are_deleted()
     {
-        await using var manager = new LinuxPathManager(_ip, BothFamilies);
+        await using var manager = new LinuxPathManager(_ip, BothFamilies, Kernel);
         var plan = Plan(MultipathMode.Handover, ("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup));
         await manager.ApplyAsync(plan);
 
@@ -273,7 +273,7 @@ public sealed class LinuxPathManagerTests
     [Fact]
     public async Task A_winner_on_an_interface_with_our_endpoint_keeps_that_endpoint_and_the_primary_gets_one()
     {
-        await using var manager = new LinuxPathManager(_ip, BothFamilies);
+        await using var manager = new LinuxPathManager(_ip, BothFamilies, Kernel);
         var plan = Plan(MultipathMode.Handover, ("wlan0", SubflowRole.Primary), ("rmnet0", SubflowRole.Backup));
         await manager.ApplyAsync(plan);
 
@@ -287,13 +287,18 @@ public sealed class LinuxPathManagerTests
         Assert.Equal((1, "2001:db8:2::2", "rmnet0", true, false), Assert.Single(_ip.Endpoints));
     }
 
+    /// <summary>The kernel of these tests: every interface of the plan, with both of its addresses.</summary>
+    private KernelInterfaces Kernel => new(() =>
+        [.. _addresses.Keys.Select(name => new KernelInterface(name,
+            [.. new[] { BothFamilies(name, System.Net.Sockets.AddressFamily.InterNetworkV6), BothFamilies(name, System.Net.Sockets.AddressFamily.InterNetwork) }.OfType<IPAddress>()]))]);
+
     private IPAddress? BothFamilies(string name, System.Net.Sockets.AddressFamily family) =>
         family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? _addresses.GetValueOrDefault(name)
         : name switch { "wlan0" => IPAddress.Parse("198.18.1.2"), "rmnet0" => IPAddress.Parse("198.18.2.2"), _ => null };
 
     private LinuxPathManager Create()
     {
-        var manager = new LinuxPathManager(_ip, (name, family) => family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? _addresses.GetValueOrDefault(name) : null);
+        var manager = new LinuxPathManager(_ip, (name, family) => family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? _addresses.GetValueOrDefault(name) : null, Kernel);
         manager.Connected(new IPEndPoint(Wifi, 40000));
         return manager;
     }

@@ -14,6 +14,7 @@ namespace HeMif.Transports.Tests.Quic;
 /// until the timeout (virtual time) or an ICMP unreachable means blocked, and every malformed or mismatched reply is
 /// ignored while the probe keeps listening.
 /// </summary>
+[Collection(Resolve.FileDescriptorCounting.Name)] // its leak check counts the whole process's descriptors
 public sealed class QuicPathProbeTests
 {
     private static readonly InterfaceFacts Loopback = new("lo", InterfaceKind.Loopback)

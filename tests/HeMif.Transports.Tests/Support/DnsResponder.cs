@@ -38,6 +38,9 @@ internal abstract record DnsScript
     /// <summary>Over UDP, first sends a decoy that a careful stub must ignore, then does <paramref name="Then"/>.</summary>
     public sealed record DecoyFirst(Decoy Decoy, DnsScript Then) : DnsScript;
 
+    /// <summary>Over UDP, first sends <paramref name="Count"/> datagrams, the i-th as <paramref name="Build"/> makes it, then does <paramref name="Then"/>.</summary>
+    public sealed record Flood(int Count, Func<ReceivedQuery, int, byte[]> Build, DnsScript Then) : DnsScript;
+
     /// <summary>Sends whatever <paramref name="Build"/> makes of the query (garbage, odd cases, HTTPS records, ...).</summary>
     public sealed record Raw(Func<ReceivedQuery, byte[]> Build) : DnsScript;
 }
@@ -276,6 +279,9 @@ internal sealed class DnsResponder : IAsyncDisposable
                         case DnsScript.DecoyFirst d:
                             script = d.Then;
                             continue;
+                        case DnsScript.Flood f:
+                            script = f.Then;
+                            continue;
                         case DnsScript.Delayed d:
                             await Task.Delay(d.Delay, _time, _stop.Token);
                             script = d.Then;
@@ -320,6 +326,14 @@ internal sealed class DnsResponder : IAsyncDisposable
                     case DnsScript.DecoyFirst d:
                         await SendDecoyAsync(query, d);
                         script = d.Then;
+                        continue;
+                    case DnsScript.Flood f:
+                        for (var i = 0; i < f.Count; i++)
+                        {
+                            await _udp.SendToAsync(f.Build(query, i), SocketFlags.None, query.From, _stop.Token);
+                        }
+
+                        script = f.Then;
                         continue;
                 }
 

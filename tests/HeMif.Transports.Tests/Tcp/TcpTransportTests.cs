@@ -7,7 +7,12 @@ using HeMif.Transports.Tcp;
 
 namespace HeMif.Transports.Tests.Tcp;
 
-/// <summary>The TCP transport on loopback: pinned to the interface, hard and soft errors told apart, nothing leaked.</summary>
+/// <summary>
+/// The TCP transport on loopback: pinned to the interface, hard and soft errors told apart, nothing leaked. In the
+/// descriptor-counting collection: the leak check counts the whole process's descriptors, which another test class
+/// opening sockets in parallel (the hostile HTTP servers, for one) would change under it.
+/// </summary>
+[Collection(Resolve.FileDescriptorCounting.Name)]
 public sealed class TcpTransportTests
 {
     private static readonly InterfaceFacts Loopback = new("lo", InterfaceKind.Loopback)

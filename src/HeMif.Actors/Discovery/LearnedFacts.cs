@@ -1,0 +1,139 @@
+using System.Net;
+using Akka.Actor;
+using HeMif.Engine;
+using HeMif.Interfaces;
+using HeMif.Runtime;
+
+namespace HeMif.Discovery;
+
+/// <summary>
+/// Puts what an interface learned from its routers together with the facts it was given (discovery, the override file,
+/// configuration, code). What was given wins where it says something (the override file "still wins"); what the
+/// network says fills the rest:
+/// <list type="bullet">
+/// <item><see cref="InterfaceFacts.Pvds"/>: the learned PvDs, always.</item>
+/// <item><see cref="InterfaceFacts.DnsServers"/>: the given servers when there are any, else the RDNSS servers of every
+/// PvD (PvDs in key order, servers in the order advertised, each once).</item>
+/// <item><see cref="InterfaceFacts.Routes"/>: the given routes, then each learned default route and RFC 4191 route
+/// whose prefix is not given, with its remaining lifetime.</item>
+/// <item><see cref="InterfaceFacts.PvdId"/>: the given one, else the first explicit PvD's ID (key order), with its
+/// Additional Information when it has passed its checks.</item>
+/// </list>
+/// </summary>
+internal static class LearnedFacts
+{
+    /// <summary>The facts to use for <paramref name="given"/> with <paramref name="pvds"/> learned, at <paramref name="now"/>.</summary>
+    public static InterfaceFacts Merge(InterfaceFacts given, IReadOnlyList<ProvisioningDomain> pvds, DateTimeOffset now)
+    {
+        if (pvds.Count == 0 && given.Pvds.Count == 0)
+        {
+            return given;
+        }
+
+        var servers = given.DnsServers;
+        if (servers.Count == 0)
+        {
+            var learned = new List<IPAddress>();
+            foreach (var s in pvds.SelectMany(p => p.DnsServers).Where(s => s.IsValidAt(now)).Select(s => s.Value))
+            {
+                if (!learned.Contains(s))
+                {
+                    learned.Add(s);
+                }
+            }
+
+            servers = learned;
+        }
+
+        var routes = new List<RouteInformation>(given.Routes);
+        foreach (var r in pvds.SelectMany(p => p.DefaultRoute is { } d ? [d, .. p.Routes] : p.Routes))
+        {
+            if (r.Expires is { } e && now >= e || routes.Any(g => g.Prefix == r.Prefix))
+            {
+                continue;
+            }
+
+            routes.Add(new RouteInformation(r.Prefix, r.Preference, r.Expires is { } until ? until - now : TimeSpan.MaxValue));
+        }
+
+        var explicitPvd = pvds.FirstOrDefault(p => p.Id is not null);
+        return given with
+        {
+            Pvds = pvds,
+            DnsServers = servers,
+            Routes = routes,
+            PvdId = given.PvdId ?? explicitPvd?.Id,
+            PvdInfo = given.PvdInfo ?? (given.PvdId is null ? explicitPvd?.AdditionalInformation : null),
+        };
+    }
+
+    /// <summary>
+    /// The PvDs as a history key: their keys and sequence numbers. When it differs, the interface is attached to another
+    /// network (a PvD came or went, or a PvD's sequence number changed), and RFC 8305 §4 asks for its history to be
+    /// flushed ("SHOULD be flushed whenever a device changes the network to which it is attached").
+    /// </summary>
+    public static bool SameNetwork(IReadOnlyList<ProvisioningDomain> a, IReadOnlyList<ProvisioningDomain> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.Key == p.Second.Key && p.First.SequenceNumber == p.Second.SequenceNumber);
+}
+
+/// <summary>
+/// The engine actor's part of discovery (docs/architecture.md): a listener child per interface when the engine has an
+/// RA source, the facts each interface was given, and what its listener learned; hands the supervisor the merged facts.
+/// Touched only by the engine actor, kept across its restarts.
+/// </summary>
+internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, TimeProvider time)
+{
+    private readonly Dictionary<string, InterfaceFacts> _given = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DiscoveryMessages.Learned> _learned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _listeners = new(StringComparer.Ordinal);
+    private long _count;
+
+    /// <summary>What each interface's listener said last, by interface name.</summary>
+    public IReadOnlyDictionary<string, DiscoveryMessages.Learned> Learned => _learned;
+
+    /// <summary>An interface was added with <paramref name="facts"/>: remember them, start its listener when there is a source.</summary>
+    public void Added(IActorContext context, InterfaceFacts facts)
+    {
+        _given[facts.Name] = facts;
+        if (source is not null && !_listeners.ContainsKey(facts.Name))
+        {
+            var name = facts.Name;
+            _listeners[name] = context.ActorOf(ActorProps.Of(() => new RaListenerActor(name, source, time)), ActorNames.Derived("ra", ++_count, name));
+        }
+    }
+
+    /// <summary>New facts were given for an interface: the facts to hand its supervisor.</summary>
+    public InterfaceFacts Updated(InterfaceFacts facts)
+    {
+        _given[facts.Name] = facts;
+        return Merged(facts.Name) ?? facts;
+    }
+
+    /// <summary>An interface was removed: stop its listener, forget it.</summary>
+    public void Removed(IActorContext context, string name)
+    {
+        _given.Remove(name);
+        _learned.Remove(name);
+        if (_listeners.Remove(name, out var listener))
+        {
+            context.Stop(listener);
+        }
+    }
+
+    /// <summary>A listener said what it knows: the facts to hand the supervisor, or null when the sender is not a current listener.</summary>
+    public InterfaceFacts? OnLearned(IActorRef sender, DiscoveryMessages.Learned learned)
+    {
+        if (!_listeners.TryGetValue(learned.Interface, out var current) || !current.Equals(sender))
+        {
+            return null;
+        }
+
+        _learned[learned.Interface] = learned;
+        return Merged(learned.Interface);
+    }
+
+    private InterfaceFacts? Merged(string name) =>
+        _given.TryGetValue(name, out var given)
+            ? _learned.TryGetValue(name, out var learned) ? LearnedFacts.Merge(given, learned.Pvds, time.GetUtcNow()) : given
+            : null;
+}
