@@ -28,7 +28,14 @@ internal sealed record RaceJob(
     TaskCompletionSource<RaceResult> Completion,
     TimeProvider Clock,
     IActorRef? Engine = null,
-    long RequestId = 0);
+    long RequestId = 0)
+{
+    /// <summary>
+    /// What this request did before its race, when it waited for another race to the same unknown destination (HEv3
+    /// coalescing of cold starts); the timeline starts with it. Null: it did not wait.
+    /// </summary>
+    public string? Coalesced { get; init; }
+}
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, IConnectedPath? Connection)
@@ -147,6 +154,11 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (_job.Coalesced is { } coalesced)
+        {
+            Log("note", coalesced, null);
+        }
+
         // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
         var racing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in _job.Candidates)

@@ -1,5 +1,6 @@
 using HeMif.Engine;
 using HeMif.Planning;
+using HeMif.Race;
 using HeMif.Report;
 using HeMif.TestKit;
 
@@ -19,6 +20,11 @@ public sealed class FamilyHistoryTests : IAsyncDisposable
     private readonly EngineDriver _driver;
 
     public FamilyHistoryTests()
+        : this(null)
+    {
+    }
+
+    private FamilyHistoryTests(RaceSettings? race)
     {
         _network = FakeNetwork.WifiAndCellular(_clock);
         foreach (var name in _network.Paths.Keys.ToList())
@@ -26,7 +32,8 @@ public sealed class FamilyHistoryTests : IAsyncDisposable
             _network.Paths[name] = _network.Paths[name] with { IPv6 = "blackhole" };
         }
 
-        _engine = new HeMifEngine(_network.Options(_clock, [FakeNetwork.Wifi]));
+        var options = _network.Options(_clock, [FakeNetwork.Wifi]);
+        _engine = new HeMifEngine(race is null ? options : options with { Race = race });
         _driver = new EngineDriver(_engine, _clock);
         Assert.True(_driver.RunUntil(() => _engine.AllExamined));
     }
@@ -81,5 +88,40 @@ public sealed class FamilyHistoryTests : IAsyncDisposable
         var after = Race();
         Assert.Equal("ipv6", after.Attempts[0].Family);
         Assert.Equal(TimeSpan.FromMilliseconds(25), after.TimeToConnect);
+    }
+
+    /// <summary>
+    /// HEv3 coalescing of cold starts, with the per-family history it needs: 50 simultaneous requests to one destination
+    /// nothing is known about, IPv6 blackholed. One race goes ahead (one IPv6 attempt, silent; IPv4 one Connection Attempt
+    /// Delay later: 275 ms); the other 49 wait for its verdict and start from it (IPv4 first: 25 ms more), so all connect
+    /// about one attempt delay after the first attempt, and only one set of IPv6 attempts is made in all.
+    /// </summary>
+    [Fact]
+    public void Fifty_simultaneous_cold_requests_make_one_set_of_IPv6_attempts_and_start_from_its_verdict()
+    {
+        var start = _clock.GetUtcNow();
+        var completions = Enumerable.Range(0, 50).Select(_ => _engine.Start(Request).Completion).ToList();
+        Assert.True(_driver.RunUntil(() => completions.TrueForAll(c => c.IsCompleted)));
+        Assert.Equal(TimeSpan.FromMilliseconds(300), _clock.GetUtcNow() - start);
+
+        var reports = completions.ConvertAll(c => c.GetAwaiter().GetResult().Report);
+        Assert.All(reports, r => Assert.Equal(RaceOutcome.Connected, r.Outcome));
+        Assert.Single(reports.SelectMany(r => r.Attempts), a => a.Family == "ipv6");
+        var followers = reports.Where(r => r.Events.Any(e => e.Detail.Contains("HEv3 coalescing of cold starts", StringComparison.Ordinal))).ToList();
+        Assert.Equal(49, followers.Count);
+        Assert.All(followers, r => Assert.Equal((TimeSpan.FromMilliseconds(25), "ipv4"), (r.TimeToConnect!.Value, r.Attempts.Single().Family)));
+    }
+
+    /// <summary>The wait is bounded (<see cref="RaceSettings.ColdStartWait"/>): past it, a waiting request races on its own and says so.</summary>
+    [Fact]
+    public async Task A_waiting_request_races_on_its_own_when_the_verdict_does_not_come_in_time()
+    {
+        await using var other = new FamilyHistoryTests(new RaceSettings { ColdStartWait = TimeSpan.FromMilliseconds(100) });
+        var (first, _) = other._engine.Start(Request);
+        var (second, _) = other._engine.Start(Request);
+        Assert.True(other._driver.RunUntil(() => first.IsCompleted && second.IsCompleted));
+        var waited = (await second).Report;
+        Assert.Contains(waited.Events, e => e.Detail.Contains("waited 100 ms for the race to this destination that was running, without a verdict: races on its own", StringComparison.Ordinal));
+        Assert.Equal(["ipv6", "ipv4"], waited.Attempts.Select(a => a.Family)); // nothing learned yet: the usual order
     }
 }
