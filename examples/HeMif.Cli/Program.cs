@@ -52,6 +52,7 @@ public static class Program
             SimulateCommand.Create(safeOutput, safeError),
             ConnectCommand.Create(safeOutput, safeError),
             ProbeCommand.Create(safeOutput, safeError),
+            InterfacesCommand.Create(safeOutput, safeError),
         };
     }
 

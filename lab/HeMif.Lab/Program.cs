@@ -26,6 +26,11 @@ internal static class Program
                 .NET's own TcpClient.ConnectAsync(host, port): the baseline of lab/bench.sh
           http-get URL [--connect ADDR] [--bind ADDR] [--device DEV] [--timeout-ms N]
           dns-query SERVER NAME A|AAAA [--bind ADDR] [--device DEV] [--timeout-ms N]
+          send-ra --device DEV [--router-lifetime S] [--prf high|medium|low] [--pvd FQDN [--seq N] [--http] [--delay N]]
+                  [--rdnss ADDR,LIFETIME]... [--dnssl DOMAIN,LIFETIME]... [--route PREFIX,PRF,LIFETIME]...
+                  [--prefix PREFIX,VALID,PREFERRED]... [--count N] [--interval-ms MS]
+                a Router Advertisement to ff02::1 on DEV (run in a router's namespace); with --pvd every option is
+                inside the RFC 8801 PvD option
           mptcp-sink --port N [--pid-file F]
                 MPTCP server (IPv4 and IPv6): reads each connection to its end, answers "SHA256HEX BYTES\n"
         """;
@@ -53,6 +58,7 @@ internal static class Program
                 "http-get" => await HttpGetAsync(options),
                 "dns-query" => await DnsQueryAsync(options),
                 "mptcp-sink" => await MptcpSink.RunAsync(options.Int("port", 0), options.Value("pid-file")),
+                "send-ra" => await SendRaAsync(options),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -66,6 +72,54 @@ internal static class Program
             await Console.Error.WriteLineAsync($"HeMif.Lab {args[0]}: {e.Message}");
             return 1;
         }
+    }
+
+    private static async Task<int> SendRaAsync(Options options)
+    {
+        static uint Seconds(string text) => uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"'{text}' is not a lifetime in seconds");
+        static string[] Parts(string text, int count, string form)
+        {
+            var parts = text.Split(',');
+            return parts.Length == count ? parts : throw new UsageException($"'{text}' is not {form}");
+        }
+
+        var spec = new RaSender.Spec
+        {
+            RouterLifetime = (ushort)options.Int("router-lifetime", 1800),
+            Preference = RaSender.Preference(options.Value("prf") ?? "medium"),
+            PvdId = options.Value("pvd"),
+            Sequence = (ushort)options.Int("seq", 0),
+            Http = options.Flag("http"),
+            Delay = options.Int("delay", 0),
+        };
+        foreach (var r in options.All("rdnss"))
+        {
+            var p = Parts(r, 2, "ADDRESS,LIFETIME");
+            spec.Rdnss.Add((IPAddress.TryParse(p[0], out var a) ? a : throw new UsageException($"'{p[0]}' is not an address"), Seconds(p[1])));
+        }
+
+        foreach (var d in options.All("dnssl"))
+        {
+            var p = Parts(d, 2, "DOMAIN,LIFETIME");
+            spec.Dnssl.Add((p[0], Seconds(p[1])));
+        }
+
+        foreach (var r in options.All("route"))
+        {
+            var p = Parts(r, 3, "PREFIX,PRF,LIFETIME");
+            var (prefix, length) = RaSender.Prefix(p[0]);
+            spec.Routes.Add((prefix, length, RaSender.Preference(p[1]), Seconds(p[2])));
+        }
+
+        foreach (var x in options.All("prefix"))
+        {
+            var p = Parts(x, 3, "PREFIX,VALID,PREFERRED");
+            var (prefix, length) = RaSender.Prefix(p[0]);
+            spec.Prefixes.Add((prefix, length, Seconds(p[1]), Seconds(p[2])));
+        }
+
+        return await RaSender.RunAsync(options.Value("device") ?? throw new UsageException("--device is required"), spec,
+            options.Int("count", 1), TimeSpan.FromMilliseconds(options.Int("interval-ms", 1000)));
     }
 
     private static async Task<int> ProbeTcpAsync(Options options)
@@ -198,7 +252,7 @@ internal static class Program
     /// <summary><c>--name value</c> pairs (repeatable), <c>--flag</c> switches and positional words.</summary>
     private sealed class Options
     {
-        private static readonly HashSet<string> Flags = ["echo"];
+        private static readonly HashSet<string> Flags = ["echo", "http"];
         private readonly List<string> positional = [];
         private readonly List<KeyValuePair<string, string>> named = [];
 

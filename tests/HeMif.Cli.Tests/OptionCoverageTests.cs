@@ -128,6 +128,18 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
             new("probe quic 127.0.0.1 {silent} --timeout 1s", 2, "got '1s'"),
         ],
         ["probe quic --json"] = [new("probe quic 127.0.0.1 {quic} --interface lo --json", 0, "\"verdicts\": [")],
+
+        ["interfaces --interfaces"] = [new("interfaces --no-validation --interfaces {overrides}", 0, "metered no (override file)"), new("interfaces --interfaces {missing}", 2, "does not exist")],
+        ["interfaces --listen"] =
+        [
+            new("interfaces --no-validation --listen 10", 0, "lo (Loopback"),
+            new("interfaces --listen -1", 2, "--listen must be between 0 and 600000 ms"),
+            new("interfaces --listen 1s", 2, "got '1s'"),
+        ],
+        ["interfaces --watch"] = [new("interfaces --no-validation --watch --listen 10 --json", 0, "\"interfaces\":")],
+        ["interfaces --probe-url"] = [new("interfaces --probe-url https://x.example/", 2, "--probe-url")],
+        ["interfaces --no-validation"] = [new("interfaces --no-validation", 0, "validation disabled by configuration")],
+        ["interfaces --json"] = [new("interfaces --no-validation --json", 0, "\"sources\": {")],
     };
 
     public static TheoryData<string, int> AllCases()

@@ -2,7 +2,9 @@ using System.Net;
 using Akka.Actor;
 using HeMif.Engine;
 using HeMif.Interfaces;
+using HeMif.Report;
 using HeMif.Runtime;
+using HeMif.Validate;
 
 namespace HeMif.Discovery;
 
@@ -18,6 +20,8 @@ namespace HeMif.Discovery;
 /// whose prefix is not given, with its remaining lifetime.</item>
 /// <item><see cref="InterfaceFacts.PvdId"/>: the given one, else the first explicit PvD's ID (key order), with its
 /// Additional Information when it has passed its checks.</item>
+/// <item><see cref="InterfaceFacts.Sources"/> and each route's <see cref="RouteInformation.Source"/>: say
+/// <see cref="FactSource.RouterAdvertisement"/> for what was learned.</item>
 /// </list>
 /// </summary>
 internal static class LearnedFacts
@@ -30,6 +34,7 @@ internal static class LearnedFacts
             return given;
         }
 
+        var sources = given.Sources;
         var servers = given.DnsServers;
         if (servers.Count == 0)
         {
@@ -43,6 +48,7 @@ internal static class LearnedFacts
             }
 
             servers = learned;
+            sources = learned.Count > 0 ? sources with { DnsServers = FactSource.RouterAdvertisement } : sources;
         }
 
         var routes = new List<RouteInformation>(given.Routes);
@@ -53,12 +59,18 @@ internal static class LearnedFacts
                 continue;
             }
 
-            routes.Add(new RouteInformation(r.Prefix, r.Preference, r.Expires is { } until ? until - now : TimeSpan.MaxValue));
+            routes.Add(new RouteInformation(r.Prefix, r.Preference, r.Expires is { } until ? until - now : TimeSpan.MaxValue) { Source = FactSource.RouterAdvertisement });
         }
 
         var explicitPvd = pvds.FirstOrDefault(p => p.Id is not null);
+        if (given.PvdId is null && explicitPvd is not null)
+        {
+            sources = sources with { PvdId = FactSource.RouterAdvertisement };
+        }
+
         return given with
         {
+            Sources = sources,
             Pvds = pvds,
             DnsServers = servers,
             Routes = routes,
@@ -81,8 +93,13 @@ internal static class LearnedFacts
 /// RA source, the facts each interface was given, and what its listener learned; hands the supervisor the merged facts.
 /// Touched only by the engine actor, kept across its restarts.
 /// </summary>
-internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, TimeProvider time)
+internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, TimeProvider time, InterfaceViews views)
 {
+    private static readonly RaLearningStatus NoSource = new(RaLearningState.Off, "no Router Advertisement source is configured");
+    private static readonly RaLearningStatus Starting = new(RaLearningState.Off, "the Router Advertisement listener is starting");
+    private readonly Dictionary<string, InterfaceStateChanged> _states = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InterfaceFacts> _merged = new(StringComparer.Ordinal);
+
     private readonly Dictionary<string, InterfaceFacts> _given = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DiscoveryMessages.Learned> _learned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _listeners = new(StringComparer.Ordinal);
@@ -95,6 +112,7 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
     public void Added(IActorContext context, InterfaceFacts facts)
     {
         _given[facts.Name] = facts;
+        Merge(facts.Name);
         if (source is not null && !_listeners.ContainsKey(facts.Name))
         {
             var name = facts.Name;
@@ -106,7 +124,7 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
     public InterfaceFacts Updated(InterfaceFacts facts)
     {
         _given[facts.Name] = facts;
-        return Merged(facts.Name) ?? facts;
+        return Merge(facts.Name) ?? facts;
     }
 
     /// <summary>An interface was removed: stop its listener, forget it.</summary>
@@ -114,6 +132,9 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
     {
         _given.Remove(name);
         _learned.Remove(name);
+        _merged.Remove(name);
+        _states.Remove(name);
+        views.Remove(name);
         if (_listeners.Remove(name, out var listener))
         {
             context.Stop(listener);
@@ -129,11 +150,40 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
         }
 
         _learned[learned.Interface] = learned;
-        return Merged(learned.Interface);
+        return Merge(learned.Interface);
     }
 
-    private InterfaceFacts? Merged(string name) =>
-        _given.TryGetValue(name, out var given)
-            ? _learned.TryGetValue(name, out var learned) ? LearnedFacts.Merge(given, learned.Pvds, time.GetUtcNow()) : given
-            : null;
+    /// <summary>A supervisor said its interface's state (only current interfaces are passed here).</summary>
+    public void OnState(InterfaceStateChanged change)
+    {
+        if (_given.ContainsKey(change.Interface))
+        {
+            _states[change.Interface] = change;
+            Publish(change.Interface);
+        }
+    }
+
+    /// <summary>Merges what <paramref name="name"/> was given with what it learned, keeps it, and publishes its view.</summary>
+    private InterfaceFacts? Merge(string name)
+    {
+        if (!_given.TryGetValue(name, out var given))
+        {
+            return null;
+        }
+
+        var merged = _learned.TryGetValue(name, out var learned) ? LearnedFacts.Merge(given, learned.Pvds, time.GetUtcNow()) : given;
+        _merged[name] = merged;
+        Publish(name);
+        return merged;
+    }
+
+    private void Publish(string name)
+    {
+        if (_merged.TryGetValue(name, out var facts))
+        {
+            var state = _states.GetValueOrDefault(name);
+            var learning = _learned.TryGetValue(name, out var learned) ? learned.Status : source is null ? NoSource : Starting;
+            views.Set(new InterfaceView(facts, state?.State ?? ValidationState.Validating, state?.Detail ?? "not examined yet", learning));
+        }
+    }
 }

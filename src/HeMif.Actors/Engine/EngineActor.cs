@@ -300,7 +300,7 @@ internal sealed class EngineActor : ReceiveActor
 
         var policy = _shared.Options.Policy;
         _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
-        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider);
+        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider, _shared.Views);
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);
@@ -349,6 +349,7 @@ internal sealed class EngineActor : ReceiveActor
         if (_registry.Names.TryGetValue(Sender, out var name) && name == change.Interface && _registry.Supervisors.ContainsKey(name))
         {
             _shared.Snapshot = _shared.Snapshot.WithState(change);
+            _registry.Discovery?.OnState(change);
         }
 
         _shared.PublishInterfaceState(change);

@@ -25,6 +25,9 @@ internal sealed class EngineShared(EngineOptions options)
     /// <summary>Written by the engine actor only (see <see cref="EngineActor"/>).</summary>
     public EngineRegistry Registry { get; } = new();
 
+    /// <summary>What HeMif knows about each interface now, and its changes (docs/discovery.md); written by the engine actor.</summary>
+    public Discovery.InterfaceViews Views { get; } = new();
+
     /// <summary>The latest interfaces and states; replaced whole by the engine actor.</summary>
     public EngineSnapshot Snapshot
     {
@@ -60,5 +63,6 @@ internal sealed class EngineShared(EngineOptions options)
         _raceEvents.OnCompleted();
         _subflows.OnCompleted();
         _failures.OnCompleted();
+        Views.Complete();
     }
 }

@@ -174,6 +174,12 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// <summary>Every failure inside HeMif's actors (an actor threw), with what its supervisor decided.</summary>
     public IObservable<ActorFailure> Failures => _shared.Failures.AsObservable();
 
+    /// <summary>What HeMif knows about each interface now (facts with learned PvDs, validation state, RA learning), in name order.</summary>
+    public IReadOnlyList<Discovery.InterfaceView> Interfaces => _shared.Views.Current;
+
+    /// <summary>Every interface's view now, then each view as it changes; completes when the engine is disposed.</summary>
+    public IObservable<Discovery.InterfaceView> InterfaceChanges => _shared.Views.Changes;
+
     /// <summary>
     /// Whether every interface has had its first examination (none Unknown or Validating): only then can a request see
     /// them all as validated or not (draft §5.2.1).

@@ -108,6 +108,9 @@ public sealed record RouteInformation(IPNetwork Prefix, RoutePreference Preferen
 {
     /// <summary>True for ::/0 or 0.0.0.0/0.</summary>
     public bool IsDefault => Prefix.PrefixLength == 0;
+
+    /// <summary>Where the route came from (given, or learned from a Router Advertisement).</summary>
+    public FactSource Source { get; init; }
 }
 
 /// <summary>
@@ -168,6 +171,9 @@ public sealed record InterfaceFacts(string Name, InterfaceKind Kind)
 
     /// <summary>The interface is bandwidth-constrained (low-data mode).</summary>
     public bool Constrained { get; init; }
+
+    /// <summary>Where each fact came from (the operating system, the override file, a Router Advertisement, …).</summary>
+    public InterfaceFactSources Sources { get; init; } = InterfaceFactSources.Configuration;
 
     /// <summary>IPv4 capability; when null, true if the interface has an IPv4 address.</summary>
     public bool? Ipv4 { get; init; }

@@ -81,9 +81,25 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
             return null;
         }
 
+        // Found by fuzzing: the parser checks neither that string bytes are UTF-8 nor that an escaped surrogate has its
+        // pair, and reading such a string later threw InvalidOperationException out of a method that never throws.
+        // RFC 8259 §8.1: JSON exchanged between systems "MUST be encoded using UTF-8".
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            error = new PvdInformationError(PvdInformationProblem.NotJson, "$", "$: expected a JSON object in UTF-8 (RFC 8259 §8.1); the document has bytes that are not UTF-8");
+            return null;
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(utf8Json.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth + 2 });
+            if (UnpairedSurrogate(doc.RootElement, "$") is { } at)
+            {
+                error = new PvdInformationError(PvdInformationProblem.WrongValue, at,
+                    $"{at}: expected text without an unpaired surrogate escape (\\ud800 to \\udfff alone; RFC 8259 §8.2); found one");
+                return null;
+            }
+
             return FromJson(doc.RootElement, "$", expectedIdentifier);
         }
         catch (JsonException e)
@@ -97,6 +113,58 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
         }
 
         return null;
+    }
+
+    /// <summary>The path of the first key or string that is not text (an escaped surrogate without its pair), or null.</summary>
+    private static string? UnpairedSurrogate(JsonElement e, string path)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+
+                    if (UnpairedSurrogate(p.Value, path + "." + name) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in e.EnumerateArray())
+                {
+                    if (UnpairedSurrogate(item, string.Create(CultureInfo.InvariantCulture, $"{path}[{i++}]")) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.String:
+                try
+                {
+                    _ = e.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+
+            default:
+                return null;
+        }
     }
 
     /// <summary>

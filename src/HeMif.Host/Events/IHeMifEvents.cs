@@ -18,6 +18,13 @@ public interface IHeMifEvents
     /// <summary>Every timeline event of every race, as it happens.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
 
+    /// <summary>
+    /// What HeMif knows about each interface (the MIF API, docs/discovery.md): first every interface as it is now, then
+    /// each interface again whenever a fact, a learned provisioning domain, its validation state or RA learning changes.
+    /// <see cref="IHeMifConnector.Interfaces"/> is the same as a snapshot.
+    /// </summary>
+    IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
     /// <summary>The report of every finished race through the hosted connector (HttpClient's included), won or failed.</summary>
     IObservable<RaceReport> Races { get; }
 
@@ -34,6 +41,8 @@ internal sealed class ConnectorEvents(IHeMifConnector connector) : IHeMifEvents
     public IObservable<InterfaceStateChanged> InterfaceStates => connector.InterfaceStates;
 
     public IObservable<RaceEvent> RaceEvents => connector.RaceEvents;
+
+    public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => connector.InterfaceChanges;
 
     public IObservable<RaceReport> Races => System.Reactive.Linq.Observable.Empty<RaceReport>();
 

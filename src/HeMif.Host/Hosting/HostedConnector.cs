@@ -151,6 +151,12 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         return live;
     });
 
+    /// <inheritdoc cref="IHeMifConnector.Interfaces"/>
+    public IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => _inner.Interfaces;
+
+    /// <inheritdoc cref="IHeMifConnector.InterfaceChanges"/>
+    public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => _inner.InterfaceChanges;
+
     /// <inheritdoc cref="IHeMifEvents.RaceEvents"/>
     public IObservable<RaceEvent> RaceEvents => _inner.RaceEvents;
 

@@ -150,6 +150,21 @@ public interface IHeMifConnector : IAsyncDisposable
     /// <summary>Every validation state change of every interface (a caller may re-select on it).</summary>
     IObservable<InterfaceStateChanged> InterfaceStates { get; }
 
+    /// <summary>
+    /// What HeMif knows about each interface now, in name order: the facts it decides with (with the provisioning domains
+    /// learned from Router Advertisements, each fact with its lifetime), the validation state and why, and how RA learning
+    /// goes (docs/discovery.md). Empty for a connector that does not know (one implemented elsewhere).
+    /// </summary>
+    IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => [];
+
+    /// <summary>
+    /// The MIF API's stream: first every interface's <see cref="Interfaces"/> entry as it is when the subscription starts,
+    /// then each entry again whenever what HeMif knows about it changes (a fact, a learned PvD, the validation state, RA
+    /// learning; an interface that goes away says so once with <see cref="HeMif.Discovery.InterfaceView.Removed"/>).
+    /// Completes when the connector is disposed; called on the engine's thread: hand heavy work off.
+    /// </summary>
+    IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
     /// <summary>Every timeline event of every race.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
 
@@ -445,6 +460,10 @@ public static class HeMifConnector
         private bool _validated;
 
         public IObservable<InterfaceStateChanged> InterfaceStates => engine.InterfaceStates;
+
+        public IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => engine.Interfaces;
+
+        public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => engine.InterfaceChanges;
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 

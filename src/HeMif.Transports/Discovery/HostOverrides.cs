@@ -174,7 +174,19 @@ internal sealed record HostOverrides
                 Constrained = o.Constrained ?? f.Constrained,
                 PvdId = o.PvdId ?? f.PvdId,
                 DnsServers = o.DnsServers ?? f.DnsServers,
+                Sources = f.Sources with
+                {
+                    Kind = From(o.Kind, f.Sources.Kind),
+                    Metered = From(o.Metered, f.Sources.Metered),
+                    Roaming = From(o.Roaming, f.Sources.Roaming),
+                    Constrained = From(o.Constrained, f.Sources.Constrained),
+                    PvdId = From(o.PvdId, f.Sources.PvdId),
+                    DnsServers = From(o.DnsServers, f.Sources.DnsServers),
+                },
             }
             : f).ToList();
     }
+
+    /// <summary>The override file's word where it says something, else where the fact came from before.</summary>
+    private static FactSource From(object? overridden, FactSource before) => overridden is null ? before : FactSource.OverrideFile;
 }

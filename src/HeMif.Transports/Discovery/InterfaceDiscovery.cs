@@ -31,7 +31,7 @@ internal sealed class InterfaceDiscovery(string sysfsRoot = "/sys/class/net")
                 .ToList();
             var up = ni.OperationalStatus == OperationalStatus.Up
                      || (ni.OperationalStatus == OperationalStatus.Unknown && addresses.Count > 0); // tun and lo report Unknown
-            found.Add(new InterfaceFacts(ni.Name, Classify(ni.Name)) { IsUp = up, Addresses = addresses });
+            found.Add(new InterfaceFacts(ni.Name, Classify(ni.Name)) { IsUp = up, Addresses = addresses, Sources = InterfaceFactSources.OperatingSystem });
         }
 
         return overrides is null ? found : overrides.ApplyTo(found);

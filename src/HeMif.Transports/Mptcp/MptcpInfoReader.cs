@@ -105,18 +105,20 @@ internal static class MptcpInfoReader
             throw new ArgumentException($"MPTCP_SUBFLOW_ADDRS wrote {written.Length} bytes, less than its {SubflowDataSize}-byte header.", nameof(written));
         }
 
-        var headerSize = (int)MemoryMarshal.Read<uint>(written);
-        var count = (int)MemoryMarshal.Read<uint>(written[4..]);
-        var stride = (int)MemoryMarshal.Read<uint>(written[12..]);
+        // The kernel's fields are unsigned 32-bit: read and added as long, so that no size wraps into a negative offset
+        // (found by fuzzing: a header of 2^31 - 1 bytes with a stride as large sliced at a negative offset).
+        long headerSize = MemoryMarshal.Read<uint>(written);
+        long count = MemoryMarshal.Read<uint>(written[4..]);
+        long stride = MemoryMarshal.Read<uint>(written[12..]);
         if (headerSize < SubflowDataSize || stride < SubflowAddrsSize)
         {
             throw new ArgumentException($"MPTCP_SUBFLOW_ADDRS header says header {headerSize} bytes, element {stride} bytes: not a struct mptcp_subflow_data.", nameof(written));
         }
 
         var list = new List<RawSubflow>();
-        for (var i = 0; i < count && headerSize + ((i + 1) * stride) <= written.Length; i++)
+        for (long i = 0; i < count && headerSize + ((i + 1) * stride) <= written.Length; i++)
         {
-            if (ParseAddrs(written.Slice(headerSize + (i * stride), SubflowAddrsSize)) is { } subflow)
+            if (ParseAddrs(written.Slice((int)(headerSize + (i * stride)), SubflowAddrsSize)) is { } subflow)
             {
                 list.Add(subflow);
             }
@@ -137,9 +139,10 @@ internal static class MptcpInfoReader
             throw new ArgumentException($"MPTCP_FULL_INFO wrote {header.Length} bytes, less than its {FullInfoHeaderSize}-byte header.", nameof(header));
         }
 
-        var tcpKernel = (int)MemoryMarshal.Read<uint>(header);
-        var count = Math.Min((int)MemoryMarshal.Read<uint>(header[16..]), (int)MemoryMarshal.Read<uint>(header[20..]));
-        var tcpWritten = Math.Min(tcpKernel, tcpStride);
+        // Unsigned 32-bit fields, compared unsigned (a size of 2^31 or more read as int was a negative slice length).
+        var tcpKernel = MemoryMarshal.Read<uint>(header);
+        var count = Math.Min(MemoryMarshal.Read<uint>(header[16..]), MemoryMarshal.Read<uint>(header[20..]));
+        var tcpWritten = (int)Math.Min(tcpKernel, (uint)tcpStride);
         var list = new List<RawSubflow>();
         for (var i = 0; i < count && (i + 1) * subflowStride <= subflowInfos.Length; i++)
         {

@@ -159,6 +159,10 @@ public class ConfigurationTests
         { "fallback rule name used twice", """{"userRules":[{"name":"f","level":"Prefer"}],"fallbackDelays":[{"name":"f","source":"User","delayMs":1}]}""", "$.fallbackDelays[0].name", "a rule name not used before" },
         { "invalid JSON", """{"userRules":[{"name":"a",}]}""", "$", "valid JSON" },
         { "trailing garbage", """{} x""", "$", "valid JSON" },
+        // Found by fuzzing (tests/HeMif.Fuzz/regressions/policy): an escaped surrogate without its pair parsed, then threw
+        // InvalidOperationException wherever a reader looked at the string.
+        { "unpaired surrogate in a value", """{"userRules":[{"name":"a\udc00","level":"Prohibit"}]}""", "$.userRules[0].name", "text without an unpaired surrogate escape" },
+        { "unpaired surrogate in a key", """{"kindOrder":[],"x\ud800":1}""", "$", "text without an unpaired surrogate escape" },
     };
 
     [Theory]
@@ -263,9 +267,13 @@ public class ConfigurationTests
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"y"}]}}""", "$.history['h.example'][0].interface", "the name of an interface" },
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","recentFailures":-2}]}}""", "$.history['h.example'][0].recentFailures", "a count of failures" },
         { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":-2}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time" },
+        // Found by fuzzing (tests/HeMif.Fuzz/regressions/interfaces): a number past TimeSpan's range escaped as OverflowException.
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":1844674407370955161630}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time in milliseconds from 0 to 86400000" },
+        { """{"interfaces":[{"name":"x","kind":"Wifi"}],"history":{"h.example":[{"interface":"x","smoothedRttMs":86400001}]}}""", "$.history['h.example'][0].smoothedRttMs", "a round-trip time in milliseconds from 0 to 86400000" },
         { """{"nics":[]}""", "$.nics", "one of the keys interfaces, history" },
         { """{}""", "$.interfaces", "an array of interfaces" },
         { """[""", "$", "valid JSON" },
+        { """{"interfaces":[{"name":"x\ud800y","kind":"Wifi"}]}""", "$.interfaces[0].name", "text without an unpaired surrogate escape" },
     };
 
     [Theory]

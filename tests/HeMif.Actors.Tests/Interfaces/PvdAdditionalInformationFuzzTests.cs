@@ -49,6 +49,25 @@ public sealed class PvdAdditionalInformationFuzzTests
         Refused(Valid, PvdInformationProblem.IdentifierMismatch, "other.example");
     }
 
+    /// <summary>
+    /// Found by fuzzing (tests/HeMif.Fuzz/regressions/pvd-info): bytes that are not UTF-8 inside a string, and an
+    /// escaped surrogate without its pair, parsed as JSON and then threw InvalidOperationException out of TryParse,
+    /// which never throws. RFC 8259 §8.1: JSON "MUST be encoded using UTF-8"; §8.2: such strings behave unpredictably.
+    /// </summary>
+    [Fact]
+    public void Bytes_that_are_not_UTF8_and_unpaired_surrogates_are_refused_not_thrown()
+    {
+        var notUtf8 = Encoding.UTF8.GetBytes("""{"identifier":"pvd.corp.example","expires":"2026-05-23T06:00:00Z","prefixes":[],"name":"?"}""");
+        notUtf8[Array.LastIndexOf(notUtf8, (byte)'?')] = 0xff;
+        Assert.Null(PvdAdditionalInformation.TryParse(notUtf8, null, out var error));
+        Assert.Equal((PvdInformationProblem.NotJson, "$"), (error!.Problem, error.Path));
+        Assert.Contains("not UTF-8", error.Message, StringComparison.Ordinal);
+
+        Assert.Equal("$.name", Refused("""{"identifier":"pvd.corp.example","expires":"2026-05-23T06:00:00Z","prefixes":[],"name":"\ud800x"}""", PvdInformationProblem.WrongValue).Path);
+        Assert.Equal("$.prefixes[1]", Refused("""{"identifier":"a.example","expires":"2026-05-23T06:00:00Z","prefixes":["2001:db8::/32","\udc00"]}""", PvdInformationProblem.WrongValue).Path);
+        Assert.Equal("$", Refused("""{"\ud800":1,"identifier":"a.example","expires":"2026-05-23T06:00:00Z","prefixes":[]}""", PvdInformationProblem.WrongValue).Path);
+    }
+
     /// <summary>Nesting deeper than <see cref="PvdAdditionalInformation.MaxDepth"/> is refused before it is parsed, however deep.</summary>
     [Theory]
     [InlineData(40)]

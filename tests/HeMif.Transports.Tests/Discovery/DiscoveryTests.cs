@@ -50,6 +50,7 @@ public sealed class DiscoveryTests : IDisposable
         Assert.Equal(InterfaceKind.Loopback, lo.Kind);
         Assert.True(lo.IsUp);
         Assert.Contains(lo.Addresses, a => a.Address.Equals(IPAddress.Loopback));
+        Assert.Equal(InterfaceFactSources.OperatingSystem, lo.Sources);
     }
 
     [Fact]
@@ -59,9 +60,15 @@ public sealed class DiscoveryTests : IDisposable
             { "interfaces": [ { "name": "eth9", "kind": "Cellular", "metered": true, "roaming": true, "pvd": "pvd.example.net", "dnsServers": ["192.0.2.53"] } ],
               "probe": { "url": "http://check.example.net/generate_204", "timeoutMs": 1500, "nonexistentName": "x.invalid" } }
             """, "host.json");
-        var facts = overrides.ApplyTo([new InterfaceFacts("eth9", InterfaceKind.Ethernet)]).Single();
+        var facts = overrides.ApplyTo([new InterfaceFacts("eth9", InterfaceKind.Ethernet) { Sources = InterfaceFactSources.OperatingSystem }]).Single();
         Assert.Equal((InterfaceKind.Cellular, true, true, "pvd.example.net"), (facts.Kind, facts.Metered, facts.Roaming, facts.PvdId));
         Assert.Equal([IPAddress.Parse("192.0.2.53")], facts.DnsServers);
+        // Each fact says where it came from (hemif interfaces shows it): the file where it spoke, the OS elsewhere.
+        Assert.Equal(InterfaceFactSources.OperatingSystem with
+        {
+            Kind = FactSource.OverrideFile, Metered = FactSource.OverrideFile, Roaming = FactSource.OverrideFile,
+            PvdId = FactSource.OverrideFile, DnsServers = FactSource.OverrideFile,
+        }, facts.Sources);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), overrides.Probe.Timeout);
         Assert.Equal("x.invalid", overrides.Probe.NonexistentName);
     }

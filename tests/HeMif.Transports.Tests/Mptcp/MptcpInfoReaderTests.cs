@@ -135,6 +135,50 @@ public sealed class MptcpInfoReaderTests
         Assert.Null(Assert.Single(parsed).BytesAcked);
     }
 
+    /// <summary>
+    /// Found by fuzzing (tests/HeMif.Fuzz/regressions/mptcp-info): the header's sizes are unsigned 32-bit, and read as
+    /// int a header of 2^31 - 1 bytes plus an element as large wrapped to a negative offset, which escaped as
+    /// ArgumentOutOfRangeException. Sizes past what was written now simply hold no subflow.
+    /// </summary>
+    [Theory]
+    [InlineData(0x7fffffffu, 0x7fffffffu)]
+    [InlineData(16u, 0xffffffffu)]
+    [InlineData(0xffffffffu, 256u)]
+    [InlineData(0x80000000u, 0x80000000u)]
+    public void Subflow_addresses_with_sizes_past_2_to_the_31_hold_no_subflow(uint headerSize, uint stride)
+    {
+        var buffer = new byte[16 + 256];
+        Write(buffer, 0, headerSize);
+        Write<uint>(buffer, 4, 0xffffffff); // num_subflows
+        Write(buffer, 12, stride);
+        SockaddrIn(buffer.AsSpan(16), IPAddress.Parse("198.18.1.2"), 40000);
+        SockaddrIn(buffer.AsSpan(16 + 128), IPAddress.Parse("198.19.0.10"), 5201);
+
+        Assert.Empty(MptcpInfoReader.ParseSubflowAddrs(buffer));
+    }
+
+    /// <summary>
+    /// Found by fuzzing, as above: a kernel tcp_info size of 2^31 or more was a negative slice length; it is capped at
+    /// the stride we asked for, like any size larger than ours.
+    /// </summary>
+    [Fact]
+    public void Full_info_with_a_tcp_info_size_past_2_to_the_31_reads_at_our_stride()
+    {
+        var header = new byte[40];
+        Write<uint>(header, 0, 0x80000000);  // size_tcpinfo_kernel
+        Write<uint>(header, 16, 0xffffffff); // num_subflows
+        Write<uint>(header, 20, 0xffffffff); // size_arrays_user
+        var subflows = new byte[MptcpInfoReader.SubflowInfoSize];
+        SockaddrIn(subflows.AsSpan(8), IPAddress.Parse("192.0.2.1"), 1);
+        SockaddrIn(subflows.AsSpan(8 + 128), IPAddress.Parse("192.0.2.2"), 2);
+        var tcp = new byte[MptcpInfoReader.TcpInfoSize];
+        Write<ulong>(tcp, 120, 7); // tcpi_bytes_acked
+
+        var parsed = MptcpInfoReader.ParseFullInfo(header, subflows, MptcpInfoReader.SubflowInfoSize, tcp, MptcpInfoReader.TcpInfoSize);
+
+        Assert.Equal(7, Assert.Single(parsed).BytesAcked);
+    }
+
     [Fact]
     public void An_unknown_address_family_is_no_endpoint()
     {

@@ -98,18 +98,7 @@ internal sealed class HostileHttpServer : IAsyncDisposable
         {
             using var client = await _listener.AcceptSocketAsync(_stop.Token);
             Interlocked.Increment(ref _connections);
-            var buffer = new byte[4096];
-            var received = new StringBuilder();
-            while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var n = await client.ReceiveAsync(buffer, _stop.Token);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
+            await HttpRequestHead.ReadAsync(client, _stop.Token);
 
             try
             {

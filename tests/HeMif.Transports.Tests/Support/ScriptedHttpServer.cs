@@ -48,20 +48,7 @@ internal sealed class ScriptedHttpServer : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             using var client = await _listener.AcceptSocketAsync(_stop.Token);
-            var buffer = new byte[4096];
-            var received = new StringBuilder();
-            while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var n = await client.ReceiveAsync(buffer, _stop.Token);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                received.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-
-            LastRequest = received.ToString();
+            LastRequest = await HttpRequestHead.ReadAsync(client, _stop.Token);
             if (answer is null)
             {
                 await Task.Delay(Timeout.Infinite, _stop.Token);
