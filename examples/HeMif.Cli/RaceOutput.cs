@@ -35,9 +35,22 @@ public static class RaceOutput
     public static string TimingsLine(RaceReport race)
     {
         ArgumentNullException.ThrowIfNull(race);
-        return $"fallback delay {Ms(race.Timings.FallbackDelay)} ms, attempt delay {Ms(race.Timings.ConnectionAttemptDelay)} ms, " +
-               $"resolution delay {Ms(race.Timings.ResolutionDelay)} ms";
+        var t = race.Timings;
+        var costly = t.CostlyFallbackDelay is { } c ? $", {Ms(c)} ms for metered or roaming interfaces" : "";
+        return $"fallback delay {Ms(t.FallbackDelay)} ms ({SourceName(t.FallbackDelaySource)}, timer from {Ms(t.FallbackTimerStart)} ms{costly}), " +
+               $"attempt delay {Ms(t.ConnectionAttemptDelay)} ms, resolution delay {Ms(t.ResolutionDelay)} ms";
     }
+
+    /// <summary>Who set the fallback delay, in words (draft §7.2).</summary>
+    public static string SourceName(FallbackDelaySource source) => source switch
+    {
+        FallbackDelaySource.Adaptive => "adapted from history",
+        FallbackDelaySource.Options => "set by the options",
+        FallbackDelaySource.OperatorRule => "set by an operator rule",
+        FallbackDelaySource.UserRule => "set by a user rule",
+        FallbackDelaySource.Request => "set by the request",
+        _ => "the default",
+    };
 
     /// <summary>One timeline event as a line: time, kind, interface, detail.</summary>
     public static string EventLine(RaceEvent e)
@@ -82,6 +95,12 @@ public static class RaceOutput
             ["fallbackDelayMs"] = r.Timings.FallbackDelay.TotalMilliseconds,
             ["connectionAttemptDelayMs"] = r.Timings.ConnectionAttemptDelay.TotalMilliseconds,
             ["resolutionDelayMs"] = r.Timings.ResolutionDelay.TotalMilliseconds,
+            // Added by issue 14 (draft §7.2): who set the fallback delay and why, when its timer started, and the longer
+            // delay metered or roaming interfaces waited (null when none).
+            ["fallbackDelaySource"] = r.Timings.FallbackDelaySource.ToString(),
+            ["fallbackDelayReason"] = r.Timings.FallbackDelayReason,
+            ["fallbackTimerStartMs"] = r.Timings.FallbackTimerStart.TotalMilliseconds,
+            ["costlyFallbackDelayMs"] = r.Timings.CostlyFallbackDelay?.TotalMilliseconds,
         },
         ["attempts"] = r.Attempts.Select(a => new Dictionary<string, object?>
         {

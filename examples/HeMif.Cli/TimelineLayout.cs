@@ -370,9 +370,18 @@ internal sealed partial class TimelineLayout
     private List<AxisMarker> MarkersOf(RaceReport report, List<PlanEntry> plan, Dictionary<string, TimeSpan> joined, List<string> interfaces)
     {
         var moments = new List<(TimeSpan At, string What)>();
-        if (interfaces.Count > 1 && report.Timings.FallbackDelay > TimeSpan.Zero && report.Timings.FallbackDelay <= AxisEnd)
+        // The delay counts from the timer's start: the first attempt on the preferred interface, or the request's start
+        // when its resolution stayed silent (draft §5.2.3: "After making a connection attempt on the preferred pairs").
+        var timings = report.Timings;
+        var fallbackAt = timings.FallbackTimerStart + timings.FallbackDelay;
+        if (interfaces.Count > 1 && timings.FallbackDelay > TimeSpan.Zero && fallbackAt <= AxisEnd)
         {
-            moments.Add((report.Timings.FallbackDelay, "fallback delay"));
+            moments.Add((fallbackAt, "fallback delay"));
+        }
+
+        if (interfaces.Count > 1 && timings.CostlyFallbackDelay is { } costly && timings.FallbackTimerStart + costly <= AxisEnd)
+        {
+            moments.Add((timings.FallbackTimerStart + costly, "metered or roaming fallback delay"));
         }
 
         // The best-ranked interfaces start at once; the others join later (at the fallback delay, on a hard error, when

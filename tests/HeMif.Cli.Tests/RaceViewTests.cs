@@ -24,10 +24,10 @@ public sealed class RaceViewTests
         Assert.Contains(lines, l => l.StartsWith("wlan0  #0 tcp ipv6 2001:db8:ffff::80", StringComparison.Ordinal) && l.Contains('░') && l.EndsWith("lost to #2", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("       #1 tcp ipv4 192.0.2.80", StringComparison.Ordinal) && l.EndsWith("lost to #2", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("rmnet0 #2 tcp ipv6 2001:db8:ffff::80", StringComparison.Ordinal) && l.Contains('█') && l.EndsWith("won, 60 ms", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("▼ 2000 ms fallback delay, rmnet0 started", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("iface  attempt", StringComparison.Ordinal) && l.Contains(" 0 ", StringComparison.Ordinal) && l.Contains("2120 ms", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("▼ 2020 ms fallback delay, rmnet0 started", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("iface  attempt", StringComparison.Ordinal) && l.Contains(" 0 ", StringComparison.Ordinal) && l.Contains("2140 ms", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.TrimStart().StartsWith('├') && l.EndsWith('┤'));
-        Assert.Contains("✔ connected over rmnet0 (Cellular), TCP ipv6 to [2001:db8:ffff::80]:443 in 2120 ms", output, StringComparison.Ordinal);
+        Assert.Contains("✔ connected over rmnet0 (Cellular), TCP ipv6 to [2001:db8:ffff::80]:443 in 2140 ms", output, StringComparison.Ordinal);
         Assert.DoesNotContain(Escape, output);
     }
 
@@ -120,7 +120,7 @@ public sealed class RaceViewTests
         var plain = Run("simulate", "wifi-broken").Out;
         var withEvents = Run("simulate", "wifi-broken", "--events").Out;
         Assert.DoesNotContain("resolved       rmnet0: IPv6: 2001:db8:ffff::80", plain, StringComparison.Ordinal);
-        Assert.Contains("     2060 ms  resolved       rmnet0: IPv6: 2001:db8:ffff::80", withEvents, StringComparison.Ordinal);
+        Assert.Contains("     2080 ms  resolved       rmnet0: IPv6: 2001:db8:ffff::80", withEvents, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -334,7 +334,7 @@ public static class HeMifConfiguration
 
     internal static HeMifPolicy ReadPolicy(StrictJsonReader r, JsonElement rootElement, string rootPath)
     {
-        var root = r.Object(rootElement, rootPath, "kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable");
+        var root = r.Object(rootElement, rootPath, "kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable", "fallbackDelays");
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var policy = new HeMifPolicy
         {
@@ -404,7 +404,66 @@ public static class HeMifConfiguration
             policy = policy with { AddressSelectionTable = new AddressSelectionPolicyTable(rows) };
         }
 
+        if (root.TryGetValue("fallbackDelays", out var fd))
+        {
+            policy = policy with { FallbackDelays = ReadFallbackDelayRules(r, fd.Value, fd.Path, names) };
+        }
+
         return policy;
+    }
+
+    /// <summary>
+    /// The fallback delay rules (draft §7.2): each names its source (User or Operator), the requests and preferred
+    /// interfaces it applies to, and a delay or an adaptive range in milliseconds (0 to 600000).
+    /// </summary>
+    private static List<FallbackDelayRule> ReadFallbackDelayRules(StrictJsonReader r, JsonElement e, string path, Dictionary<string, string> names)
+    {
+        const string Ms = "a delay in milliseconds from 0 to 600000 (10 minutes)";
+        var rules = new List<FallbackDelayRule>();
+        foreach (var (item, at) in r.Array(e, path, "fallback delay rules"))
+        {
+            var o = r.Object(item, at, "name", "source", "description", "interface", "request", "validity", "delayMs", "minMs", "maxMs");
+            var namePath = r.Property(at, "name");
+            var name = o.TryGetValue("name", out var n) ? r.String(n.Value, n.Path, "a rule name") : throw r.Error(namePath, "a rule name", "nothing (the key is missing)");
+            if (!names.TryAdd(name, namePath))
+            {
+                throw r.Error(namePath, $"a rule name not used before (\"{name}\" is already {names[name]})", "\"" + name + "\"");
+            }
+
+            var sourcePath = r.Property(at, "source");
+            var source = o.TryGetValue("source", out var so) ? r.Enum<RuleSource>(so.Value, so.Path) : throw r.Error(sourcePath, "User or Operator", "nothing (the key is missing)");
+            if (source is not (RuleSource.User or RuleSource.Operator))
+            {
+                throw r.Error(sourcePath, "User or Operator", so.Value);
+            }
+
+            var settings = new FallbackDelaySettings
+            {
+                Delay = o.TryGetValue("delayMs", out var d) ? TimeSpan.FromMilliseconds(r.Integer(d.Value, d.Path, 0, 600_000, Ms)) : null,
+                Min = o.TryGetValue("minMs", out var mn) ? TimeSpan.FromMilliseconds(r.Integer(mn.Value, mn.Path, 0, 600_000, Ms)) : null,
+                Max = o.TryGetValue("maxMs", out var mx) ? TimeSpan.FromMilliseconds(r.Integer(mx.Value, mx.Path, 0, 600_000, Ms)) : null,
+            };
+            if (settings.IsEmpty)
+            {
+                throw r.Error(at, "at least one of delayMs, minMs, maxMs", "none of them");
+            }
+
+            if (settings.Min > settings.Max)
+            {
+                throw r.Error(r.Property(at, "maxMs"), $"a delay not below minMs ({settings.Min!.Value.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)})", mx.Value);
+            }
+
+            rules.Add(new FallbackDelayRule(name, source)
+            {
+                Description = o.TryGetValue("description", out var ds) ? r.String(ds.Value, ds.Path) : null,
+                Interface = o.TryGetValue("interface", out var i) ? ReadInterfaceMatch(r, i.Value, i.Path) : new InterfaceMatch(),
+                Request = o.TryGetValue("request", out var q) ? ReadRequestMatch(r, q.Value, q.Path) : new RequestMatch(),
+                Validity = o.TryGetValue("validity", out var v) ? ReadValidity(r, v.Value, v.Path) : new ValidityConditions(),
+                Settings = settings,
+            });
+        }
+
+        return rules;
     }
 
     private static List<PolicyRule> ReadRules(StrictJsonReader r, JsonElement e, string path, Dictionary<string, string> names)

@@ -41,6 +41,31 @@ internal static class EngineMessages
     /// </summary>
     public sealed record RequestEnded(long Id, RaceReport? Report);
 
+    /// <summary>
+    /// From request <paramref name="Id"/>: no interface knows anything about <paramref name="Destination"/>. The engine
+    /// answers <see cref="ColdStartLead"/> when no race to it is running, else <see cref="ColdStartWait"/> and later
+    /// <see cref="ColdStartVerdict"/> (HEv3 coalescing of cold starts).
+    /// </summary>
+    public sealed record ColdStart(long Id, Destination Destination);
+
+    /// <summary>Race: this request is the first to an unknown destination.</summary>
+    public sealed class ColdStartLead
+    {
+        public static readonly ColdStartLead Instance = new();
+    }
+
+    /// <summary>Wait (a bounded time) for the verdict of the race to the same unknown destination that is running.</summary>
+    public sealed class ColdStartWait
+    {
+        public static readonly ColdStartWait Instance = new();
+    }
+
+    /// <summary>The race that was waited for is decided: its lessons are in the interfaces' outcome caches now.</summary>
+    public sealed class ColdStartVerdict
+    {
+        public static readonly ColdStartVerdict Instance = new();
+    }
+
     /// <summary>Start a subflow watcher.</summary>
     public sealed record StartWatch(long Id, SubflowWatch Watch);
 
@@ -122,6 +147,12 @@ internal sealed class EngineActor : ReceiveActor
     private readonly EngineShared _shared;
     private readonly EngineRegistry _registry;
 
+    /// <summary>The race running per unknown destination (its request's number) and the requests waiting for its verdict.</summary>
+    private readonly Dictionary<Destination, (long Leader, List<IActorRef> Waiters)> _coldRaces = [];
+
+    /// <summary>The destination each leading request races to, found again by number when it ends.</summary>
+    private readonly Dictionary<long, Destination> _coldLeaders = [];
+
     public EngineActor(EngineShared shared)
     {
         _shared = shared;
@@ -136,8 +167,32 @@ internal sealed class EngineActor : ReceiveActor
                 request.Tell(new RaceMessages.CancelRace(cancel.Reason));
             }
         });
+        Receive<EngineMessages.ColdStart>(cold =>
+        {
+            // HEv3 coalescing of cold starts: one race per unknown destination at a time; the others wait for its verdict
+            // and start from what it taught (the per-family history: RFC 8305 §4, draft §7.5).
+            if (_coldRaces.TryGetValue(cold.Destination, out var running) && _registry.Requests.ContainsKey(running.Leader))
+            {
+                running.Waiters.Add(Sender);
+                Sender.Tell(EngineMessages.ColdStartWait.Instance);
+                return;
+            }
+
+            _coldRaces[cold.Destination] = (cold.Id, []);
+            _coldLeaders[cold.Id] = cold.Destination;
+            Sender.Tell(EngineMessages.ColdStartLead.Instance);
+        });
         Receive<EngineMessages.RequestEnded>(ended =>
         {
+            if (_coldLeaders.Remove(ended.Id, out var destination) && _coldRaces.Remove(destination, out var cold))
+            {
+                // Said by the racer after it told the supervisors what it learned: a waiter's new snapshots include it.
+                foreach (var waiter in cold.Waiters)
+                {
+                    waiter.Tell(EngineMessages.ColdStartVerdict.Instance);
+                }
+            }
+
             _registry.Requests.Remove(ended.Id);
             if (ended.Report is { } report)
             {

@@ -34,6 +34,7 @@ internal sealed record RequestContext(
 internal sealed class RequestActor : UntypedActor, IWithTimers
 {
     private const string GuardTimer = "guard";
+    private const string ColdStartTimer = "cold-start";
     private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
     private readonly long _id;
     private readonly ConnectionRequest _request;
@@ -43,6 +44,9 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     private readonly List<ValidateMessages.InterfaceSnapshot> _snapshots = [];
     private IActorRef? _racer;
     private bool _cancelled;
+
+    /// <summary>Set once this request waited for another race to its destination (what happened, for the timeline).</summary>
+    private string? _coalesced;
 
     public RequestActor(long id, ConnectionRequest request, RequestContext context, TaskCompletionSource<RaceResult> completion)
     {
@@ -61,6 +65,35 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 _snapshots.Add(snapshot);
                 if (_snapshots.Count == _context.Supervisors.Count)
                 {
+                    SnapshotsComplete();
+                }
+
+                break;
+            case EngineMessages.ColdStartLead:
+                AskForPlan();
+                break;
+            case EngineMessages.ColdStartWait:
+                // A bounded wait: the guard (a wiring check) pauses meanwhile, the cold-start timer ends the wait.
+                Timers.Cancel(GuardTimer);
+                Timers.StartSingleTimer(ColdStartTimer, ColdStartTimeout.Instance, _context.Options.Race.ColdStartWait);
+                break;
+            case EngineMessages.ColdStartVerdict:
+                if (_coalesced is null && !_cancelled)
+                {
+                    // The race that was waited for taught the interfaces' outcome caches: look again, and start from it.
+                    _coalesced = "waited for the race to this destination that was running, and starts from its verdict (HEv3 coalescing of cold starts)";
+                    Timers.Cancel(ColdStartTimer);
+                    _snapshots.Clear();
+                    AskForSnapshots();
+                }
+
+                break;
+            case ColdStartTimeout:
+                if (_coalesced is null && !_cancelled)
+                {
+                    _coalesced = $"waited {_context.Options.Race.ColdStartWait.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms " +
+                                 "for the race to this destination that was running, without a verdict: races on its own";
+                    Timers.StartSingleTimer(GuardTimer, Guard.Instance, _context.Options.InternalAskTimeout);
                     AskForPlan();
                 }
 
@@ -146,17 +179,39 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
             return;
         }
 
+        AskForSnapshots();
+        if (_context.Supervisors.Count == 0)
+        {
+            AskForPlan();
+        }
+    }
+
+    private void AskForSnapshots()
+    {
         // Our own actors answer at once; the guard only turns a wiring bug into an error instead of a hang.
         Timers.StartSingleTimer(GuardTimer, Guard.Instance, _context.Options.InternalAskTimeout);
         foreach (var supervisor in _context.Supervisors.Values)
         {
             supervisor.Tell(new ValidateMessages.GetSnapshot(_destination), Self);
         }
+    }
 
-        if (_context.Supervisors.Count == 0)
+    /// <summary>
+    /// Every interface answered. When none knows anything about the destination (a cold start) the engine says whether a
+    /// race to it is already running: then this request waits for its verdict (at most
+    /// <see cref="RaceSettings.ColdStartWait"/>) instead of racing blind beside it — HEv3's coalescing of cold starts, which
+    /// with the per-family history keeps 50 simultaneous requests to a destination whose IPv6 is blackholed from making 50
+    /// sets of IPv6 attempts.
+    /// </summary>
+    private void SnapshotsComplete()
+    {
+        if (_coalesced is null && _context.Options.Race.ColdStartWait > TimeSpan.Zero && _snapshots.TrueForAll(s => s.History is null))
         {
-            AskForPlan();
+            _context.Engine.Tell(new EngineMessages.ColdStart(_id, _destination), Self);
+            return;
         }
+
+        AskForPlan();
     }
 
     /// <summary>
@@ -211,7 +266,7 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 continue;
             }
 
-            var raceCandidate = ToRaceCandidate(candidate, snapshot, transports, out var triesUdp);
+            var raceCandidate = ToRaceCandidate(candidate, snapshot, transports, plan, out var triesUdp);
             candidates.Add(raceCandidate);
             if (triesUdp && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
             {
@@ -224,8 +279,11 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
         var facts = _snapshots.ToDictionary(s => s.Facts.Name, s => s.Facts, StringComparer.Ordinal);
         var options = _context.Options;
         var job = new RaceJob(_request, plan, candidates, facts, _context.Supervisors, excluded,
-            options.Race, new Rfc6724DestinationSorter(facts, options.Policy), options.Resolver, options.Transports,
-            _context.Publish, _completion, options.TimeProvider, _context.Engine, _id);
+            RaceSettingsFor.Request(options.Race, _request, plan), new Rfc6724DestinationSorter(facts, plan.Policy), options.Resolver, options.Transports,
+            _context.Publish, _completion, options.TimeProvider, _context.Engine, _id)
+        {
+            Coalesced = _coalesced,
+        };
         // Not watched: the racer says when it stops (RaceMessages.RacerStopped, from its PostStop).
         _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
     }
@@ -236,18 +294,19 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     /// where UDP/QUIC is known blocked on this interface) and its history. <paramref name="triesUdp"/>: some transport
     /// over UDP will be tried here.
     /// </summary>
-    private static RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot, RaceTransports transports, out bool triesUdp)
+    private RaceCandidate ToRaceCandidate(PlanCandidate candidate, ValidateMessages.InterfaceSnapshot snapshot, RaceTransports transports, ConnectionPlan plan, out bool triesUdp)
     {
         var f = snapshot.Facts;
         var ipv6 = f.Ipv6 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal);
         var ipv4 = f.Ipv4 ?? f.Addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
         var blocked = snapshot.History?.QuicBlocked == true;
         triesUdp = transports.TriesUdp && !blocked;
-        return new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0)
+        var raceCandidate = new RaceCandidate(candidate.Interface, candidate.Rank, ipv6, ipv4, snapshot.History?.SmoothedRtt, snapshot.History?.RecentFailures ?? 0)
         {
             Transports = blocked ? transports.UsableWhereUdpBlocked : transports.Usable,
             Skipped = blocked ? transports.SkippedWhereUdpBlocked : transports.Skipped,
         };
+        return RaceCandidateHistory.With(raceCandidate, f, snapshot.History, plan.Policy, _context.Options.TimeProvider.GetUtcNow());
     }
 
     /// <summary>
@@ -324,5 +383,11 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     private sealed class Guard
     {
         public static readonly Guard Instance = new();
+    }
+
+    /// <summary>The timer message that ends the wait for another race's verdict.</summary>
+    private sealed class ColdStartTimeout
+    {
+        public static readonly ColdStartTimeout Instance = new();
     }
 }

@@ -301,6 +301,13 @@ public sealed record ConnectionPlan(IReadOnlyList<PlanCandidate> Candidates, IRe
     /// </summary>
     public string? Failure { get; init; }
 
+    /// <summary>
+    /// The fallback delay rules (draft §7.2) that apply to this request and its first-ranked interfaces: the first
+    /// matching user rule, then the first matching operator rule (each at most once). The race takes each value from the
+    /// first of them that states it, after the request's own.
+    /// </summary>
+    public IReadOnlyList<FallbackDelayRule> FallbackDelayRules { get; init; } = [];
+
     /// <summary>The policy the plan was made with (the race takes its RFC 6724 table and fallback delay rules from it).</summary>
     internal HeMifPolicy Policy { get; init; } = HeMifPolicy.Empty;
 }

@@ -14,6 +14,7 @@ public sealed class ConnectionPlanner
 {
     private readonly CompiledRule[] _operatorRules;
     private readonly CompiledRule[] _userRules;
+    private readonly (FallbackDelayRule Rule, CompiledRule Match)[] _fallbackRules;
     private readonly int[] _kindPoints;
     private readonly Dictionary<string, InterfaceOverride> _overrides;
 
@@ -26,6 +27,7 @@ public sealed class ConnectionPlanner
         var names = new HashSet<string>(StringComparer.Ordinal);
         _operatorRules = Compile(policy.OperatorRules, RuleSource.Operator, names);
         _userRules = Compile(policy.UserRules, RuleSource.User, names);
+        _fallbackRules = CompileFallbackRules(policy.FallbackDelays, names);
 
         _kindPoints = new int[Enum.GetValues<InterfaceKind>().Length];
         var order = policy.KindOrder;
@@ -82,6 +84,77 @@ public sealed class ConnectionPlanner
         return compiled;
     }
 
+    /// <summary>
+    /// The fallback delay rules, user rules first (they win, draft §7.2), each with a rule of its conditions to match
+    /// with (its level says nothing: only the conditions are read).
+    /// </summary>
+    private static (FallbackDelayRule, CompiledRule)[] CompileFallbackRules(IReadOnlyList<FallbackDelayRule> rules, HashSet<string> names)
+    {
+        var compiled = new List<(FallbackDelayRule, CompiledRule)>(rules.Count);
+        foreach (var source in new[] { RuleSource.User, RuleSource.Operator })
+        {
+            for (var i = 0; i < rules.Count; i++)
+            {
+                var rule = rules[i] ?? throw new ArgumentException($"Fallback delay rule {i} is null.", nameof(rules));
+                if (rule.Source is not (RuleSource.User or RuleSource.Operator))
+                {
+                    throw new ArgumentException($"Fallback delay rule '{rule.Name}' has source {rule.Source}; it must be User or Operator.", nameof(rules));
+                }
+
+                if (rule.Source != source)
+                {
+                    continue;
+                }
+
+                if (!names.Add(rule.Name))
+                {
+                    throw new ArgumentException($"Rule name '{rule.Name}' is used twice; conflicts and reasons name rules, so names must be unique.", nameof(rules));
+                }
+
+                if (rule.Settings.Problem() is { } problem)
+                {
+                    throw new ArgumentException($"Fallback delay rule '{rule.Name}': {problem}.", nameof(rules));
+                }
+
+                var conditions = new PolicyRule(rule.Name, PreferenceLevel.Prefer) { Interface = rule.Interface, Request = rule.Request, Validity = rule.Validity };
+                compiled.Add((rule, new CompiledRule(conditions, source, i)));
+            }
+        }
+
+        return [.. compiled];
+    }
+
+    /// <summary>The first matching fallback delay rule of each source for the first-ranked candidates (user first).</summary>
+    private List<FallbackDelayRule> MatchFallbackRules(InterfaceState[] states, int[] order, ConnectionRequest request, in HostEnvironment env)
+    {
+        var found = new List<FallbackDelayRule>(2);
+        if (order.Length == 0)
+        {
+            return found;
+        }
+
+        var matchedSource = (RuleSource?)null;
+        foreach (var (rule, match) in _fallbackRules)
+        {
+            if (rule.Source == matchedSource || !match.AppliesTo(request, env))
+            {
+                continue;
+            }
+
+            for (var c = 0; c < order.Length && states[order[c]].Key == states[order[0]].Key; c++)
+            {
+                if (match.FirstMismatch(states[order[c]].Facts, env.Now) == InterfaceCondition.None)
+                {
+                    found.Add(rule);
+                    matchedSource = rule.Source;
+                    break;
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Plans one request.</summary>
     /// <param name="interfaces">The host's interfaces (names must be unique).</param>
     /// <param name="request">The request.</param>
@@ -135,11 +208,11 @@ public sealed class ConnectionPlanner
         var requestRules = request.Choice is { IsEmpty: false } choice ? CompileChoice(choice) : [];
         HardSetFilter.Apply(states, _operatorRules, _userRules, requestRules, request, destinations, env, components, conflicts);
         SoftSetRanker.Score(states, request, destinations, history, Policy, _kindPoints, now, components);
-        return Assemble(states, facts, components.Split(n), conflicts.ToArray(), request);
+        return Assemble(states, facts, components.Split(n), conflicts.ToArray(), request, env);
     }
 
     private ConnectionPlan Assemble(InterfaceState[] states, InterfaceFacts[] facts, ScoreComponent[][] breakdowns, ConflictEntry[] conflicts,
-        ConnectionRequest request)
+        ConnectionRequest request, in HostEnvironment env)
     {
         var candidateCount = 0;
         List<ExcludedInterface>? excluded = null;
@@ -216,6 +289,7 @@ public sealed class ConnectionPlanner
         {
             Failure = candidateCount == 0 ? HardSetFilter.DescribeFailure(request, excludedList) : null,
             Policy = Policy,
+            FallbackDelayRules = _fallbackRules.Length == 0 ? [] : MatchFallbackRules(states, order, request, env),
         };
     }
 

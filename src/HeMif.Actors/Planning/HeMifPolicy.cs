@@ -30,6 +30,12 @@ public sealed record HeMifPolicy
     /// <summary>The RFC 6724 §2.1 policy table used by §4.2.4.</summary>
     public AddressSelectionPolicyTable AddressSelectionTable { get; init; } = AddressSelectionPolicyTable.Default;
 
+    /// <summary>
+    /// Rules that state the fallback delay (draft §7.2) per destination and preferred interface; user rules win over
+    /// operator rules, field by field. The first matching rule of each source counts.
+    /// </summary>
+    public IReadOnlyList<FallbackDelayRule> FallbackDelays { get; init; } = [];
+
     /// <summary>Corrections applied to interface facts before anything else reads them.</summary>
     public IReadOnlyList<InterfaceOverride> InterfaceOverrides { get; init; } = [];
 
@@ -95,6 +101,12 @@ public sealed record ConnectionRequest(string Host, int Port)
 
     /// <summary>A traffic class the application names (e.g. "background"), matched by rules.</summary>
     public string? TrafficClass { get; init; }
+
+    /// <summary>
+    /// The fallback delay (draft §7.2) this request states: it wins over every rule and setting, and over the delay
+    /// adapted from history ("it is recommended to prioritize the input from users (e.g., real customers or applications)").
+    /// </summary>
+    public FallbackDelaySettings FallbackDelay { get; init; } = FallbackDelaySettings.None;
 
     /// <summary>
     /// Destination addresses already known (resolved, or the host itself when it is an IP literal). They enable

@@ -64,6 +64,9 @@ internal sealed class InterfaceRace
 
     internal bool Queued { get; set; }
 
+    /// <summary>It takes part in the race (the preferred from the start, the others once the fallback lets them in).</summary>
+    internal bool Joined { get; set; }
+
     public RaceCandidate Candidate => _candidate;
 
     /// <summary>The delay between this interface's attempts (adapted from its RTT history).</summary>
@@ -206,8 +209,10 @@ internal sealed class InterfaceRace
         }
 
         // RFC 8305 §3: connect at once on a positive AAAA answer, or when the AAAA query has ended otherwise;
-        // a positive A answer first waits the Resolution Delay for the AAAA.
-        if (_v6 != FamilyState.Pending || _addresses.Exists(static a => a.AddressFamily == AddressFamily.InterNetworkV6))
+        // a positive A answer first waits the Resolution Delay for the AAAA. With history that prefers a family here (the
+        // other stayed silent: RFC 8305 §4, draft §7.5), that family plays IPv6's part.
+        var preferred = _candidate.PreferredFamily ?? AddressFamily.InterNetworkV6;
+        if (State(preferred) != FamilyState.Pending || _addresses.Exists(a => a.AddressFamily == preferred))
         {
             StartConnecting(now);
         }
@@ -233,13 +238,31 @@ internal sealed class InterfaceRace
     private void Reorder()
     {
         var sorted = _sorter.Sort(Interface, _addresses);
+        if (_candidate.PreferredFamily is { } family && sorted.Count > 0 && sorted[0].AddressFamily != family && sorted.Any(a => a.AddressFamily == family))
+        {
+            // RFC 8305 §4: "If the client keeps track of which addresses it used in the past, it SHOULD add another
+            // Destination Address Selection rule ... which prefers used addresses over unused ones": the family that worked
+            // here last time goes first (a stable partition keeps RFC 6724's order within each family).
+            sorted = [.. sorted.Where(a => a.AddressFamily == family), .. sorted.Where(a => a.AddressFamily != family)];
+        }
+
         AddressOrdering.Interleave(sorted, _settings.FirstAddressFamilyCount, _ordered);
         _remaining.Clear();
+        var preferred = _candidate.PreferredTransport is { } p && _transports.Contains(p) ? p : (TransportName?)null;
         foreach (var address in _ordered)
         {
+            // The transport that won here last time while another did not goes first (null: the registry's order).
+            if (preferred is { } first)
+            {
+                Keep(address, first);
+            }
+
             for (var i = 0; i < _transports.Count; i++)
             {
-                Keep(address, _transports[i]);
+                if (_transports[i] != preferred)
+                {
+                    Keep(address, _transports[i]);
+                }
             }
         }
     }

@@ -48,6 +48,27 @@ internal sealed record RaceCandidate(
 
     /// <summary>The request's transports that are not tried here, and why (said in the timeline).</summary>
     public IReadOnlyList<SkippedTransport> Skipped { get; init; } = [];
+
+    /// <summary>
+    /// Traffic on it may be chargeable (metered or roaming): draft §7.2, "Aggressive timeouts may achieve quick interface
+    /// handover, but at the cost of traffic that may be chargeable on certain networks".
+    /// </summary>
+    public bool Costly { get; init; }
+
+    /// <summary>Its RFC 6298 retransmission timeout to this destination, measured (null: unknown, the initial 1 s applies).</summary>
+    public TimeSpan? RetransmissionTimeout { get; init; }
+
+    /// <summary>
+    /// The address family to try first here because it worked last time while the other did not answer (RFC 8305 §4, the
+    /// draft §7.5); null: the usual order (RFC 6724, IPv6 first).
+    /// </summary>
+    public AddressFamily? PreferredFamily { get; init; }
+
+    /// <summary>The transport to try first for each address because it won last time while the other did not (null: the registry's order, HEv3: QUIC first).</summary>
+    public TransportName? PreferredTransport { get; init; }
+
+    /// <summary>What the history says about this interface and destination, for the timeline (null: nothing worth a note).</summary>
+    public string? HistoryNote { get; init; }
 }
 
 /// <summary>One place to connect to: interface, remote endpoint, transport.</summary>

@@ -20,6 +20,13 @@ namespace HeMif.Race;
 /// Inside each interface an <see cref="InterfaceRace"/> runs RFC 8305 / HEv3.
 /// </para>
 /// <para>
+/// The fallback timer (§7.2, decided by <see cref="FallbackDelays"/>) starts at the first attempt on a preferred
+/// interface, or at the start of the request while its resolution is silent: a slow but working DNS server does not eat
+/// the preferred interface's time. Metered or roaming interfaces may wait longer than the others
+/// (<see cref="FallbackDecision.CostlyDelay"/>: not before the preferred interface's first SYN was retransmitted), except
+/// after a hard error or when the preferred interfaces are lost or have nothing left to try.
+/// </para>
+/// <para>
 /// Invariants: never an attempt on an interface that is not a candidate (the filter and validation decide who is);
 /// never more than <see cref="RaceSettings.MaxConcurrentAttempts"/> in flight; once there is a winner, every other
 /// attempt is cancelled before <see cref="RaceCommand.Won"/>; results for cancelled or finished attempts are ignored.
@@ -48,17 +55,24 @@ internal sealed class RacePlanner
     private readonly PriorityQueue<InterfaceRace, int>? _ready;
     private readonly PriorityQueue<InterfaceRace, (TimeSpan At, int Position)>? _deadlines;
     private int _exhaustedPreferred;
-    private int _exhaustedAll;
     // In flight: at most MaxConcurrentAttempts (6 by default), so a list beats a dictionary on a race's hot path.
     private readonly List<(AttemptRecord Record, InterfaceRace Owner)> _active = new(6);
     private readonly List<AttemptRecord> _attempts = [];
     private readonly Queue<RaceCommand> _out = new();
     private readonly List<InterfaceRace> _preferred;
-    private readonly TimeSpan _fallbackAt;
+    private readonly List<InterfaceRace> _joined;
+    private readonly List<InterfaceRace> _freeRest = [];
+    private readonly List<InterfaceRace> _costlyRest = [];
+    private TimeSpan _fallbackAt;
+    private TimeSpan _costlyAt;
     private readonly bool _hasRest;
     private ulong _nextAttempt;
     private bool _started;
     private bool _fallbackTaken;
+    private bool _freeJoined;
+    private bool _costlyJoined;
+    private bool _timerStarted;
+    private int _exhaustedJoined;
     private bool _finished;
     private List<TransportName>? _saidUnsupported;
 
@@ -122,6 +136,7 @@ internal sealed class RacePlanner
 
         BestRank = _interfaces.Count == 0 ? 0 : _interfaces[0].Candidate.Rank;
         _preferred = new List<InterfaceRace>(_interfaces.Count);
+        _joined = new List<InterfaceRace>(_interfaces.Count);
         for (var i = 0; i < _interfaces.Count; i++)
         {
             var race = _interfaces[i];
@@ -130,22 +145,38 @@ internal sealed class RacePlanner
             {
                 race.IsPreferred = true;
                 _preferred.Add(race);
-                var delay = settings.FallbackDelayFor(race.Candidate);
-                FallbackDelay = delay > FallbackDelay ? delay : FallbackDelay;
+            }
+            else
+            {
+                (race.Candidate.Costly ? _costlyRest : _freeRest).Add(race);
             }
 
             CountIfExhausted(race); // an interface with no family to resolve has nothing to try from the start
         }
 
+        Decision = FallbackDelays.Decide(_preferred.ConvertAll(r => r.Candidate), [.. _freeRest.Concat(_costlyRest).Select(r => r.Candidate)], settings);
+        FallbackDelay = Decision.Delay;
         _fallbackAt = FallbackDelay;
+        _costlyAt = Decision.CostlyDelay;
         _hasRest = _interfaces.Count > _preferred.Count;
+        _freeJoined = _freeRest.Count == 0;
+        _costlyJoined = _costlyRest.Count == 0;
     }
 
     /// <summary>The interfaces that start first (the best rank; several when the sort ranks them equal).</summary>
     public IReadOnlyList<InterfaceRace> Preferred => _preferred;
 
-    /// <summary>The fallback delay this race uses (adapted from the preferred interfaces' history, draft §7.2).</summary>
+    /// <summary>The fallback delay this race uses (stated, or adapted from the preferred interfaces' history, draft §7.2).</summary>
     public TimeSpan FallbackDelay { get; }
+
+    /// <summary>The whole fallback decision: the delay, where it came from and why, and the delay for metered or roaming interfaces.</summary>
+    public FallbackDecision Decision { get; }
+
+    /// <summary>When the fallback timer started (race time): the first attempt on a preferred interface, else zero.</summary>
+    public TimeSpan TimerStart { get; private set; }
+
+    /// <summary>Whether metered or roaming interfaces waited longer than the others (they had a later deadline in this race).</summary>
+    public bool CostlyWaited => Decision.CostlyDelay > Decision.Delay && _costlyRest.Count > 0;
 
     /// <summary>Every attempt so far, in start order.</summary>
     public IReadOnlyList<AttemptRecord> Attempts => _attempts;
@@ -196,7 +227,7 @@ internal sealed class RacePlanner
                     Touched(loser.Owner);
                     if (failed.Kind == AttemptFailureKind.Hard && !_fallbackTaken && loser.Owner.IsPreferred)
                     {
-                        TakeFallback(now, $"hard error on {loser.Owner.Interface} ({failed.Reason}): the other interfaces start now (draft §7.2)");
+                        TakeFallback(now, $"hard error on {loser.Owner.Interface} ({failed.Reason}): the other interfaces start now (draft §7.2)", everyone: true);
                     }
                 }
                 else
@@ -219,7 +250,7 @@ internal sealed class RacePlanner
                 _out.Enqueue(new RaceCommand.Note(race.Interface, $"interface lost: {lost.Reason}"));
                 if (!_fallbackTaken && race.IsPreferred)
                 {
-                    TakeFallback(now, $"{race.Interface} was lost: the other interfaces start now");
+                    TakeFallback(now, $"{race.Interface} was lost: the other interfaces start now", everyone: true);
                 }
 
                 break;
@@ -275,9 +306,19 @@ internal sealed class RacePlanner
                 _hasRest ? $"{names} first; the others join after {Ms(FallbackDelay)} (draft §7.2) or on a hard error"
                 : _preferred.Count > 1 ? $"{names} ranked equal: all start together (draft §5.2.3)"
                 : $"{names} is the only candidate"));
+            if (_hasRest)
+            {
+                _out.Enqueue(new RaceCommand.Note(null, $"fallback delay {Ms(FallbackDelay)}: {Decision.Reason}; the timer starts at the first attempt on " +
+                                                        $"{names}, or now if its resolution stays silent"));
+                if (CostlyWaited)
+                {
+                    _out.Enqueue(new RaceCommand.Note(null, Decision.CostlyReason!));
+                }
+            }
+
             foreach (var race in _preferred)
             {
-                StartResolving(race);
+                Join(race);
             }
         }
 
@@ -294,18 +335,23 @@ internal sealed class RacePlanner
             race.OnTime(now);
         }
 
-        if (!_fallbackTaken && _hasRest)
+        if (_hasRest && !(_freeJoined && _costlyJoined))
         {
-            if (now >= _fallbackAt)
+            var joinedBefore = _joined.Count;
+            if (_exhaustedPreferred == _preferred.Count)
             {
-                TakeFallback(now, $"fallback delay of {Ms(FallbackDelay)} passed without a connection: the other interfaces start now (draft §5.2.3)");
+                TakeFallback(now, "the preferred interfaces have nothing left to try: the other interfaces start now", everyone: true);
             }
-            else if (_exhaustedPreferred == _preferred.Count)
+            else if (_fallbackTaken && _exhaustedJoined == _joined.Count)
             {
-                TakeFallback(now, "the preferred interfaces have nothing left to try: the other interfaces start now");
+                TakeFallback(now, "the interfaces that joined have nothing left to try: the metered or roaming ones start now", everyone: true);
+            }
+            else if (now >= _fallbackAt || now >= _costlyAt)
+            {
+                TakeFallback(now, null, everyone: false);
             }
 
-            if (_fallbackTaken && _pending is null)
+            if (_joined.Count > joinedBefore && _pending is null)
             {
                 visit = Started(); // the interfaces that joined are started now
             }
@@ -321,7 +367,7 @@ internal sealed class RacePlanner
             GrantReady(now);
         }
 
-        if ((_fallbackTaken ? _exhaustedAll == _interfaces.Count : _exhaustedPreferred == _preferred.Count) && (_fallbackTaken || !_hasRest))
+        if (_joined.Count == _interfaces.Count && _exhaustedJoined == _joined.Count)
         {
             var why = string.Join("; ", Explanations());
             Fail(now, $"every interface failed: {why}", AttemptOutcome.Failed);
@@ -376,36 +422,109 @@ internal sealed class RacePlanner
 
     private void StartAttempt(InterfaceRace race, Endpoint endpoint, TimeSpan now)
     {
+        if (race.IsPreferred && !_timerStarted && !_fallbackTaken)
+        {
+            // The fallback timer starts at the first attempt on a preferred interface: until then it ran from the request's
+            // start, so a resolution that stays silent for the whole delay still lets the others in on time.
+            _timerStarted = true;
+            TimerStart = now;
+            _fallbackAt = now + Decision.Delay;
+            _costlyAt = now + Decision.CostlyDelay;
+        }
+
         var record = new AttemptRecord(new AttemptId(_nextAttempt++), endpoint, now);
         _attempts.Add(record);
         _active.Add((record, race));
         _out.Enqueue(new RaceCommand.StartAttempt(record.Id, endpoint));
     }
 
-    private void TakeFallback(TimeSpan now, string why)
+    /// <summary>
+    /// Lets the other interfaces in: all of them (<paramref name="everyone"/>: a hard error, a lost or exhausted preferred
+    /// stage), or those whose deadline has come (the others at the fallback delay, the metered or roaming ones at theirs).
+    /// <paramref name="why"/> is the note for an <paramref name="everyone"/> fallback; time-based notes are written here.
+    /// </summary>
+    private void TakeFallback(TimeSpan now, string? why, bool everyone)
     {
-        _fallbackTaken = true;
-        if (!_hasRest)
+        var free = !_freeJoined && (everyone || now >= _fallbackAt);
+        var costly = !_costlyJoined && (everyone || now >= _costlyAt);
+        if (!_hasRest || !(free || costly))
         {
             return;
         }
 
-        _out.Enqueue(new RaceCommand.Note(null, why, IsFallback: true));
-        if (_pending is not null && _waiting is not null)
+        var first = !_fallbackTaken;
+        if (why is null)
         {
-            _pending.AddRange(_waiting);
-            _waiting.Clear();
-        }
-
-        foreach (var race in _interfaces)
-        {
-            if (race.Candidate.Rank != BestRank)
+            var costlyNames = string.Join(", ", _costlyRest.ConvertAll(r => r.Interface));
+            if (costly && !free && CostlyWaited)
             {
-                StartResolving(race);
+                why = $"{costlyNames} (metered or roaming) start now, {Ms(Decision.CostlyDelay)} after the fallback timer started: the first SYN on " +
+                      $"{string.Join(", ", _preferred.ConvertAll(p => p.Interface))} could be retransmitted without a connection (draft §7.2)";
+            }
+            else if (free && !costly && !_costlyJoined)
+            {
+                why = $"fallback delay of {Ms(FallbackDelay)} passed without a connection: {string.Join(", ", _freeRest.ConvertAll(r => r.Interface))} " +
+                      $"start now (draft §5.2.3); {costlyNames} (metered or roaming) wait until {Ms(_costlyAt)}";
+            }
+            else
+            {
+                // Everyone who was waiting joins now (the metered or roaming ones had no longer delay of their own).
+                why = $"fallback delay of {Ms(FallbackDelay)} passed without a connection: the other interfaces start now (draft §5.2.3)";
             }
         }
 
-        _ = now;
+        _fallbackTaken = true;
+        _out.Enqueue(new RaceCommand.Note(null, why, IsFallback: first));
+        if (free)
+        {
+            _freeJoined = true;
+            foreach (var race in _freeRest)
+            {
+                Join(race);
+            }
+        }
+
+        if (costly)
+        {
+            _costlyJoined = true;
+            foreach (var race in _costlyRest)
+            {
+                Join(race);
+            }
+        }
+
+        if (_pending is not null && _waiting is not null)
+        {
+            // (Indexed) the races that changed before they joined are looked at now.
+            _waiting.RemoveAll(r =>
+            {
+                if (!r.Joined)
+                {
+                    return false;
+                }
+
+                _pending.Add(r);
+                return true;
+            });
+        }
+    }
+
+    /// <summary>One interface takes part from now on: it is resolved (and counted among the joined).</summary>
+    private void Join(InterfaceRace race)
+    {
+        race.Joined = true;
+        _joined.Add(race);
+        if (race.CountedExhausted)
+        {
+            _exhaustedJoined++;
+        }
+
+        if (race.Candidate.HistoryNote is { } history)
+        {
+            _out.Enqueue(new RaceCommand.Note(race.Interface, history));
+        }
+
+        StartResolving(race);
     }
 
     private void StartResolving(InterfaceRace race)
@@ -501,9 +620,14 @@ internal sealed class RacePlanner
     private TimeSpan NextDeadline(TimeSpan now)
     {
         var next = _settings.RaceTimeout;
-        if (!_fallbackTaken && _hasRest && _fallbackAt < next)
+        if (!_freeJoined && _freeRest.Count > 0 && _fallbackAt < next)
         {
             next = _fallbackAt;
+        }
+
+        if (!_costlyJoined && _costlyRest.Count > 0 && _costlyAt < next)
+        {
+            next = _costlyAt;
         }
 
         if (_deadlines is null)
@@ -524,9 +648,7 @@ internal sealed class RacePlanner
         return next < now ? now : next;
     }
 
-    private List<InterfaceRace> Started() => _fallbackTaken ? _interfaces : _preferred;
-
-    private static bool IsStarted(InterfaceRace race, bool fallbackTaken) => fallbackTaken || race.IsPreferred;
+    private List<InterfaceRace> Started() => _joined;
 
     /// <summary>
     /// The races whose clock may have come in this step: every started one, or (indexed) those that changed since they
@@ -578,7 +700,7 @@ internal sealed class RacePlanner
     {
         while (_deadlines!.TryPeek(out var race, out var key))
         {
-            if (IsStarted(race, _fallbackTaken) && race.NextDeadline(now) == key.At)
+            if (race.Joined && race.NextDeadline(now) == key.At)
             {
                 return key.At;
             }
@@ -596,7 +718,7 @@ internal sealed class RacePlanner
         if (_pending is not null && _waiting is not null && !race.Pending)
         {
             race.Pending = true;
-            (IsStarted(race, _fallbackTaken) ? _pending : _waiting).Add(race);
+            (race.Joined ? _pending : _waiting).Add(race);
         }
     }
 
@@ -606,10 +728,14 @@ internal sealed class RacePlanner
         if (!race.CountedExhausted && race.Exhausted)
         {
             race.CountedExhausted = true;
-            _exhaustedAll++;
             if (race.IsPreferred)
             {
                 _exhaustedPreferred++;
+            }
+
+            if (race.Joined)
+            {
+                _exhaustedJoined++;
             }
         }
     }

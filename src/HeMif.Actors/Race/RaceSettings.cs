@@ -42,6 +42,24 @@ internal sealed record RaceSettings
     /// <summary>The most time a preferred interface gets, however slow its history.</summary>
     public TimeSpan MaxInterfaceFallbackDelay { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The fallback delay the application configured (options, appsettings): a stated delay wins over the adaptive one,
+    /// a stated range bounds it (draft §7.2). Below the request's own and the policy's fallback delay rules.
+    /// </summary>
+    public Planning.FallbackDelaySettings ConfiguredFallbackDelay { get; init; } = Planning.FallbackDelaySettings.None;
+
+    /// <summary>
+    /// This race's stated fallback delays, highest precedence first (request, user rule, operator rule, options):
+    /// <see cref="FallbackDelays.InputsFor"/>. Empty: only the adaptive delay.
+    /// </summary>
+    public IReadOnlyList<FallbackDelayInput> FallbackInputs { get; init; } = [];
+
+    /// <summary>
+    /// How long a request to a destination nothing is known about waits for the verdict of a race to it that is already
+    /// running (HEv3 coalescing of cold starts) before it races on its own.
+    /// </summary>
+    public TimeSpan ColdStartWait { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The most attempts in flight at once for one race (curl caps at 6; unbounded attempts are a common complaint).</summary>
     public int MaxConcurrentAttempts { get; init; } = 6;
 
@@ -63,6 +81,11 @@ internal sealed record RaceSettings
         Require(FallbackRttMultiplier > 0 && double.IsFinite(FallbackRttMultiplier), nameof(FallbackRttMultiplier), FallbackRttMultiplier, "must be a positive number");
         Require(MaxConcurrentAttempts >= 1, nameof(MaxConcurrentAttempts), MaxConcurrentAttempts, "must be at least 1");
         Require(RaceTimeout > TimeSpan.Zero, nameof(RaceTimeout), RaceTimeout, "must be positive");
+        Require(ColdStartWait >= TimeSpan.Zero, nameof(ColdStartWait), ColdStartWait, "must not be negative");
+        if (!ConfiguredFallbackDelay.IsEmpty && ConfiguredFallbackDelay.Problem() is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConfiguredFallbackDelay), ConfiguredFallbackDelay, $"Race setting {nameof(ConfiguredFallbackDelay)}: {problem}.");
+        }
     }
 
     /// <summary>
@@ -72,14 +95,8 @@ internal sealed record RaceSettings
     public TimeSpan AttemptDelayFor(TimeSpan? smoothedRtt) =>
         smoothedRtt is { } rtt ? Clamp(rtt * 1.5, MinConnectionAttemptDelay, MaxConnectionAttemptDelay) : ConnectionAttemptDelay;
 
-    /// <summary>
-    /// Draft §7.2 adapted per interface: known to fail → the minimum; known RTT → multiplier × SRTT, clamped (a slow
-    /// interface gets more time, a fast one less); no history → <see cref="InterfaceFallbackDelay"/>.
-    /// </summary>
-    public TimeSpan FallbackDelayFor(RaceCandidate candidate) =>
-        candidate.RecentFailures > 0 ? MinInterfaceFallbackDelay
-        : candidate.SmoothedRtt is { } rtt ? Clamp(rtt * FallbackRttMultiplier, MinInterfaceFallbackDelay, MaxInterfaceFallbackDelay)
-        : InterfaceFallbackDelay;
+    /// <summary>The fallback delay for one preferred interface alone, with nothing stated (<see cref="FallbackDelays.Decide"/>).</summary>
+    public TimeSpan FallbackDelayFor(RaceCandidate candidate) => FallbackDelays.Decide([candidate], [], this).Delay;
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 

@@ -25,7 +25,14 @@ internal sealed record RaceJob(
     TaskCompletionSource<RaceResult> Completion,
     TimeProvider Clock,
     IActorRef? Engine = null,
-    long RequestId = 0);
+    long RequestId = 0)
+{
+    /// <summary>
+    /// What this request did before its race, when it waited for another race to the same unknown destination (HEv3
+    /// coalescing of cold starts); the timeline starts with it. Null: it did not wait.
+    /// </summary>
+    public string? Coalesced { get; init; }
+}
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
 internal sealed record RaceResult(RaceReport Report, ConnectedPath? Connection)
@@ -142,6 +149,11 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (_job.Coalesced is { } coalesced)
+        {
+            Log("note", coalesced, null);
+        }
+
         // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
         var racing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in _job.Candidates)
@@ -368,39 +380,26 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// Tells each interface's supervisor what this race learned (draft §5.2.3: "The node would cache information
-    /// regarding the outcome of each connection attempt"): the winner's RTT; a failure for an interface whose attempts
-    /// all failed, or that had the whole fallback delay and did not connect. An interface that joined late and was
-    /// cancelled by someone else's win proved nothing either way.
+    /// regarding the outcome of each connection attempt"), per address family too (<see cref="RaceLessons"/>).
     /// </summary>
     private void RecordOutcomes(RaceReport report)
     {
-        foreach (var group in _planner.Attempts.GroupBy(a => a.Endpoint.Interface))
+        foreach (var lesson in RaceLessons.From(_planner.Attempts, report.TimeToConnect ?? Now, _planner.FallbackDelay))
         {
-            if (!_job.Supervisors.TryGetValue(group.Key, out var supervisor))
+            if (!_job.Supervisors.TryGetValue(lesson.Interface, out var supervisor))
             {
                 continue;
             }
 
-            var won = group.FirstOrDefault(a => a.Outcome == AttemptOutcome.Won);
-            if (won is not null)
+            if (lesson.Succeeded || lesson.Failed)
             {
-                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, true, won.Ended - won.Started), Self);
-                if (_job.Transports.Find(won.Endpoint.Transport) is { RunsOverUdp: true })
-                {
-                    // A completed QUIC handshake (any transport over UDP) is the strongest proof that UDP/QUIC gets
-                    // through here.
-                    supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
-                }
-
-                continue;
+                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, lesson.Succeeded, lesson.Rtt) { Attempts = lesson.Attempts, Silent = lesson.Silent }, Self);
             }
 
-            var allFailed = group.All(a => a.Outcome == AttemptOutcome.Failed);
-            var firstStart = group.Min(a => a.Started);
-            var decidedAt = report.TimeToConnect ?? Now;
-            if (allFailed || decidedAt - firstStart >= _planner.FallbackDelay)
+            if (lesson.Succeeded && lesson.Attempts.Any(a => a.Verdict == AttemptVerdict.Won && _job.Transports.Find(a.Transport) is { RunsOverUdp: true }))
             {
-                supervisor.Tell(new ValidateMessages.RecordOutcome(_destination, false, null), Self);
+                // A completed QUIC handshake (any transport over UDP) is the strongest proof that UDP/QUIC gets through here.
+                supervisor.Tell(new ValidateMessages.RecordQuicVerdict(_destination, Blocked: false), Self);
             }
         }
     }
@@ -427,7 +426,14 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
             timeToConnect = w.Ended;
         }
 
-        var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay);
+        var decision = _planner.Decision;
+        var timings = new RaceTimings(_planner.FallbackDelay, _job.Settings.ConnectionAttemptDelay, _job.Settings.ResolutionDelay)
+        {
+            FallbackDelaySource = decision.Source,
+            FallbackDelayReason = decision.Reason,
+            CostlyFallbackDelay = _planner.CostlyWaited ? decision.CostlyDelay : null,
+            FallbackTimerStart = _planner.TimerStart,
+        };
         return new RaceReport(_job.Request.Host, _job.Request.Port, outcome, winner, timeToConnect, timings, attempts, _job.Excluded, [.. _events], failure)
         {
             Fallback = _fallback,

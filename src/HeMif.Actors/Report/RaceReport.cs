@@ -37,8 +37,53 @@ public sealed record AttemptReport(ulong Id, string Interface, string Transport,
 /// <summary>The winning path; <c>Transport</c> as in <see cref="AttemptReport"/>.</summary>
 public sealed record WinnerReport(string Interface, InterfaceKind Kind, string Transport, string Family, string Remote);
 
+/// <summary>Where the fallback delay a race used came from (draft §7.2), highest precedence last.</summary>
+public enum FallbackDelaySource
+{
+    /// <summary>HeMif's default (2 s), with no history for the preferred interface.</summary>
+    Default,
+
+    /// <summary>Adapted from the preferred interface's history (draft §7.2: "the timeout setting based on past experiences of a particular interface").</summary>
+    Adaptive,
+
+    /// <summary>The application's options (<c>HeMif:FallbackDelay</c>, <c>HeMifConnectorOptions.FallbackDelay</c>).</summary>
+    Options,
+
+    /// <summary>An operator's fallback delay rule.</summary>
+    OperatorRule,
+
+    /// <summary>A user's fallback delay rule.</summary>
+    UserRule,
+
+    /// <summary>The request itself (<c>ConnectOptions.FallbackDelay</c>).</summary>
+    Request,
+}
+
 /// <summary>The timing values the race used.</summary>
-public sealed record RaceTimings(TimeSpan FallbackDelay, TimeSpan ConnectionAttemptDelay, TimeSpan ResolutionDelay);
+/// <param name="FallbackDelay">How long the preferred interfaces had alone, counted from <see cref="FallbackTimerStart"/>.</param>
+/// <param name="ConnectionAttemptDelay">The RFC 8305 Connection Attempt Delay.</param>
+/// <param name="ResolutionDelay">The RFC 8305 Resolution Delay.</param>
+public sealed record RaceTimings(TimeSpan FallbackDelay, TimeSpan ConnectionAttemptDelay, TimeSpan ResolutionDelay)
+{
+    /// <summary>Where <see cref="FallbackDelay"/> came from.</summary>
+    public FallbackDelaySource FallbackDelaySource { get; init; }
+
+    /// <summary>Why that value, in words (the source, and what bounded or adapted it); null when none was given.</summary>
+    public string? FallbackDelayReason { get; init; }
+
+    /// <summary>
+    /// How long, from <see cref="FallbackTimerStart"/>, metered or roaming interfaces waited before joining, when longer
+    /// than <see cref="FallbackDelay"/>: not before the preferred interface's first SYN was retransmitted (RFC 6298 RTO),
+    /// draft §7.2: "at the cost of traffic that may be chargeable". Null when they joined with the others.
+    /// </summary>
+    public TimeSpan? CostlyFallbackDelay { get; init; }
+
+    /// <summary>
+    /// When the fallback timer started (race time): at the first attempt on a preferred interface, or at the start of the
+    /// request (zero) when its resolution stayed silent for the whole fallback delay or no attempt was made.
+    /// </summary>
+    public TimeSpan FallbackTimerStart { get; init; }
+}
 
 /// <summary>Everything one connection request went through (docs/architecture.md §1, step 7): the decision and its timeline.</summary>
 /// <param name="Host">The destination host.</param>

@@ -28,6 +28,21 @@ internal sealed record ValidationSettings
     /// <summary>Outcome cache age limit (draft §5.2.3: "Maximum on the order of 10 minutes").</summary>
     public TimeSpan OutcomeMaxAge { get; init; } = OutcomeCache.DefaultMaxAge;
 
+    /// <summary>The most destinations the outcome cache of one interface keeps (the least recently written goes first).</summary>
+    public int OutcomeCapacity { get; init; } = OutcomeCache.DefaultCapacity;
+
+    /// <summary>
+    /// How often an interface found behind a captive portal is examined again (draft §5.2.1), so that a user who logs in
+    /// gets it back within this time rather than after <see cref="Period"/>. 10 to 30 s is the useful range; default 15 s.
+    /// </summary>
+    public TimeSpan CaptivePortalPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The least time between two examinations caused by silence: after a race in which this validated interface failed
+    /// softly (its attempts stayed silent), it is examined again at once, but not more often than this.
+    /// </summary>
+    public TimeSpan SilenceRevalidationInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Random source for the probe restart jitter (seeded in tests and simulations).</summary>
     public Random? Random { get; init; }
 
@@ -45,6 +60,17 @@ internal sealed record ValidationSettings
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(ProbeRestartBudget);
+        ArgumentOutOfRangeException.ThrowIfLessThan(OutcomeCapacity, 1);
+        if (CaptivePortalPeriod <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CaptivePortalPeriod), CaptivePortalPeriod, "The captive portal re-examination period must be positive.");
+        }
+
+        if (SilenceRevalidationInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SilenceRevalidationInterval), SilenceRevalidationInterval, "The silence re-examination interval must not be negative.");
+        }
+
         if (ProbeRestartWindow <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ProbeRestartWindow), ProbeRestartWindow, "The probe restart window must be positive.");
@@ -67,7 +93,25 @@ internal static class ValidateMessages
     public sealed record UpdateFacts(InterfaceFacts Facts);
 
     /// <summary>What a race learned about this interface and a destination.</summary>
-    public sealed record RecordOutcome(Destination Destination, bool Succeeded, TimeSpan? Rtt);
+    public sealed record RecordOutcome(Destination Destination, bool Succeeded, TimeSpan? Rtt)
+    {
+        /// <summary>Each attempt's verdict by family and transport (RFC 8305 §4, draft §7.5); none: nothing per family.</summary>
+        public IReadOnlyList<AttemptSummary> Attempts { get; init; } = [];
+
+        /// <summary>
+        /// The interface failed softly: its attempts stayed silent, with no hard error. A validated interface is then
+        /// examined again at once (rate-limited): its path may have broken since it was validated (draft §3.1).
+        /// </summary>
+        public bool Silent { get; init; }
+
+        /// <inheritdoc/>
+        public bool Equals(RecordOutcome? other) =>
+            other is not null && Destination == other.Destination && Succeeded == other.Succeeded && Rtt == other.Rtt && Silent == other.Silent &&
+            Attempts.SequenceEqual(other.Attempts);
+
+        /// <inheritdoc/>
+        public override int GetHashCode() => HashCode.Combine(Destination, Succeeded, Rtt, Silent, Attempts.Count);
+    }
 
     /// <summary>
     /// A request may use QUIC here and knows no verdict for <paramref name="Destination"/>: probe it in the background
@@ -87,6 +131,12 @@ internal static class ValidateMessages
     /// still gets its answer, then stop.
     /// </summary>
     public sealed record Retire(TimeSpan Linger);
+
+    /// <summary>Ask (tests, diagnostics): how many destinations the outcome cache holds; the answer is an <see cref="int"/>.</summary>
+    public sealed class GetCacheSize
+    {
+        public static readonly GetCacheSize Instance = new();
+    }
 
     /// <summary>Probe again now.</summary>
     public sealed class Revalidate
@@ -134,6 +184,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private const string RevalidateTimer = "revalidate";
     private const string RetireTimer = "retire";
     private const string RerunTimer = "rerun-probe";
+    private const string PortalTimer = "captive-portal";
     private readonly ConnectivityProbe _probe;
     private readonly ValidationSettings _settings;
     private readonly TimeProvider _clock;
@@ -155,6 +206,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
     private CancellationTokenSource _quicCancel = new();
     private long _network;
+    private DateTimeOffset? _lastSilenceExamination;
 
     public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null)
     {
@@ -166,7 +218,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         _reportTo = reportTo;
         _failures = failures;
         _random = settings.Random ?? new Random();
-        _cache = new OutcomeCache(clock, settings.OutcomeMaxAge);
+        _cache = new OutcomeCache(clock, settings.OutcomeMaxAge, settings.OutcomeCapacity);
         _budget = new RestartBudget(settings.ProbeRestartBudget, settings.ProbeRestartWindow, clock);
 
         Receive<ValidateMessages.GetSnapshot>(get => Sender.Tell(new ValidateMessages.InterfaceSnapshot(_facts, _state, _detail, _cache.Lookup(get.Destination))));
@@ -201,6 +253,15 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
                 StartValidation("periodic re-examination", periodic: true);
             }
         });
+        Receive<PortalRecheck>(_ =>
+        {
+            // Draft §5.2.1: a captive portal "forces a login or a click-through": once the user has logged in the interface
+            // works, and only a new examination can tell. Its verdict stands until the probe answers.
+            if (!_retired && _state == ValidationState.CaptivePortal && !_probeInFlight)
+            {
+                StartValidation("re-examination of a captive portal", periodic: true);
+            }
+        });
         Receive<ValidateMessages.UpdateFacts>(update =>
         {
             if (!_retired)
@@ -228,15 +289,21 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         Receive<Retired>(_ => Context.Stop(Self));
         Receive<ValidateMessages.RecordOutcome>(outcome =>
         {
-            if (outcome.Succeeded)
+            _cache.Record(outcome.Destination, outcome.Succeeded, outcome.Rtt, outcome.Attempts);
+            if (outcome.Silent && !_retired && _state == ValidationState.Validated && !_probeInFlight)
             {
-                _cache.RecordSuccess(outcome.Destination, outcome.Rtt ?? TimeSpan.Zero);
-            }
-            else
-            {
-                _cache.RecordFailure(outcome.Destination);
+                // The path stayed silent although validated (draft §3.1: "a node might assume that because a valid IP
+                // address has been allocated, the WiFi link provides connectivity ... However, this might not be the
+                // case"): examine it again now, not at the next period, but at most once per interval.
+                var now = _clock.GetUtcNow();
+                if (_lastSilenceExamination is not { } last || now - last >= _settings.SilenceRevalidationInterval)
+                {
+                    _lastSilenceExamination = now;
+                    StartValidation($"attempts to {outcome.Destination} stayed silent in a race: examined again at once", periodic: true);
+                }
             }
         });
+        Receive<ValidateMessages.GetCacheSize>(_ => Sender.Tell(_cache.Count));
         Receive<ValidateMessages.ProbeQuicInBackground>(background =>
         {
             if (_quicProbe is not null && _facts.IsUp && _cache.Lookup(background.Destination)?.QuicBlocked is null)
@@ -332,6 +399,12 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>The timer message of the captive portal's re-examinations.</summary>
+    private sealed class PortalRecheck
+    {
+        public static readonly PortalRecheck Instance = new();
+    }
+
     /// <summary>The timer message that ends a retired supervisor's linger.</summary>
     private sealed class Retired
     {
@@ -409,14 +482,15 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
 
         _generation++;
         _probeInFlight = true;
-        if (!(periodic && _state == ValidationState.Validated))
+        if (!(periodic && _state is ValidationState.Validated or ValidationState.CaptivePortal))
         {
             SetState(ValidationState.Validating, why);
         }
 
-        // else: a periodic re-examination does not withdraw a verdict. Until the probe answers, the interface stays
-        // Validated: otherwise every period would push new connections (and subflows) off a working Wi-Fi onto
-        // cellular for as long as a probe takes. The probe's answer changes the state if the path stopped working.
+        // else: a re-examination (periodic, after silence, of a captive portal) does not withdraw a verdict. Until the
+        // probe answers, the interface stays Validated: otherwise every period would push new connections (and subflows)
+        // off a working Wi-Fi onto cellular for as long as a probe takes; and a captive portal stays one (unused) without
+        // a Validating in between every few seconds. The probe's answer changes the state if the path changed.
         _probeChild.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
     }
 
@@ -425,6 +499,15 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         if (state == _state && detail == _detail)
         {
             return;
+        }
+
+        if (state == ValidationState.CaptivePortal && _state != ValidationState.CaptivePortal)
+        {
+            Timers.StartPeriodicTimer(PortalTimer, PortalRecheck.Instance, _settings.CaptivePortalPeriod, _settings.CaptivePortalPeriod);
+        }
+        else if (state != ValidationState.CaptivePortal && _state == ValidationState.CaptivePortal)
+        {
+            Timers.Cancel(PortalTimer);
         }
 
         _state = state;

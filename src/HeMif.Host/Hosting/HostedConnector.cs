@@ -102,6 +102,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         DisableValidation = started.DisableValidation,
         ProbeLoopback = started.ProbeLoopback,
         RaceTimeout = started.RaceTimeout,
+        FallbackDelay = started.FallbackDelay,
         QuicProbeTimeout = started.QuicProbeTimeout,
         QuicCertificateValidation = started.QuicCertificateValidation,
         TimeProvider = timeProvider,
@@ -355,6 +356,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             WarnIfChanged(HeMifOptionsSetup.RaceTimeoutKey, previous.RaceTimeout, next.RaceTimeout, _started.RaceTimeout);
             WarnIfChanged(HeMifOptionsSetup.StartupTimeoutKey, previous.StartupTimeout, next.StartupTimeout, _started.StartupTimeout);
             WarnIfChanged(HeMifOptionsSetup.QuicProbeTimeoutKey, previous.QuicProbeTimeout, next.QuicProbeTimeout, _started.QuicProbeTimeout);
+            WarnIfChanged(HeMifOptionsSetup.FallbackDelayKey, previous.FallbackDelay, next.FallbackDelay, _started.FallbackDelay);
         }
     }
 

@@ -87,6 +87,15 @@ public sealed class HeMifOptions
     public TimeSpan RaceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The application's fallback delay (draft §7.2: how long the preferred interface gets alone before the others join):
+    /// HeMif:FallbackDelay (00:00:00 to 00:10:00) wins over the delay adapted from history; HeMif:MinFallbackDelay and
+    /// HeMif:MaxFallbackDelay bound that adaptive delay instead. A request's own value and the policy's
+    /// <c>fallbackDelays</c> rules win over these (docs/connect.md, "The fallback delay"). Default: nothing stated.
+    /// Applies at restart.
+    /// </summary>
+    public FallbackDelaySettings FallbackDelay { get; set; } = FallbackDelaySettings.None;
+
+    /// <summary>
     /// How long start-up waits for the first examination of every interface (HeMif:StartupTimeout, 00:00:00 to
     /// 00:05:00; default 00:00:10). Start-up goes on after it with what is examined by then, and says so.
     /// </summary>

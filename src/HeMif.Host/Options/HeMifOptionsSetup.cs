@@ -1,6 +1,7 @@
 using System.Globalization;
 using HeMif.Configuration;
 using HeMif.Multipath;
+using HeMif.Planning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -25,12 +26,15 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     internal const string RaceTimeoutKey = "RaceTimeout";
     internal const string StartupTimeoutKey = "StartupTimeout";
     internal const string QuicProbeTimeoutKey = "QuicProbeTimeout";
+    internal const string FallbackDelayKey = "FallbackDelay";
+    internal const string MinFallbackDelayKey = "MinFallbackDelay";
+    internal const string MaxFallbackDelayKey = "MaxFallbackDelay";
 
     /// <summary>The host's own keys, beside the policy's.</summary>
-    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey];
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey, FallbackDelayKey, MinFallbackDelayKey, MaxFallbackDelayKey];
 
     /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
-    internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable"];
+    internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable", "fallbackDelays"];
 
     /// <summary>The configuration key of a setting, as messages name it.</summary>
     internal static string Key(string name) => HeMifConfiguration.SectionName + ":" + name;
@@ -67,6 +71,9 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         Parse<TimeSpan>(section, RaceTimeoutKey, "a time span such as 00:00:30", ParseTimeSpan, v => options.RaceTimeout = v, options);
         Parse<TimeSpan>(section, StartupTimeoutKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.StartupTimeout = v, options);
         Parse<TimeSpan>(section, QuicProbeTimeoutKey, "a time span such as 00:00:01.5", ParseTimeSpan, v => options.QuicProbeTimeout = v, options);
+        Parse<TimeSpan>(section, FallbackDelayKey, "a time span such as 00:00:00.5", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Delay = v }, options);
+        Parse<TimeSpan>(section, MinFallbackDelayKey, "a time span such as 00:00:00.3", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Min = v }, options);
+        Parse<TimeSpan>(section, MaxFallbackDelayKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Max = v }, options);
 
         if (policyGiven)
         {
@@ -232,12 +239,37 @@ internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
             failures.Add($"{HeMifOptionsSetup.Key(HeMifOptionsSetup.TransportKey)} must be one of {string.Join(", ", Enum.GetNames<TransportPreference>())}; got {options.Transport}");
         }
 
+        if (options.FallbackDelay is null)
+        {
+            failures.Add("HeMifOptions.FallbackDelay is null: give FallbackDelaySettings.None for nothing stated");
+        }
+        else
+        {
+            var f = options.FallbackDelay;
+            RangeIfGiven(failures, HeMifOptionsSetup.FallbackDelayKey, f.Delay, TimeSpan.Zero, FallbackDelaySettings.Limit);
+            RangeIfGiven(failures, HeMifOptionsSetup.MinFallbackDelayKey, f.Min, TimeSpan.Zero, FallbackDelaySettings.Limit);
+            RangeIfGiven(failures, HeMifOptionsSetup.MaxFallbackDelayKey, f.Max, TimeSpan.Zero, FallbackDelaySettings.Limit);
+            if (f.Min > f.Max)
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{HeMifOptionsSetup.Key(HeMifOptionsSetup.MinFallbackDelayKey)} ({f.Min:c}) must not be above {HeMifOptionsSetup.Key(HeMifOptionsSetup.MaxFallbackDelayKey)} ({f.Max:c})"));
+            }
+        }
+
         if (options.Interfaces is { Count: 0 })
         {
             failures.Add("HeMifOptions.Interfaces is empty: give at least one interface, or null to discover the host's own");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RangeIfGiven(List<string> failures, string key, TimeSpan? value, TimeSpan min, TimeSpan max)
+    {
+        if (value is { } v)
+        {
+            Range(failures, key, v, min, max);
+        }
     }
 
     private static void Range(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)

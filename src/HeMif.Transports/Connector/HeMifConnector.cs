@@ -44,6 +44,14 @@ public sealed record HeMifConnectorOptions
     /// <summary>How long the whole race may take. Default: 30 s.</summary>
     public TimeSpan RaceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The application's fallback delay (draft §7.2: how long the preferred interface gets alone before the others join):
+    /// a stated <see cref="FallbackDelaySettings.Delay"/> wins over the delay HeMif adapts from history, a stated range
+    /// bounds it. Below a request's own (<see cref="ConnectOptions.FallbackDelay"/>) and the policy's fallback delay rules
+    /// (docs/connect.md, "The fallback delay"). Default: nothing stated.
+    /// </summary>
+    public FallbackDelaySettings FallbackDelay { get; init; } = FallbackDelaySettings.None;
+
     /// <summary>The clock. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -135,6 +143,13 @@ public sealed record ConnectOptions
     /// excluded each interface (docs/connect.md). Null: no choice.
     /// </summary>
     public InterfaceChoice? Choice { get; init; }
+
+    /// <summary>
+    /// This request's fallback delay (draft §7.2, "it is recommended to prioritize the input from users (e.g., real
+    /// customers or applications)"): it wins over the policy's rules, the connector's options and the delay adapted from
+    /// history; the report's <see cref="RaceTimings"/> say which value was used and why. Null (the default): nothing stated.
+    /// </summary>
+    public FallbackDelaySettings? FallbackDelay { get; init; }
 }
 
 /// <summary>Connects over the best interface (draft-ietf-mif-happy-eyeballs-extension), racing the others behind it.</summary>
@@ -332,6 +347,7 @@ public static class HeMifConnector
             throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");
         }
 
+        var fallbackDelay = ConfiguredFallbackDelay(options);
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
@@ -369,7 +385,7 @@ public static class HeMifConnector
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
-            Race = new RaceSettings { RaceTimeout = options.RaceTimeout },
+            Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
         });
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
@@ -393,6 +409,15 @@ public static class HeMifConnector
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
         return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors);
+    }
+
+    /// <summary>The connector's fallback delay, checked before anything starts (a clear error naming the option, not a failed race later).</summary>
+    private static FallbackDelaySettings ConfiguredFallbackDelay(HeMifConnectorOptions options)
+    {
+        var settings = options.FallbackDelay ?? FallbackDelaySettings.None;
+        return settings.Problem() is { } problem
+            ? throw new ArgumentException($"HeMifConnectorOptions.FallbackDelay: {problem}.", nameof(options))
+            : settings;
     }
 
     /// <summary>
@@ -429,7 +454,7 @@ public static class HeMifConnector
         return probeLoopback ? check : new LoopbackExemptProbe(check);
     }
 
-    private static ConnectivityProbe BuildCheck(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static ScopedProbe BuildCheck(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {
@@ -579,6 +604,11 @@ public static class HeMifConnector
                 throw new ArgumentOutOfRangeException(nameof(options), options.Transport, "ConnectOptions.Transport must be Tcp, Any or Quic.");
             }
 
+            if (options.FallbackDelay?.Problem() is { } fallbackProblem)
+            {
+                throw new ArgumentException($"ConnectOptions.FallbackDelay: {fallbackProblem}.", nameof(options));
+            }
+
             // The engine's default transports (TCP), QUIC before them (HEv3), or QUIC alone; a multipath request's TCP
             // attempts use MPTCP sockets.
             IReadOnlyList<TransportName> transports = options.Transport switch
@@ -599,6 +629,7 @@ public static class HeMifConnector
                 ApplicationProtocols = options.ApplicationProtocols,
                 ExpectedBytes = options.ExpectedBytes,
                 TrafficClass = options.TrafficClass,
+                FallbackDelay = options.FallbackDelay ?? FallbackDelaySettings.None,
                 DestinationAddresses = IPAddress.TryParse(host, out var literal) ? [literal] : [],
                 Choice = ValidateChoice(options.Choice),
             };

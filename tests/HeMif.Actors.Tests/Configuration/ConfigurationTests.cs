@@ -75,6 +75,40 @@ public class ConfigurationTests
         Assert.Same(HeMif.Planning.HeMifPolicy.Empty, HeMifConfiguration.BindPolicy(new ConfigurationBuilder().Build()));
     }
 
+    /// <summary>
+    /// Draft §7.2 ("it is recommended to prioritize the input from users (e.g., real customers or applications)"): the
+    /// policy's <c>fallbackDelays</c> rules state the delay or its range per destination and per interface, as the user's or
+    /// the operator's, in a file and in the configuration section alike.
+    /// </summary>
+    [Fact]
+    public void Fallback_delay_rules_are_read_from_a_file_and_from_the_configuration_section()
+    {
+        var p = HeMifConfiguration.ParsePolicy("""
+            {"fallbackDelays":[
+              {"name":"video-patience","source":"User","description":"video may wait","request":{"hosts":["video.example"]},"delayMs":1500},
+              {"name":"wifi-range","source":"Operator","interface":{"kinds":["Wifi"]},"validity":{"roaming":false},"minMs":500,"maxMs":4000}
+            ]}
+            """, "policy.json");
+        Assert.Equal(2, p.FallbackDelays.Count);
+        var user = p.FallbackDelays[0];
+        Assert.Equal(("video-patience", RuleSource.User, "video may wait"), (user.Name, user.Source, user.Description));
+        Assert.Equal(["video.example"], user.Request.Hosts!);
+        Assert.Equal(new HeMif.Planning.FallbackDelaySettings { Delay = TimeSpan.FromMilliseconds(1500) }, user.Settings);
+        var op = p.FallbackDelays[1];
+        Assert.Equal((RuleSource.Operator, InterfaceKind.Wifi, false), (op.Source, Assert.Single(op.Interface.Kinds!), op.Validity.Roaming));
+        Assert.Equal(new HeMif.Planning.FallbackDelaySettings { Min = TimeSpan.FromMilliseconds(500), Max = TimeSpan.FromSeconds(4) }, op.Settings);
+
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HeMif:FallbackDelays:0:Name"] = "video-patience",
+            ["HeMif:FallbackDelays:0:Source"] = "user",
+            ["HeMif:FallbackDelays:0:Request:Hosts:0"] = "video.example",
+            ["HeMif:FallbackDelays:0:DelayMs"] = "1500",
+        }).Build();
+        var bound = Assert.Single(HeMifConfiguration.BindPolicy(config).FallbackDelays);
+        Assert.Equal((RuleSource.User, user.Settings), (bound.Source, bound.Settings));
+    }
+
     [Theory]
     [InlineData("HeMif:UserRules:0:Interface:Kinds:0", "Satellite", "HeMif:UserRules:0:Interface:Kinds:0", "one of Wifi, Cellular, Ethernet, Vpn, Loopback, Other")]
     [InlineData("HeMif:UserRules:0:Colour", "red", "HeMif:UserRules:0:Colour", "one of the keys name, level")]
@@ -116,6 +150,13 @@ public class ConfigurationTests
         { "empty window", """{"operatorRules":[{"name":"a","level":"Prefer","validity":{"timeOfDay":[{"start":"06:00","end":"06:00"}]}}]}""", "$.operatorRules[0].validity.timeOfDay[0].end", "an end different from the start" },
         { "wrong type", """{"userRules":{"name":"a"}}""", "$.userRules", "an array of rules" },
         { "bool as string", """{"userRules":[{"name":"a","level":"Prohibit","interface":{"roaming":"true"}}]}""", "$.userRules[0].interface.roaming", "true or false" },
+        { "fallback rule without source", """{"fallbackDelays":[{"name":"f","delayMs":500}]}""", "$.fallbackDelays[0].source", "User or Operator" },
+        { "fallback rule of a built-in source", """{"fallbackDelays":[{"name":"f","source":"BuiltIn","delayMs":500}]}""", "$.fallbackDelays[0].source", "User or Operator" },
+        { "fallback rule stating nothing", """{"fallbackDelays":[{"name":"f","source":"User"}]}""", "$.fallbackDelays[0]", "at least one of delayMs, minMs, maxMs" },
+        { "negative fallback delay", """{"fallbackDelays":[{"name":"f","source":"User","delayMs":-1}]}""", "$.fallbackDelays[0].delayMs", "a delay in milliseconds from 0 to 600000" },
+        { "fallback delay above 10 minutes", """{"fallbackDelays":[{"name":"f","source":"User","maxMs":600001}]}""", "$.fallbackDelays[0].maxMs", "a delay in milliseconds from 0 to 600000" },
+        { "fallback range upside down", """{"fallbackDelays":[{"name":"f","source":"Operator","minMs":900,"maxMs":400}]}""", "$.fallbackDelays[0].maxMs", "a delay not below minMs (900)" },
+        { "fallback rule name used twice", """{"userRules":[{"name":"f","level":"Prefer"}],"fallbackDelays":[{"name":"f","source":"User","delayMs":1}]}""", "$.fallbackDelays[0].name", "a rule name not used before" },
         { "invalid JSON", """{"userRules":[{"name":"a",}]}""", "$", "valid JSON" },
         { "trailing garbage", """{} x""", "$", "valid JSON" },
         // Found by fuzzing (tests/HeMif.Fuzz/regressions/policy): an escaped surrogate without its pair parsed, then threw

@@ -66,14 +66,20 @@ public sealed class EngineTests : IAsyncLifetime
     {
         _network.Paths["wlan0"] = _network.Paths["wlan0"] with { IPv6 = "blackhole", IPv4 = "blackhole" };
         await StartAsync();
+        var probes = _network.ProbeCalls;
         var result = await RaceAsync();
 
         Assert.Equal("rmnet0", result.Report.Winner!.Interface);
-        // 2000 ms fallback + 5 ms DNS + 60 ms handshake.
-        Assert.Equal(TimeSpan.FromMilliseconds(2065), result.Report.TimeToConnect);
+        // 5 ms DNS on Wi-Fi, then its attempt starts the fallback timer (draft §5.2.3: "After making a connection attempt
+        // on the preferred pairs"): + 2000 ms fallback + 5 ms DNS + 60 ms handshake on cellular.
+        Assert.Equal(TimeSpan.FromMilliseconds(2070), result.Report.TimeToConnect);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), result.Report.Timings.FallbackTimerStart);
         Assert.All(result.Report.Attempts.Where(a => a.Interface == "wlan0"), a => Assert.Equal("cancelled", a.Result));
         Assert.Contains(result.Report.Events, e => e.Kind == "note" && e.Detail.Contains("fallback delay of 2000 ms passed", StringComparison.Ordinal));
         Assert.Equal(1, _network.OpenConnections);
+        // Wi-Fi stayed silent although validated: it is examined again at once (draft §3.1: "this might not be the case").
+        Assert.Equal(probes + 1, _network.ProbeCalls);
+        _driver.Advance(TimeSpan.FromSeconds(1)); // that examination ends
         Assert.Equal(0, _clock.ArmedTimerCount - PeriodicTimers); // no blackholed attempt left waiting
     }
 

@@ -6,6 +6,7 @@ using HeMif.Filter;
 using HeMif.Interfaces;
 using HeMif.Planning;
 using HeMif.Race;
+using HeMif.Remember;
 using HeMif.Report;
 using HeMif.Runtime;
 using HeMif.Validate;
@@ -66,6 +67,30 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         Assert.Equal((1L, Report), (decided.Id, decided.Report)); // kept for GetLastRaceReport
         ExpectTerminated(request);
         Assert.Equal(new EngineMessages.RequestEnded(1, null), _engine.ExpectMsg<EngineMessages.RequestEnded>()); // the request says it ended (not death-watched)
+    }
+
+    /// <summary>
+    /// HEv3 coalescing of cold starts: with nothing known about the destination on any interface, the request asks the
+    /// engine first; told to wait, it plans nothing until the running race's verdict comes, then looks at the interfaces
+    /// again (their outcome caches now hold what that race learned) and races, saying so in its timeline.
+    /// </summary>
+    [Fact]
+    public void A_cold_request_asks_the_engine_and_waits_for_the_running_races_verdict()
+    {
+        var request = StartRequest(_network.Options(Clock) with { VirtualTime = false });
+        var cold = _engine.ExpectMsg<EngineMessages.ColdStart>();
+        Assert.Equal((1L, new Destination("www.example.com", 443)), (cold.Id, cold.Destination));
+
+        _engine.Reply(EngineMessages.ColdStartWait.Instance);
+        Idle();
+        Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Empty(_network.Log); // nothing resolved or tried while waiting
+
+        request.Tell(EngineMessages.ColdStartVerdict.Instance, _engine.Ref);
+        Advance(TimeSpan.FromMilliseconds(25));
+        Assert.Equal("wlan0", Report.Winner!.Interface);
+        Assert.Contains(Report.Events, e => e.Detail.Contains("starts from its verdict (HEv3 coalescing of cold starts)", StringComparison.Ordinal));
+        Assert.Equal(1L, _engine.ExpectMsg<EngineMessages.RequestEnded>().Id);
     }
 
     /// <summary>Our own actors answer at once; if one never does (a wiring bug), the caller gets an error at the internal ask timeout, on HeMif's clock, instead of a hang.</summary>
@@ -174,7 +199,8 @@ public sealed class RequestActorTests : VirtualTimeTestKit
         Assert.Equal(TimeSpan.Zero, Elapsed);
     }
 
-    private EngineOptions Options() => _network.Options(Clock) with { VirtualTime = false };
+    /// <summary>The engine's options; no coalescing of cold starts (the engine probe does not answer it) except where a test asks.</summary>
+    private EngineOptions Options() => _network.Options(Clock) with { VirtualTime = false, Race = new RaceSettings { ColdStartWait = TimeSpan.Zero } };
 
     private IActorRef StartRequest(EngineOptions? options = null, ConnectionRequest? request = null)
     {

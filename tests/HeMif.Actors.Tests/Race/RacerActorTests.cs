@@ -72,7 +72,7 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         Assert.Equal(TimeSpan.FromMilliseconds(20), result.Report.TimeToConnect);
         Assert.Same(connection, result.Connection);
         Assert.False(connection.Closed);
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, true, TimeSpan.FromMilliseconds(15)), _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, true, TimeSpan.FromMilliseconds(15)) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Won)] }, _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
         _cellularSupervisor.ExpectNoMsg(TimeSpan.Zero);
         _calls.ExpectNoMsg(TimeSpan.Zero); // cellular was never touched
         ExpectTerminated(racer);
@@ -81,7 +81,8 @@ public sealed class RacerActorTests : VirtualTimeTestKit
     /// <summary>
     /// Draft §5.2.3: "After making a connection attempt on the preferred pairs and failing to establish a connection
     /// within a certain time period (see Section 7.2), a HE-MIF implementation will decide to initiate connection attempt
-    /// using rest of interfaces in parallel." No attempt on cellular within the 2 s fallback delay; then at once.
+    /// using rest of interfaces in parallel." No attempt on cellular within the 2 s fallback delay, counted from the
+    /// connection attempt on Wi-Fi ("After making a connection attempt on the preferred pairs"); then at once.
     /// </summary>
     [Fact]
     public void No_attempt_on_cellular_within_the_fallback_delay_and_cellular_joins_the_moment_it_passes()
@@ -91,24 +92,26 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         Advance(Resolve);
         var wifi = ExpectAttempt("wlan0", FakeNetwork.ServerV6, at: Resolve); // and it never answers
 
-        Advance(Settings.InterfaceFallbackDelay - Resolve - TimeSpan.FromTicks(1));
+        Advance(Settings.InterfaceFallbackDelay - TimeSpan.FromTicks(1));
         _calls.ExpectNoMsg(TimeSpan.Zero);
         Advance(TimeSpan.FromTicks(1));
-        ExpectResolving("rmnet0", at: Settings.InterfaceFallbackDelay);
+        ExpectResolving("rmnet0", at: Resolve + Settings.InterfaceFallbackDelay);
         Advance(Resolve);
-        var cellular = ExpectAttempt("rmnet0", FakeNetwork.ServerV6, at: Settings.InterfaceFallbackDelay + Resolve);
+        var cellular = ExpectAttempt("rmnet0", FakeNetwork.ServerV6, at: Settings.InterfaceFallbackDelay + Resolve + Resolve);
         Advance(TimeSpan.FromMilliseconds(60));
         cellular.Connect();
         Idle();
 
         Assert.Equal("rmnet0", Report.Winner!.Interface);
-        Assert.Equal(TimeSpan.FromMilliseconds(2065), Report.TimeToConnect);
-        Assert.Equal(Settings.InterfaceFallbackDelay, Report.Fallback!.At);
+        Assert.Equal(TimeSpan.FromMilliseconds(2070), Report.TimeToConnect);
+        Assert.Equal(Resolve + Settings.InterfaceFallbackDelay, Report.Fallback!.At);
+        Assert.Equal(Resolve, Report.Timings.FallbackTimerStart);
         Assert.True(wifi.CancelRequested);
         Assert.Equal(["cancelled", "won"], Report.Attempts.Select(a => a.Result));
-        // Wi-Fi had its whole fallback delay and did not connect: a failure for its history (draft §5.2.3).
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null), _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, true, TimeSpan.FromMilliseconds(60)), _cellularSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        // Wi-Fi had its whole fallback delay and did not connect, its attempt silent: a soft failure for its history
+        // (draft §5.2.3), per address family (RFC 8305 §4).
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Silent)], Silent = true }, _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, true, TimeSpan.FromMilliseconds(60)) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Won)] }, _cellularSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
     }
 
     /// <summary>Draft §7.2: "a hard error [RFC1122] in replied ICMP could serve as a trigger for the fallback process."</summary>
@@ -130,7 +133,7 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         Idle();
         Assert.Equal("rmnet0", Report.Winner!.Interface);
         Assert.Contains(Report.Events, e => e.Kind == "attempt-failed" && e.Detail.Contains("connection refused (hard error)", StringComparison.Ordinal));
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null), _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Failed)] }, _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
     }
 
     /// <summary>
@@ -270,8 +273,8 @@ public sealed class RacerActorTests : VirtualTimeTestKit
         Assert.All(_network.Attempts, a => Assert.True(a.CancelRequested));
         Assert.Equal(["cancelled", "cancelled"], Report.Attempts.Select(a => a.Result));
         // Both had longer than the fallback delay and did not connect.
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null), _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
-        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null), _cellularSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Silent)], Silent = true }, _wifiSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
+        Assert.Equal(new ValidateMessages.RecordOutcome(Server, false, null) { Attempts = [new(AddressFamily.InterNetworkV6, TransportName.Tcp, AttemptVerdict.Silent)], Silent = true }, _cellularSupervisor.ExpectMsg<ValidateMessages.RecordOutcome>());
         ExpectTerminated(racer);
     }
 

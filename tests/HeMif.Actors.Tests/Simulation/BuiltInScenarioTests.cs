@@ -24,7 +24,10 @@ public sealed class BuiltInScenarioTests
     {
         var race = (await Run("wifi-broken")).Races.Single();
         Assert.Equal("rmnet0", race.Winner!.Interface);
-        var fallback = race.Timings.FallbackDelay;
+        // The fallback timer starts at Wi-Fi's first attempt, once its resolution answered (draft §5.2.3).
+        var fallback = race.Timings.FallbackTimerStart + race.Timings.FallbackDelay;
+        Assert.True(race.Timings.FallbackTimerStart > TimeSpan.Zero);
+        Assert.Equal(race.Attempts.First(a => a.Interface == "wlan0").Start, race.Timings.FallbackTimerStart);
         Assert.InRange(race.TimeToConnect!.Value, fallback, fallback + TimeSpan.FromMilliseconds((3 * 60) + 50)); // + 3 cellular RTTs + 50 ms
         Assert.All(race.Attempts.Where(a => a.Interface == "wlan0"), a => Assert.Equal("cancelled", a.Result));
         Assert.Equal(fallback, race.Fallback!.At);

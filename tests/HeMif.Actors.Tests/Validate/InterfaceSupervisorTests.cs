@@ -314,6 +314,89 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
         _failures.ExpectNoMsg(TimeSpan.Zero);
     }
 
+    /// <summary>
+    /// §5.2.1: the status detection is "to detect DNS interception or an HTTP proxy that forces a login or a
+    /// click-through". Behind a captive portal, the interface is examined again every 15 s (not after the 5-minute
+    /// period), so a user who logs in gets Wi-Fi back within that time; it stays CaptivePortal (not Validating) meanwhile.
+    /// </summary>
+    [Fact]
+    public void A_captive_portal_is_examined_again_often_and_a_user_who_logs_in_gets_the_interface_back()
+    {
+        var portal = TimeSpan.FromSeconds(15);
+        _probe.Then(ScriptedProbe.Answer(ValidationState.CaptivePortal, ProbeRtt), ScriptedProbe.Answer(ValidationState.CaptivePortal, ProbeRtt));
+        var supervisor = StartSupervisor(_settings with { CaptivePortalPeriod = portal });
+        ExpectState(ValidationState.Validating);
+        ExpectState(ValidationState.CaptivePortal, after: ProbeRtt);
+
+        Advance(portal); // the second examination: still the portal, nothing to report
+        Assert.Equal([TimeSpan.Zero, ProbeRtt + portal], _probe.Calls);
+        _reportTo.ExpectNoMsg(TimeSpan.Zero);
+        Assert.Equal(ValidationState.CaptivePortal, Snapshot(supervisor).State);
+
+        // The user logs in: the next examination (the script's default) passes.
+        Advance(portal + ProbeRtt);
+        ExpectState(ValidationState.Validated, "scripted: Validated", at: ProbeRtt + portal + portal + ProbeRtt);
+        Advance(portal * 4); // validated: back to the 5-minute period
+        Assert.Equal(3, _probe.Calls.Count);
+    }
+
+    /// <summary>
+    /// §3.1: "a node might assume that because a valid IP address has been allocated, the WiFi link provides connectivity
+    /// ... However, this might not be the case". A validated interface whose attempts stayed silent in a race is examined
+    /// again at once, at most once per 10 s; a hard error (an answer) is no reason to.
+    /// </summary>
+    [Fact]
+    public void Silence_in_a_race_examines_a_validated_interface_again_at_once_at_most_once_per_interval()
+    {
+        var supervisor = StartSupervisor();
+        ExpectState(ValidationState.Validating);
+        ExpectState(ValidationState.Validated, after: ProbeRtt);
+        Advance(TimeSpan.FromSeconds(1));
+
+        supervisor.Tell(new ValidateMessages.RecordOutcome(Server, false, null) { Silent = true });
+        Idle();
+        Assert.Equal(2, _probe.Calls.Count);
+        Advance(ProbeRtt);
+        supervisor.Tell(new ValidateMessages.RecordOutcome(Server, false, null) { Silent = true }); // within 10 s: not again
+        supervisor.Tell(new ValidateMessages.RecordOutcome(Server, false, null)); // a hard failure: not a reason
+        Idle();
+        Assert.Equal(2, _probe.Calls.Count);
+        _reportTo.ExpectNoMsg(TimeSpan.Zero); // it passed again: Validated all along
+
+        Advance(TimeSpan.FromSeconds(10));
+        supervisor.Tell(new ValidateMessages.RecordOutcome(Server, false, null) { Silent = true });
+        Idle();
+        Assert.Equal(3, _probe.Calls.Count);
+    }
+
+    /// <summary>
+    /// "Cache entries would be flushed periodically" (§5.2.3): 100,000 destinations recorded over an hour of virtual time,
+    /// none ever looked up again, leave the interface's outcome cache bounded (at most what ten minutes wrote, and never
+    /// above its capacity).
+    /// </summary>
+    [Fact]
+    public void The_outcome_cache_stays_bounded_through_100000_destinations()
+    {
+        var supervisor = StartSupervisor(_settings with { OutcomeCapacity = 4096 });
+        ExpectState(ValidationState.Validating);
+        ExpectState(ValidationState.Validated, after: ProbeRtt);
+        var asker = CreateTestProbe();
+        var most = 0;
+        for (var i = 0; i < 100_000; i++)
+        {
+            supervisor.Tell(new ValidateMessages.RecordOutcome(new Destination($"host{i}.example", 443), true, TimeSpan.FromMilliseconds(30)));
+            if (i % 1000 == 999)
+            {
+                Advance(TimeSpan.FromSeconds(36)); // 100 rounds of 36 s: an hour
+                asker.Send(supervisor, ValidateMessages.GetCacheSize.Instance);
+                Idle();
+                most = Math.Max(most, asker.ExpectMsg<int>());
+            }
+        }
+
+        Assert.InRange(most, 1000, 4096);
+    }
+
     private IActorRef StartSupervisor(ValidationSettings? settings = null)
     {
         var failures = _failures.Ref;

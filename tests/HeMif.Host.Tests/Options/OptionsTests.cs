@@ -73,10 +73,30 @@ public sealed class OptionsTests
     [InlineData("HeMif:Multipath", "always", "HeMif:Multipath must be one of Off, Handover, Interactive, Aggregate; got \"always\"")]
     [InlineData("HeMif:DisableValidation", "yes", "HeMif:DisableValidation must be true or false; got \"yes\"")]
     [InlineData("HeMif:ProbeUrl", "https://check.example.net/", "HeMif:ProbeUrl must be an absolute http:// URL; got \"https://check.example.net/\"")]
+    [InlineData("HeMif:FallbackDelay", "-00:00:01", "HeMif:FallbackDelay must be between 00:00:00 and 00:10:00; got -00:00:01")]
+    [InlineData("HeMif:MaxFallbackDelay", "00:11:00", "HeMif:MaxFallbackDelay must be between 00:00:00 and 00:10:00; got 00:11:00")]
+    [InlineData("HeMif:MinFallbackDelay", "later", "HeMif:MinFallbackDelay must be a time span such as 00:00:00.3; got \"later\"")]
     [InlineData("HeMif:ProbeUrl", "/generate_204", "HeMif:ProbeUrl must be an absolute http:// URL; got \"/generate_204\"")]
     public void A_bad_value_is_named_by_its_key_with_what_is_allowed(string key, string value, string message)
     {
         Assert.Contains(message, Failure(new() { [key] = value }), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Draft §7.2: "it is recommended to prioritize the input from users (e.g., real customers or applications)": the
+    /// application states its fallback delay (or the range of the adaptive one) in appsettings; the connector's races take it.
+    /// </summary>
+    [Fact]
+    public void The_fallback_delay_and_its_range_bind_from_the_section()
+    {
+        Assert.Same(FallbackDelaySettings.None, Bind([]).FallbackDelay);
+        var o = Bind(new() { ["HeMif:FallbackDelay"] = "00:00:00.8", ["HeMif:minFallbackDelay"] = "00:00:00.5", ["HeMif:MaxFallbackDelay"] = "00:00:04" });
+        Assert.Equal(new FallbackDelaySettings { Delay = TimeSpan.FromMilliseconds(800), Min = TimeSpan.FromMilliseconds(500), Max = TimeSpan.FromSeconds(4) }, o.FallbackDelay);
+        Assert.Contains("HeMif:MinFallbackDelay (00:00:05) must not be above HeMif:MaxFallbackDelay (00:00:01)",
+            Failure(new() { ["HeMif:MinFallbackDelay"] = "00:00:05", ["HeMif:MaxFallbackDelay"] = "00:00:01" }), StringComparison.Ordinal);
+
+        var policy = Bind(new() { ["HeMif:FallbackDelays:0:Name"] = "f", ["HeMif:FallbackDelays:0:Source"] = "Operator", ["HeMif:FallbackDelays:0:MaxMs"] = "900" }).Policy;
+        Assert.Equal(TimeSpan.FromMilliseconds(900), Assert.Single(policy.FallbackDelays).Settings.Max);
     }
 
     [Fact]

@@ -54,6 +54,50 @@ public sealed class ConnectorTests
         Assert.Contains(connection.Report.Events, e => e.Kind == "won");
     }
 
+    /// <summary>
+    /// Draft §7.2: "it is recommended to prioritize the input from users (e.g., real customers or applications)": the
+    /// connector's options state a fallback delay, a request's own wins over it, and the report says which was used and why.
+    /// </summary>
+    [Fact]
+    public async Task The_requests_fallback_delay_wins_over_the_connectors_and_the_report_says_which()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions
+        {
+            Interfaces = [Loopback],
+            DisableValidation = true,
+            FallbackDelay = new() { Delay = TimeSpan.FromMilliseconds(700) },
+        });
+
+        await using (var byOptions = await connector.ConnectAsync("127.0.0.1", port))
+        {
+            Assert.Equal((TimeSpan.FromMilliseconds(700), FallbackDelaySource.Options), (byOptions.Report.Timings.FallbackDelay, byOptions.Report.Timings.FallbackDelaySource));
+            Assert.Contains("set by the options", byOptions.Report.Timings.FallbackDelayReason, StringComparison.Ordinal);
+        }
+
+        await using var byRequest = await connector.ConnectAsync("127.0.0.1", port, new ConnectOptions { FallbackDelay = new() { Delay = TimeSpan.FromMilliseconds(250) } });
+        Assert.Equal((TimeSpan.FromMilliseconds(250), FallbackDelaySource.Request), (byRequest.Report.Timings.FallbackDelay, byRequest.Report.Timings.FallbackDelaySource));
+        Assert.Contains("set by the request", byRequest.Report.Timings.FallbackDelayReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fallback_delay_out_of_range_is_refused_naming_the_option_and_the_value()
+    {
+        var error = Assert.Throws<ArgumentException>(() => HeMifConnector.Create(new HeMifConnectorOptions
+        {
+            Interfaces = [Loopback],
+            DisableValidation = true,
+            FallbackDelay = new() { Min = TimeSpan.FromSeconds(3), Max = TimeSpan.FromSeconds(1) },
+        }));
+        Assert.Contains("HeMifConnectorOptions.FallbackDelay: Min = 3000 ms is above Max = 1000 ms", error.Message, StringComparison.Ordinal);
+
+        await using var connector = Create();
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => connector.ConnectAsync("127.0.0.1", 9, new ConnectOptions { FallbackDelay = new() { Delay = TimeSpan.FromMilliseconds(-1) } }));
+        Assert.Contains("ConnectOptions.FallbackDelay: Delay = -1 ms: a fallback delay must be from 0 to 600000 ms", bad.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task When_nothing_connects_the_exception_lists_every_attempt_and_why()
     {
