@@ -429,7 +429,7 @@ public static class HeMifConnector
         return probeLoopback ? check : new LoopbackExemptProbe(check);
     }
 
-    private static ConnectivityProbe BuildCheck(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
+    private static ScopedProbe BuildCheck(ProbeSettings settings, InterfaceResolver resolver, TcpTransport tcp, TimeProvider time)
     {
         var http = new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
         {
