@@ -9,7 +9,7 @@ namespace HeMif;
 /// any outcome (draft §5.2.3); where UDP/QUIC is blocked, transports that run over UDP
 /// (<see cref="AttemptTransport.RunsOverUdp"/>) are not tried until the entry ages out or the interface changes.
 /// <para>
-/// What the engine expects (the contract suite in HeMif.TestKit checks it, <c>QuicPathProbeContract</c>): a network
+/// What the engine expects: a network
 /// failure is a verdict (<see cref="QuicPathState.Blocked"/> or <see cref="QuicPathState.Unknown"/>), never an
 /// exception; cancellation ends it with <see cref="OperationCanceledException"/> and leaves no socket open.
 /// </para>
