@@ -179,11 +179,44 @@ public static class PlanCommand
             }
         }
 
+        if (plan.FallbackDelayRules.Count > 0)
+        {
+            // Draft §7.2: "it is recommended to prioritize the input from users"; the race takes each value from the
+            // first of these that states it, after the request's own (docs/policy.md, fallback delay rules).
+            o.WriteLine();
+            o.WriteLine("Fallback delay rules (draft §7.2, first that states a value wins):");
+            foreach (var r in plan.FallbackDelayRules)
+            {
+                o.WriteLine($"  {r.Source.ToString().ToLowerInvariant()} rule '{r.Name}': {Describe(r.Settings)}");
+            }
+        }
+
         if (plan.Failure is { } f)
         {
             o.WriteLine();
             o.WriteLine(f);
         }
+    }
+
+    private static string Describe(FallbackDelaySettings settings)
+    {
+        var parts = new List<string>(3);
+        if (settings.Delay is { } delay)
+        {
+            parts.Add($"delay {delay.TotalMilliseconds:0} ms");
+        }
+
+        if (settings.Min is { } min)
+        {
+            parts.Add($"at least {min.TotalMilliseconds:0} ms");
+        }
+
+        if (settings.Max is { } max)
+        {
+            parts.Add($"at most {max.TotalMilliseconds:0} ms");
+        }
+
+        return string.Join(", ", parts);
     }
 
     private static void WriteJson(TextWriter o, ConnectionRequest request, ConnectionPlan plan)
@@ -260,6 +293,19 @@ public static class PlanCommand
             }
 
             w.WriteEndArray();
+            w.WriteStartArray("fallbackDelayRules");
+            foreach (var r in plan.FallbackDelayRules)
+            {
+                w.WriteStartObject();
+                w.WriteString("rule", r.Name);
+                w.WriteString("source", r.Source.ToString());
+                WriteMilliseconds(w, "delayMs", r.Settings.Delay);
+                WriteMilliseconds(w, "minMs", r.Settings.Min);
+                WriteMilliseconds(w, "maxMs", r.Settings.Max);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             if (plan.Failure is { } f)
             {
                 w.WriteString("failure", f);
@@ -275,6 +321,18 @@ public static class PlanCommand
         // JavaScriptEncoder.UnsafeRelaxedJsonEscaping escapes control characters (ESC as \u001B, C1 controls) but leaves
         // format characters such as bidi overrides as they are: TerminalText.Json escapes those too.
         o.WriteLine(TerminalText.Json(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)));
+    }
+
+    private static void WriteMilliseconds(Utf8JsonWriter w, string name, TimeSpan? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v.TotalMilliseconds);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
     }
 
     private static void WriteRule(Utf8JsonWriter w, RuleReference r)

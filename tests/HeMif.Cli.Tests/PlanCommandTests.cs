@@ -190,4 +190,38 @@ public sealed class PlanCommandTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Contains("--expected-bytes", stdout, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// Draft §7.2: "it is recommended to prioritize the input from users (e.g., real customers or applications)". The
+    /// plan lists the fallback delay rules that apply to the request and its first-ranked interfaces, user first, in
+    /// the text and (an added field) in the JSON; a rule for another host is not listed.
+    /// </summary>
+    [Fact]
+    public void The_plan_lists_the_fallback_delay_rules_that_apply()
+    {
+        var policy = Temp("""
+            {"fallbackDelays":[
+              {"name":"other-host","source":"User","request":{"hosts":["other.example"]},"delayMs":100},
+              {"name":"wifi-range","source":"Operator","interface":{"kinds":["Wifi"]},"minMs":500,"maxMs":4000},
+              {"name":"video-patience","source":"User","request":{"hosts":["video.example"]},"delayMs":1500}]}
+            """);
+        string[] args = ["plan", "--interfaces", Interfaces, "--policy", policy, "--host", "video.example", "--port", "443"];
+
+        var (exit, text, _) = Run(args);
+        Assert.Equal(0, exit);
+        Assert.Contains("Fallback delay rules (draft §7.2, first that states a value wins):", text, StringComparison.Ordinal);
+        Assert.Contains("  user rule 'video-patience': delay 1500 ms", text, StringComparison.Ordinal);
+        Assert.Contains("  operator rule 'wifi-range': at least 500 ms, at most 4000 ms", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("other-host", text, StringComparison.Ordinal);
+
+        var (jsonExit, json, _) = Run([.. args, "--json"]);
+        Assert.Equal(0, jsonExit);
+        using var doc = JsonDocument.Parse(json);
+        var rules = doc.RootElement.GetProperty("fallbackDelayRules").EnumerateArray()
+            .Select(r => (r.GetProperty("rule").GetString(), r.GetProperty("source").GetString(), Ms(r, "delayMs"), Ms(r, "minMs"), Ms(r, "maxMs")))
+            .ToList();
+        Assert.Equal([("video-patience", "User", 1500, null, null), ("wifi-range", "Operator", null, 500, 4000)], rules);
+
+        static double? Ms(JsonElement rule, string name) =>
+            rule.GetProperty(name).ValueKind == JsonValueKind.Null ? null : rule.GetProperty(name).GetDouble();
+    }
 }
