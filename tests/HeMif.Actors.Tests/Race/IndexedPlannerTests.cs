@@ -101,17 +101,8 @@ public sealed class IndexedPlannerTests
                 case null:
                     return scanning.Attempts.Count == indexed.Attempts.Count ? null : "different attempt counts";
                 case RaceCommand.StartResolution r:
-                    var delay = TimeSpan.FromMilliseconds(random.Next(0, 200));
-                    if (random.Next(5) == 0)
-                    {
-                        At(now + delay, new RaceInput.ResolutionFailed(r.Interface, r.Family, "SERVFAIL"));
-                    }
-                    else
-                    {
-                        var prefix = r.Family == AddressFamily.InterNetworkV6 ? "2001:db8::" : "192.0.2.";
-                        var addresses = Enumerable.Range(1, random.Next(0, 3)).Select(i => IPAddress.Parse(prefix + i)).ToArray();
-                        At(now + delay, new RaceInput.ResolutionAnswered(r.Interface, r.Family, addresses));
-                    }
+                    var (after, answer) = RandomNetwork.Answer(r, random);
+                    At(now + after, answer);
 
                     break;
                 case RaceCommand.StartAttempt s:

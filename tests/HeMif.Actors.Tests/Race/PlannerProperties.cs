@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -73,17 +71,8 @@ public sealed class PlannerProperties
                         return $"resolution on a non-candidate {r.Interface}";
                     }
 
-                    var delay = TimeSpan.FromMilliseconds(random.Next(0, 200));
-                    if (random.Next(5) == 0)
-                    {
-                        At(now + delay, new RaceInput.ResolutionFailed(r.Interface, r.Family, "SERVFAIL"));
-                    }
-                    else
-                    {
-                        var prefix = r.Family == AddressFamily.InterNetworkV6 ? "2001:db8::" : "192.0.2.";
-                        var addresses = Enumerable.Range(1, random.Next(0, 3)).Select(i => IPAddress.Parse(prefix + i)).ToArray();
-                        At(now + delay, new RaceInput.ResolutionAnswered(r.Interface, r.Family, addresses));
-                    }
+                    var (after, answer) = RandomNetwork.Answer(r, random);
+                    At(now + after, answer);
 
                     break;
                 case RaceCommand.StartAttempt s:
