@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HeMif.Interfaces;
+using HeMif.TestKit;
 using HeMif.Validate;
 
 namespace HeMif.Transports.Tests.Connector;
@@ -46,7 +47,7 @@ public sealed class ConnectorBuilderTests
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var plain = new PlainSocketTransport();
+        var plain = new PlainTcpTransport();
         await using var connector = HeMifConnector.CreateBuilder()
             .UseOptions(Options)
             .AddTransport(plain)
@@ -56,10 +57,10 @@ public sealed class ConnectorBuilderTests
         await using var connection = await connector.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal("plain", connection.Transport);
-        Assert.IsType<PlainSocketTransport.Path>(connection.Path);
+        Assert.IsType<PlainTcpTransport.Path>(connection.Path);
         Assert.All(connection.Report.Attempts, a => Assert.Equal("plain", a.Transport));
         Assert.Equal(1, plain.Attempts);
-        Assert.Contains("transport plain: " + typeof(PlainSocketTransport).FullName, Composition(connector));
+        Assert.Contains("transport plain: " + typeof(PlainTcpTransport).FullName, Composition(connector));
     }
 
     [Fact]
@@ -122,12 +123,12 @@ public sealed class ConnectorBuilderTests
     [Fact]
     public void A_duplicate_transport_name_is_refused_naming_both_types()
     {
-        var onTcp = Assert.Throws<ArgumentException>(() => HeMifConnector.CreateBuilder().AddTransport(new PlainSocketTransport("TCP")));
-        Assert.Contains("Transport 'tcp' is registered twice: HeMif's own HeMif.Transports.Tcp.TcpTransport and " + typeof(PlainSocketTransport).FullName, onTcp.Message, StringComparison.Ordinal);
+        var onTcp = Assert.Throws<ArgumentException>(() => HeMifConnector.CreateBuilder().AddTransport(new PlainTcpTransport("TCP")));
+        Assert.Contains("Transport 'tcp' is registered twice: HeMif's own HeMif.Transports.Tcp.TcpTransport and " + typeof(PlainTcpTransport).FullName, onTcp.Message, StringComparison.Ordinal);
 
-        var builder = HeMifConnector.CreateBuilder().AddTransport(new PlainSocketTransport("socks5"));
+        var builder = HeMifConnector.CreateBuilder().AddTransport(new PlainTcpTransport("socks5"));
         var twice = Assert.Throws<ArgumentException>(() => builder.AddTransport(new OtherTransport()));
-        Assert.Contains($"Transport 'socks5' is registered twice: {typeof(PlainSocketTransport).FullName} and {typeof(OtherTransport).FullName}", twice.Message, StringComparison.Ordinal);
+        Assert.Contains($"Transport 'socks5' is registered twice: {typeof(PlainTcpTransport).FullName} and {typeof(OtherTransport).FullName}", twice.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -145,50 +146,6 @@ public sealed class ConnectorBuilderTests
     {
         var error = Assert.Throws<ArgumentException>(() => HeMifConnector.CreateBuilder().UseOptions(Options).UseProbe(new CountingProbe()).Build());
         Assert.Contains("UseProbe gave a connectivity probe, but HeMifConnectorOptions.DisableValidation is set", error.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>TCP with a plain socket under a name of its own: a transport written against the public ports only.</summary>
-    private sealed class PlainSocketTransport(string name = "plain") : AttemptTransport
-    {
-        private int _attempts;
-
-        public int Attempts => Volatile.Read(ref _attempts);
-
-        public override TransportName Name { get; } = new(name);
-
-        public override async Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _attempts);
-            var socket = new Socket(context.Remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(context.Remote, cancellationToken);
-                return new Path(socket);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                throw new AttemptFailedException(AttemptFailureKind.Hard, $"{Name} to {context}: {e.SocketErrorCode}", e);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        public sealed class Path(Socket socket) : ConnectedPath
-        {
-            private readonly NetworkStream _stream = new(socket, ownsSocket: true);
-
-            public override IPEndPoint? LocalEndPoint => (IPEndPoint?)socket.LocalEndPoint;
-
-            public override IPEndPoint RemoteEndPoint => (IPEndPoint)socket.RemoteEndPoint!;
-
-            public override Stream Stream => _stream;
-
-            public override ValueTask DisposeAsync() => _stream.DisposeAsync();
-        }
     }
 
     private sealed class OtherTransport : AttemptTransport
