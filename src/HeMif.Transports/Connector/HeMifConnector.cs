@@ -61,6 +61,20 @@ public sealed record HeMifConnectorOptions
     /// </summary>
     public TimeSpan QuicProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>The least <see cref="CaptivePortalPeriod"/> (10 s).</summary>
+    public static readonly TimeSpan MinCaptivePortalPeriod = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most <see cref="CaptivePortalPeriod"/> (30 s).</summary>
+    public static readonly TimeSpan MaxCaptivePortalPeriod = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often an interface found behind a captive portal (draft §5.2.1: "an HTTP proxy that forces a login or a
+    /// click-through") is examined again, so that a user who logs in gets it back within this time rather than after
+    /// the 5-minute validation period: <see cref="MinCaptivePortalPeriod"/> to <see cref="MaxCaptivePortalPeriod"/>
+    /// (docs/connect.md, "State that stays fresh"). Default: 15 s.
+    /// </summary>
+    public TimeSpan CaptivePortalPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// Validates the server certificate of QUIC connections (TLS 1.3 inside QUIC); null (the default): the system's
     /// validation against the host name. For private CAs and tests.
@@ -385,6 +399,13 @@ public static class HeMifConnector
             throw new ArgumentException("HeMifConnectorBuilder.UseProbe gave a connectivity probe, but HeMifConnectorOptions.DisableValidation is set: choose one.", nameof(options));
         }
 
+        if (options.CaptivePortalPeriod < HeMifConnectorOptions.MinCaptivePortalPeriod || options.CaptivePortalPeriod > HeMifConnectorOptions.MaxCaptivePortalPeriod)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CaptivePortalPeriod,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"HeMifConnectorOptions.CaptivePortalPeriod must be between {HeMifConnectorOptions.MinCaptivePortalPeriod:c} and {HeMifConnectorOptions.MaxCaptivePortalPeriod:c} (docs/connect.md); got {options.CaptivePortalPeriod:c}."));
+        }
+
         var fallbackDelay = ConfiguredFallbackDelay(options);
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
@@ -427,7 +448,7 @@ public static class HeMifConnector
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
-            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
+            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1), CaptivePortalPeriod = options.CaptivePortalPeriod },
         };
         var engine = new HeMifEngine(engineOptions);
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
