@@ -68,6 +68,20 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
+    /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
+    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
+    /// </summary>
+    public bool UseHostResolver { get; init; } = true;
+
+    /// <summary>
+    /// The D-Bus address of the bus systemd-resolved is asked on (for example <c>unix:path=/run/dbus/system_bus_socket</c>);
+    /// null (the default): <c>DBUS_SYSTEM_BUS_ADDRESS</c>, else the standard system bus.
+    /// </summary>
+    public string? SystemBusAddress { get; init; }
+
+    /// <summary>
     /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
     /// host). Tests use it: loopback is the one network every machine has to run the check against.
     /// </summary>
@@ -172,6 +186,13 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Completes when the connector is disposed; called on the engine's thread: hand heavy work off.
     /// </summary>
     IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
+    /// <summary>
+    /// How the last reading of the host resolver's per-interface DNS went (systemd-resolved over D-Bus,
+    /// <see cref="HeMifConnectorOptions.UseHostResolver"/>): read, or unavailable and why (no bus, resolved not running,
+    /// no answer in time, a malformed reply), or off.
+    /// </summary>
+    HeMif.Discovery.HostDnsStatus HostDns => HeMif.Discovery.HostDnsStatus.Off;
 
     /// <summary>Every timeline event of every race.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
@@ -351,6 +372,9 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+            ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
+        discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
         {
@@ -408,7 +432,7 @@ public static class HeMifConnector
                 book.Remove(name);
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors) { HostDnsReading = hostDns };
     }
 
     /// <summary>The connector's fallback delay, checked before anything starts (a clear error naming the option, not a failed race later).</summary>
@@ -483,6 +507,10 @@ public static class HeMifConnector
         public IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => engine.Interfaces;
 
         public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => engine.InterfaceChanges;
+
+        public HeMif.Discovery.HostDnsReading? HostDnsReading { get; init; }
+
+        public HeMif.Discovery.HostDnsStatus HostDns => HostDnsReading?.Status ?? HeMif.Discovery.HostDnsStatus.Off;
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 
