@@ -82,6 +82,20 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
+    /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
+    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
+    /// </summary>
+    public bool UseHostResolver { get; init; } = true;
+
+    /// <summary>
+    /// The D-Bus address of the bus systemd-resolved is asked on (for example <c>unix:path=/run/dbus/system_bus_socket</c>);
+    /// null (the default): <c>DBUS_SYSTEM_BUS_ADDRESS</c>, else the standard system bus.
+    /// </summary>
+    public string? SystemBusAddress { get; init; }
+
+    /// <summary>
     /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
     /// host). Tests use it: loopback is the one network every machine has to run the check against.
     /// </summary>
@@ -186,6 +200,13 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Completes when the connector is disposed; called on the engine's thread: hand heavy work off.
     /// </summary>
     IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
+    /// <summary>
+    /// How the last reading of the host resolver's per-interface DNS went (systemd-resolved over D-Bus,
+    /// <see cref="HeMifConnectorOptions.UseHostResolver"/>): read, or unavailable and why (no bus, resolved not running,
+    /// no answer in time, a malformed reply), or off.
+    /// </summary>
+    HeMif.Discovery.HostDnsStatus HostDns => HeMif.Discovery.HostDnsStatus.Off;
 
     /// <summary>Every timeline event of every race.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
@@ -410,6 +431,9 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+            ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
+        discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
         {
@@ -479,7 +503,7 @@ public static class HeMifConnector
             $"probe: {Describe(probe)}",
             $"quic probe: {engineOptions.QuicProbe.GetType().FullName}",
         ];
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition) { HostDnsReading = hostDns };
     }
 
     /// <summary>The transport registry; a default transport nobody registered is the builder's error, said as such.</summary>
@@ -574,6 +598,10 @@ public static class HeMifConnector
         public IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => engine.Interfaces;
 
         public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => engine.InterfaceChanges;
+
+        public HeMif.Discovery.HostDnsReading? HostDnsReading { get; init; }
+
+        public HeMif.Discovery.HostDnsStatus HostDns => HostDnsReading?.Status ?? HeMif.Discovery.HostDnsStatus.Off;
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 
