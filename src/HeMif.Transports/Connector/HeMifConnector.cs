@@ -68,9 +68,16 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Validates the server certificate when HeMif fetches a PvD's Additional Information (RFC 8801 §4,
+    /// <c>https://&lt;PvD-ID&gt;/.well-known/pvd</c>, docs/discovery.md); null (the default): the system's validation
+    /// against the PvD ID. For private CAs and tests.
+    /// </summary>
+    public RemoteCertificateValidationCallback? PvdCertificateValidation { get; init; }
+
+    /// <summary>
     /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
     /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
-    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// When there is no bus, no resolved, or no answer within two seconds, HeMif goes on without them and
     /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
     /// </summary>
     public bool UseHostResolver { get; init; } = true;
@@ -92,6 +99,9 @@ public sealed record HeMifConnectorOptions
 
     /// <summary>Where Router Advertisements come from (null: a raw ICMPv6 socket per discovered interface); tests inject their own.</summary>
     internal HeMif.Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
+    /// <summary>Fetches PvD Additional Information (null: over HTTPS, <see cref="HttpsPvdInformationFetcher"/>); tests inject their own.</summary>
+    internal HeMif.Discovery.IPvdInformationFetcher? PvdInformation { get; init; }
 
     /// <summary>
     /// The actor system HeMif's actors live in (an application's own, through Akka.Hosting's <c>WithHeMif</c>); null: the
@@ -407,6 +417,8 @@ public static class HeMifConnector
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
+            // PvDs with the H-flag: their Additional Information over their own interface and resolver (RFC 8801 §4).
+            PvdInformation = options.PvdInformation ?? new HttpsPvdInformationFetcher(resolver, book.Get, options.TimeProvider, HttpsPvdInformationFetcher.DefaultTimeout, options.PvdCertificateValidation),
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
