@@ -35,7 +35,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     private TaskCompletionSource? _drained;
 
     public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes,
-        ActorSystem actorSystem, IHostApplicationLifetime? lifetime = null)
+        ActorSystem actorSystem, HeMifComposition composition, IServiceProvider services, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -52,7 +52,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             }
 
             _started = _applied = monitor.CurrentValue;
-            _inner = Create(_started, timeProvider, actorSystem);
+            _inner = Create(_started, timeProvider, actorSystem, composition, services);
             // The application's actors find HeMif's top actor in the registry (IRequiredActor<HeMifActor>).
             if (_inner is IHeMifConnectorControl control)
             {
@@ -91,7 +91,11 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         }
     }
 
-    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem) => HeMifConnector.Create(new HeMifConnectorOptions
+    /// <summary>The connector: the options from configuration, then what the application added through <c>HeMifBuilder</c>.</summary>
+    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem, HeMifComposition composition, IServiceProvider services) =>
+        composition.ApplyTo(HeMifConnector.CreateBuilder().UseOptions(Options(started, timeProvider, actorSystem)), services).Build();
+
+    private static HeMifConnectorOptions Options(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem) => new()
     {
         ActorSystem = actorSystem,
         ActorName = HeMifServices.TopActorName,
@@ -104,9 +108,10 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         RaceTimeout = started.RaceTimeout,
         FallbackDelay = started.FallbackDelay,
         QuicProbeTimeout = started.QuicProbeTimeout,
+        CaptivePortalPeriod = started.CaptivePortalPeriod,
         QuicCertificateValidation = started.QuicCertificateValidation,
         TimeProvider = timeProvider,
-    });
+    };
 
     /// <inheritdoc cref="IHeMifEvents.InterfaceStates"/>
     public IObservable<InterfaceStateChanged> InterfaceStates => Observable.Create<InterfaceStateChanged>(observer =>
@@ -356,6 +361,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             WarnIfChanged(HeMifOptionsSetup.RaceTimeoutKey, previous.RaceTimeout, next.RaceTimeout, _started.RaceTimeout);
             WarnIfChanged(HeMifOptionsSetup.StartupTimeoutKey, previous.StartupTimeout, next.StartupTimeout, _started.StartupTimeout);
             WarnIfChanged(HeMifOptionsSetup.QuicProbeTimeoutKey, previous.QuicProbeTimeout, next.QuicProbeTimeout, _started.QuicProbeTimeout);
+            WarnIfChanged(HeMifOptionsSetup.CaptivePortalPeriodKey, previous.CaptivePortalPeriod, next.CaptivePortalPeriod, _started.CaptivePortalPeriod);
             WarnIfChanged(HeMifOptionsSetup.FallbackDelayKey, previous.FallbackDelay, next.FallbackDelay, _started.FallbackDelay);
         }
     }

@@ -61,6 +61,20 @@ public sealed record HeMifConnectorOptions
     /// </summary>
     public TimeSpan QuicProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>The least <see cref="CaptivePortalPeriod"/> (10 s).</summary>
+    public static readonly TimeSpan MinCaptivePortalPeriod = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most <see cref="CaptivePortalPeriod"/> (30 s).</summary>
+    public static readonly TimeSpan MaxCaptivePortalPeriod = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often an interface found behind a captive portal (draft §5.2.1: "an HTTP proxy that forces a login or a
+    /// click-through") is examined again, so that a user who logs in gets it back within this time rather than after
+    /// the 5-minute validation period: <see cref="MinCaptivePortalPeriod"/> to <see cref="MaxCaptivePortalPeriod"/>
+    /// (docs/connect.md, "State that stays fresh"). Default: 15 s.
+    /// </summary>
+    public TimeSpan CaptivePortalPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// Validates the server certificate of QUIC connections (TLS 1.3 inside QUIC); null (the default): the system's
     /// validation against the host name. For private CAs and tests.
@@ -362,12 +376,45 @@ public static class HeMifConnector
     /// file that cannot be used: missing, not a regular file, larger than
     /// <see cref="Configuration.HeMifConfiguration.MaxFileBytes"/>, malformed, or naming an interface the host does not have.
     /// </summary>
-    public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
+    public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => CreateBuilder().UseOptions(options ?? new HeMifConnectorOptions()).Build();
+
+    /// <summary>
+    /// A builder for a connector with transports, a resolver or probes of the application's own beside or instead of
+    /// HeMif's (docs/architecture.md, "Composition"); <see cref="Create(HeMifConnectorOptions)"/> is this builder with nothing added.
+    /// </summary>
+    public static HeMifConnectorBuilder CreateBuilder() => new();
 
     /// <summary>The same, with a QUIC transport of the caller's (tests force the host's QUIC support either way).</summary>
     internal static IHeMifConnector Create(HeMifConnectorOptions? options, AttemptTransport? quic, params AttemptTransport[] more)
     {
-        options ??= new HeMifConnectorOptions();
+        var builder = CreateBuilder().UseOptions(options ?? new HeMifConnectorOptions());
+        if (quic is not null)
+        {
+            builder.UseQuicTransport(quic);
+        }
+
+        foreach (var transport in more)
+        {
+            builder.AddTransport(transport);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>HeMif's own transports, as <see cref="HeMifConnectorBuilder.AddTransport"/> names them when another takes their name.</summary>
+    internal static readonly (TransportName Name, string Type)[] BuiltInTransports =
+    [
+        (TransportName.Tcp, typeof(TcpTransport).FullName!),
+        (TransportName.Quic, typeof(QuicTransport).FullName!),
+        (TransportName.Mptcp, typeof(MptcpTransport).FullName!),
+    ];
+
+    /// <summary>
+    /// The one composition root: every connector is made here, from a builder (HeMif's own parts where the builder has
+    /// none of the application's).
+    /// </summary>
+    internal static IHeMifConnector Compose(HeMifConnectorOptions options, HeMifConnectorBuilder parts)
+    {
         if (options.TimeProvider is null)
         {
             throw new ArgumentException("HeMifConnectorOptions.TimeProvider is null: every timer of HeMif follows it; give TimeProvider.System (the default) or a clock of your own.", nameof(options));
@@ -376,6 +423,18 @@ public static class HeMifConnector
         if (options.QuicProbeTimeout <= TimeSpan.Zero || options.QuicProbeTimeout > TimeSpan.FromMinutes(1))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");
+        }
+
+        if (parts.Probe is not null && options.DisableValidation)
+        {
+            throw new ArgumentException("HeMifConnectorBuilder.UseProbe gave a connectivity probe, but HeMifConnectorOptions.DisableValidation is set: choose one.", nameof(options));
+        }
+
+        if (options.CaptivePortalPeriod < HeMifConnectorOptions.MinCaptivePortalPeriod || options.CaptivePortalPeriod > HeMifConnectorOptions.MaxCaptivePortalPeriod)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CaptivePortalPeriod,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"HeMifConnectorOptions.CaptivePortalPeriod must be between {HeMifConnectorOptions.MinCaptivePortalPeriod:c} and {HeMifConnectorOptions.MaxCaptivePortalPeriod:c} (docs/connect.md); got {options.CaptivePortalPeriod:c}."));
         }
 
         var fallbackDelay = ConfiguredFallbackDelay(options);
@@ -399,21 +458,24 @@ public static class HeMifConnector
         var probeSettings = overrides?.Probe ?? new ProbeSettings();
         var tcp = new TcpTransport();
         var book = new InterfaceBook(interfaces);
-        InterfaceResolver resolver = new DnsInterfaceResolver(timeProvider: options.TimeProvider);
-        ConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
-            ? new NoValidation()
-            : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
+        var resolver = parts.Resolver ?? new DnsInterfaceResolver(timeProvider: options.TimeProvider);
+        ConnectivityProbe probe = parts.Probe is { } own
+            ? (options.ProbeLoopback ? own : new LoopbackExemptProbe(own))
+            : options.DisableValidation || probeSettings.Disabled
+                ? new NoValidation()
+                : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
         var mptcp = new MptcpTransport(tcp);
-        // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one.
-        var transports = new TransportRegistry([tcp, quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. more], [TransportName.Tcp]);
-        var engine = new HeMifEngine(new EngineOptions
+        // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one;
+        // the application's after them.
+        var transports = Registry([tcp, parts.Quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. parts.Transports], parts.Defaults ?? [TransportName.Tcp]);
+        var engineOptions = new EngineOptions
         {
             Interfaces = interfaces,
             Policy = options.Policy,
             Probe = probe,
             Resolver = resolver,
             Transports = transports,
-            QuicProbe = new QuicVersionProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
+            QuicProbe = parts.QuicProbe ?? new QuicVersionProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
@@ -422,8 +484,9 @@ public static class HeMifConnector
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
-            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
-        });
+            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1), CaptivePortalPeriod = options.CaptivePortalPeriod },
+        };
+        var engine = new HeMifEngine(engineOptions);
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
         // the engine (examined first, raced once validated) and leaves it when it is gone again.
         var watchErrors = new System.Reactive.Subjects.Subject<string>();
@@ -444,7 +507,30 @@ public static class HeMifConnector
                 book.Remove(name);
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors) { HostDnsReading = hostDns };
+        IReadOnlyList<string> composition =
+        [
+            .. transports.All.Select(t => $"transport {t.Name}: {t.GetType().FullName}"),
+            $"defaults: {string.Join(", ", transports.Defaults)}",
+            $"resolver: {resolver.GetType().FullName}",
+            $"probe: {Describe(probe)}",
+            $"quic probe: {engineOptions.QuicProbe.GetType().FullName}",
+        ];
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition) { HostDnsReading = hostDns };
+    }
+
+    /// <summary>The transport registry; a default transport nobody registered is the builder's error, said as such.</summary>
+    private static TransportRegistry Registry(IReadOnlyList<AttemptTransport> transports, IReadOnlyList<TransportName> defaults)
+    {
+        var registered = string.Join(", ", transports.Select(t => t.Name.Value));
+        foreach (var name in defaults)
+        {
+            if (!transports.Any(t => t.Name == name))
+            {
+                throw new ArgumentException($"HeMifConnectorBuilder.UseDefaultTransports names '{name}', which no transport is registered as (registered: {registered}); add it with AddTransport first.", nameof(defaults));
+            }
+        }
+
+        return new TransportRegistry(transports, defaults);
     }
 
     /// <summary>The connector's fallback delay, checked before anything starts (a clear error naming the option, not a failed race later).</summary>
@@ -505,8 +591,13 @@ public static class HeMifConnector
         return new ScopedProbe(internet, resolver, time);
     }
 
+    /// <summary>A probe's type, with the one it wraps (loopback exemption around the check).</summary>
+    private static string Describe(ConnectivityProbe probe) => probe is LoopbackExemptProbe exempt
+        ? $"{probe.GetType().FullName}({Describe(exempt.Inner)})"
+        : probe.GetType().FullName!;
+
     private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, InterfaceBook interfaces,
-        System.Reactive.Subjects.Subject<string> watchErrors)
+        System.Reactive.Subjects.Subject<string> watchErrors, IReadOnlyList<string> composition)
         : IHeMifConnector, IHeMifConnectorControl
     {
         private readonly ProcessCommandRunner _ip = new(TimeSpan.FromSeconds(10));
@@ -529,6 +620,8 @@ public static class HeMifConnector
         public IObservable<SubflowPlan> SubflowSuggestions => engine.SubflowSuggestions;
 
         public bool AllExamined => engine.AllExamined;
+
+        public IReadOnlyList<string> Composition => composition;
 
         public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => engine.CurrentStates;
 
