@@ -441,7 +441,8 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
-        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+        // The host resolver's per-link DNS, for the host's own interfaces only (not given ones, nor a test's made-up host).
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.Discover is null && options.UseHostResolver
             ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
         discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
