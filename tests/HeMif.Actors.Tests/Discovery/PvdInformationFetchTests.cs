@@ -161,6 +161,23 @@ public sealed class PvdInformationFetchTests : VirtualTimeTestKit
         Assert.Empty(_fetcher.Calls);
     }
 
+    /// <summary>What the listener kept becomes the interface's <see cref="InterfaceFacts.PvdInfo"/>, which scope, metered and rules read.</summary>
+    [Fact]
+    public void The_document_of_the_PvD_the_interface_is_named_by_is_the_interfaces_PvD_information()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var info = new PvdAdditionalInformation(Id, now.AddHours(1), []) { NoInternet = true, DnsZones = ["corp.example"] };
+        var pvd = new ProvisioningDomain(Id, [IPAddress.Parse("fe80::1")]) { SequenceNumber = 1, HasAdditionalInformation = true, AdditionalInformation = info };
+
+        var merged = LearnedFacts.Merge(new InterfaceFacts("wlan0", InterfaceKind.Wifi), [pvd], now);
+        var named = LearnedFacts.Merge(new InterfaceFacts("wlan0", InterfaceKind.Wifi) { PvdId = Id }, [pvd], now);
+        var other = LearnedFacts.Merge(new InterfaceFacts("wlan0", InterfaceKind.Wifi) { PvdId = "other.example" }, [pvd], now);
+
+        Assert.Same(info, merged.PvdInfo);
+        Assert.Same(info, named.PvdInfo);
+        Assert.Null(other.PvdInfo);
+    }
+
     private IActorRef? _listener;
 
     private void Start()
