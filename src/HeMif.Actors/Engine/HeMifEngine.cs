@@ -51,6 +51,12 @@ internal sealed record EngineOptions
     public Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
 
     /// <summary>
+    /// Fetches the Additional Information of PvDs whose H-flag is set (RFC 8801 §4, docs/discovery.md); null: not fetched
+    /// (the PvDs are used with the RA's facts).
+    /// </summary>
+    public Discovery.IPvdInformationFetcher? PvdInformation { get; init; }
+
+    /// <summary>
     /// Sees every interface state change from the very first (subscribed before any supervisor starts; a subscription
     /// to <see cref="HeMifEngine.InterfaceStates"/> made after the constructor can miss the first "Validating").
     /// </summary>

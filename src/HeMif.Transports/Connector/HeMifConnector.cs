@@ -83,9 +83,16 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Validates the server certificate when HeMif fetches a PvD's Additional Information (RFC 8801 §4,
+    /// <c>https://&lt;PvD-ID&gt;/.well-known/pvd</c>, docs/discovery.md); null (the default): the system's validation
+    /// against the PvD ID. For private CAs and tests.
+    /// </summary>
+    public RemoteCertificateValidationCallback? PvdCertificateValidation { get; init; }
+
+    /// <summary>
     /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
     /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
-    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// When there is no bus, no resolved, or no answer within two seconds, HeMif goes on without them and
     /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
     /// </summary>
     public bool UseHostResolver { get; init; } = true;
@@ -107,6 +114,9 @@ public sealed record HeMifConnectorOptions
 
     /// <summary>Where Router Advertisements come from (null: a raw ICMPv6 socket per discovered interface); tests inject their own.</summary>
     internal HeMif.Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
+    /// <summary>Fetches PvD Additional Information (null: over HTTPS, <see cref="HttpsPvdInformationFetcher"/>); tests inject their own.</summary>
+    internal HeMif.Discovery.IPvdInformationFetcher? PvdInformation { get; init; }
 
     /// <summary>
     /// The actor system HeMif's actors live in (an application's own, through Akka.Hosting's <c>WithHeMif</c>); null: the
@@ -485,7 +495,8 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
-        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+        // The host resolver's per-link DNS, for the host's own interfaces only (not given ones, nor a test's made-up host).
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.Discover is null && options.UseHostResolver
             ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
         discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
@@ -523,6 +534,8 @@ public static class HeMifConnector
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
+            // PvDs with the H-flag: their Additional Information over their own interface and resolver (RFC 8801 §4).
+            PvdInformation = options.PvdInformation ?? new HttpsPvdInformationFetcher(resolver, book.Get, options.TimeProvider, HttpsPvdInformationFetcher.DefaultTimeout, options.PvdCertificateValidation),
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
