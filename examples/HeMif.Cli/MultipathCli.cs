@@ -9,7 +9,14 @@ using HeMif.Multipath;
 namespace HeMif.Cli;
 
 /// <summary>What one `hemif connect` connection did beyond the race: its multipath side and the payload it sent.</summary>
-public sealed record ConnectionExtras(MultipathSnapshot? Multipath, TransferResult? Transfer);
+public sealed record ConnectionExtras(MultipathSnapshot? Multipath, TransferResult? Transfer)
+{
+    /// <summary>
+    /// The connection's path events while <c>--hold</c> kept it open (draft §7.4: not viable, viable again, better path
+    /// available), each with the time since the hold began; null when there was no hold.
+    /// </summary>
+    public IReadOnlyList<(TimeSpan At, HeMif.Continuity.PathEvent Event)>? PathEvents { get; init; }
+}
 
 /// <summary>The multipath side of a connection, read right after connecting and again before closing.</summary>
 public sealed record MultipathSnapshot(
@@ -109,14 +116,36 @@ public sealed class MultipathCli
         var bytes = parse.GetValue(SendBytes);
         var transfer = bytes > 0 ? SendAsync(connection, bytes, parse.GetValue(SendRate), progress).GetAwaiter().GetResult() : null;
         var hold = parse.GetValue(Hold);
+        List<(TimeSpan, HeMif.Continuity.PathEvent)>? pathEvents = null;
         if (hold > 0)
         {
-            Thread.Sleep(hold);
+            // What an application holding the connection would be told meanwhile (docs/continuity.md).
+            pathEvents = [];
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            using (connection.PathEvents.Subscribe(e =>
+            {
+                lock (pathEvents)
+                {
+                    pathEvents.Add((started.Elapsed, e));
+                }
+            }))
+            {
+                Thread.Sleep(hold);
+            }
         }
 
         var snapshot = multipath is null ? null : new MultipathSnapshot(multipath.Mode, multipath.Status, multipath.Description, multipath.Plan,
             multipath.PathManagerLog, atConnect, multipath.GetSubflows(), multipath.GetCounters());
-        return new ConnectionExtras(snapshot, transfer);
+        List<(TimeSpan, HeMif.Continuity.PathEvent)>? seen = null;
+        if (pathEvents is not null)
+        {
+            lock (pathEvents)
+            {
+                seen = [.. pathEvents];
+            }
+        }
+
+        return new ConnectionExtras(snapshot, transfer) { PathEvents = seen };
     }
 
     /// <summary>Whether any extra failed (the exit code is then <see cref="TransferFailed"/>).</summary>
@@ -151,6 +180,11 @@ public sealed class MultipathCli
 
             WriteSubflows(o, "subflows after connecting", m.SubflowsAtConnect);
             WriteSubflows(o, "subflows before closing", m.SubflowsAtEnd);
+        }
+
+        foreach (var (at, e) in extras.PathEvents ?? [])
+        {
+            o.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  path event at {at.TotalMilliseconds:0} ms of the hold: {e}"));
         }
 
         if (extras.Transfer is { } t)
@@ -208,6 +242,19 @@ public sealed class MultipathCli
                 ["intact"] = t.Intact,
                 ["error"] = t.Error,
             };
+        }
+
+        if (extras.PathEvents is { } events)
+        {
+            json["pathEvents"] = events.Select(x => new Dictionary<string, object?>
+            {
+                ["atMs"] = Math.Round(x.At.TotalMilliseconds, 1),
+                ["kind"] = x.Event.Kind.ToString(),
+                ["reason"] = x.Event.Reason.ToString(),
+                ["interface"] = x.Event.Interface,
+                ["betterInterface"] = x.Event.BetterInterface,
+                ["detail"] = x.Event.Detail,
+            }).ToList();
         }
     }
 

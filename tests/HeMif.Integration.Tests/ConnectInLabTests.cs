@@ -12,6 +12,8 @@ namespace HeMif.Integration.Tests;
 [Collection(NetworkLab.Name)]
 public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
 {
+    private static readonly string[] LossReasons = ["InterfaceDown", "LocalAddressLost", "InterfaceRemoved"];
+
     private static string Hemif => LabProcess.Hemif;
 
     [LabFact]
@@ -89,6 +91,48 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Equal(0, run.ExitCode);
         Assert.True(halfOpenDuringRace, "the blackholed Wi-Fi attempts were never seen half-open, so this check saw nothing");
         Assert.True(whileHeld is not null, "while hemif held the winner, a losing attempt was still open:\n" + last);
+    }
+
+    /// <summary>
+    /// Session continuity (issue 16, draft §7.4): Wi-Fi pulled while hemif holds a connection over it. The interface
+    /// watcher hears the link go down from the kernel, so the connection's path events say "not viable" (the interface
+    /// is down or lost the connection's address) without waiting for a probe period, and offer cellular as the better
+    /// path. The time is printed, not asserted.
+    /// </summary>
+    [LabFact]
+    public async Task Wi_Fi_pulled_mid_connection_the_connection_is_told_not_viable_and_offered_cellular()
+    {
+        await lab.SwitchAsync("healthy");
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: true);
+        var port = lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture);
+        var connect = LabProcess.RunAsync("ip",
+            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json", "--hold", "8000"],
+            TimeSpan.FromSeconds(60));
+        try
+        {
+            // Wait until the connection is established and held, then pull Wi-Fi.
+            while (!connect.IsCompleted && !(await lab.ClientTcpSocketsAsync(lab.ServerTcpPort)).Any(s => s.State == "ESTAB"))
+            {
+                await Task.Delay(20);
+            }
+
+            await lab.SwitchAsync("wifi-down", settleFirst: false);
+            var run = await connect;
+            output.WriteLine(run.ToString());
+            Assert.Equal(0, run.ExitCode);
+            var json = JsonDocument.Parse(run.Stdout).RootElement;
+            Assert.Equal("wlan0", json.GetProperty("winner").GetProperty("interface").GetString());
+            var events = json.GetProperty("pathEvents").EnumerateArray().ToList();
+            var notViable = events.First(e => e.GetProperty("kind").GetString() == "NotViable");
+            Assert.Equal("wlan0", notViable.GetProperty("interface").GetString());
+            Assert.Contains(notViable.GetProperty("reason").GetString(), LossReasons);
+            Assert.Contains(events, e => e.GetProperty("kind").GetString() == "BetterPathAvailable" && e.GetProperty("betterInterface").GetString() == "rmnet0");
+            output.WriteLine($"not viable at {notViable.GetProperty("atMs").GetDouble():F0} ms of the hold");
+        }
+        finally
+        {
+            await lab.SwitchAsync("healthy", settleFirst: false); // Wi-Fi back for the tests after this one
+        }
     }
 
     /// <summary>With validation on, the broken Wi-Fi fails its check (§5.2.1) and is never raced.</summary>

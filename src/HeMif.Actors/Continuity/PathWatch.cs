@@ -105,7 +105,12 @@ internal static class PathWatch
             return (PathEventReason.InterfaceRemoved, $"{name} is gone from the host");
         }
 
-        if (!view.Facts.IsUp || view.State == ValidationState.Down)
+        if (!view.Facts.IsUp)
+        {
+            return (PathEventReason.InterfaceDown, $"{name} is down: the host says its link is not up");
+        }
+
+        if (view.State == ValidationState.Down)
         {
             return (PathEventReason.InterfaceDown, $"{name} is down: {view.Detail}");
         }
