@@ -85,16 +85,28 @@ public static class SimulateCommand
 
     private static void WriteView(TimelineView view, SimulationResult result)
     {
-        view.PlainLine($"Scenario {result.Scenario.Name}: {result.Scenario.Description}");
-        foreach (var e in result.InterfaceEvents)
+        var scenario = result.Scenario;
+        view.PlainLine($"Scenario {scenario.Name}: {scenario.Description}");
+        // Validation and the scenario's network changes on one clock, from the scenario's start; a change and what
+        // validation then found read one after the other.
+        var lines = result.InterfaceEvents
+            .Select(e => (At: e.At - scenario.Now, Order: 1, Text: $"validation  {e.Interface,-8} {e.State}: {e.Detail}"))
+            .Concat(scenario.Changes.Select(c => (c.At, Order: 0, Text: $"change      {c.Interface,-8} {(c.Description.Length > 0 ? c.Description : "the path's behaviour changes")}")))
+            .OrderBy(l => l.At).ThenBy(l => l.Order);
+        foreach (var line in lines)
         {
-            view.PlainLine($"  validation  {e.Interface,-8} {e.State}: {e.Detail}");
+            view.PlainLine($"  {Seconds(line.At),9} {line.Text}");
         }
 
+        // A scenario with a timeline (changes, timed requests) says when each request started; the others read as before.
+        var timed = scenario.Changes.Count > 0 || scenario.Requests.Any(r => r.At is not null);
         for (var i = 0; i < result.Races.Count; i++)
         {
             view.PlainLine("");
-            view.Write(result.Races[i], $"Request {i + 1} of {result.Races.Count}");
+            var at = timed && i < result.RequestStarts.Count ? $", at {Seconds(result.RequestStarts[i])}" : "";
+            view.Write(result.Races[i], $"Request {i + 1} of {result.Races.Count}{at}");
         }
     }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }

@@ -84,7 +84,7 @@ public sealed class SimulateCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("no-such-scenario", "expected one of cache-warm, healthy")]
+    [InlineData("no-such-scenario", "expected one of cache-warm, captive-portal-login, healthy")]
     [InlineData(null, "name one scenario")]
     public void Bad_input_exits_2_with_the_error_on_stderr(string? name, string expected)
     {
@@ -106,12 +106,32 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Contains("$.network.wlan0.ipv6", error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A scenario with a timeline: the network's changes and validation read on one clock from the scenario's start, in
+    /// order (the login at 30 s, Wi-Fi validated again after it), and each request says when it started.
+    /// </summary>
+    [Fact]
+    public void A_timeline_scenario_prints_its_changes_between_the_validation_events_and_when_each_request_started()
+    {
+        var (exit, output, error) = Run("simulate", "captive-portal-login");
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+        var portal = lines.FindIndex(l => l.StartsWith("0.020 s validation  wlan0    CaptivePortal", StringComparison.Ordinal));
+        var login = lines.FindIndex(l => l.StartsWith("30.000 s change      wlan0    the user logs in to the portal", StringComparison.Ordinal));
+        var back = lines.FindIndex(l => l.Contains("validation  wlan0    Validated", StringComparison.Ordinal));
+        Assert.True(portal >= 0 && portal < login && login < back, output);
+        Assert.Contains("Request 2 of 2, at 60.000 s: www.example.com:443", output, StringComparison.Ordinal);
+        Assert.Contains("connected over wlan0 (Wifi)", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void List_names_every_built_in_scenario()
     {
         var (exit, output, _) = Run("simulate", "--list");
         Assert.Equal(0, exit);
-        foreach (var name in new[] { "healthy", "wifi-broken", "wifi-reject", "wifi-captive", "v6-blackhole", "policy-conflict", "roaming-no-cellular", "cache-warm" })
+        foreach (var name in new[] { "healthy", "wifi-broken", "wifi-reject", "wifi-captive", "v6-blackhole", "policy-conflict", "roaming-no-cellular", "cache-warm",
+                     "user-over-operator", "user-prefer-operator-ban", "captive-portal-login", "v6-blackhole-warm" })
         {
             Assert.Contains(name, output, StringComparison.Ordinal);
         }

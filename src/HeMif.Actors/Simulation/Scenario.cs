@@ -19,13 +19,33 @@ public sealed record ScenarioRequest(string Host, int Port)
     /// <summary>How many bytes the request expects to transfer, when it says (draft §4.1.2 "larger than 20Mb").</summary>
     public long? ExpectedBytes { get; init; }
 
+    /// <summary>
+    /// The virtual time, from the scenario's start, before which the request does not start (the file's <c>atMs</c>);
+    /// null: as soon as the request before it has ended. A request never starts before the one before it ended.
+    /// </summary>
+    public TimeSpan? At { get; init; }
+
     /// <summary>Equal when every member is, the transports compared name by name in order.</summary>
     public bool Equals(ScenarioRequest? other) =>
-        other is not null && Host == other.Host && Port == other.Port && ExpectedBytes == other.ExpectedBytes && Transports.SequenceEqual(other.Transports);
+        other is not null && Host == other.Host && Port == other.Port && ExpectedBytes == other.ExpectedBytes && At == other.At &&
+        Transports.SequenceEqual(other.Transports);
 
     /// <summary>A hash of the members <see cref="Equals(ScenarioRequest?)"/> compares.</summary>
-    public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, Transports.Count > 0 ? Transports[0] : default);
+    public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, At, Transports.Count > 0 ? Transports[0] : default);
 }
+
+/// <summary>
+/// A change of one interface's network while the scenario runs (the file's <c>changes[i]</c>): at <paramref name="At"/>
+/// (virtual time from the scenario's start) the interface's path behaves as <paramref name="Path"/> from then on,
+/// for example a captive portal the user logs into, or a path that breaks after it was validated (draft §3.1).
+/// Operations already under way keep the behaviour they started with; the engine learns of the change as it would
+/// on a real network: from its next probe, query or attempt.
+/// </summary>
+/// <param name="At">When the change happens, from the scenario's start.</param>
+/// <param name="Interface">The interface whose path changes.</param>
+/// <param name="Path">The path's whole behaviour from then on (it replaces the one before; it is not merged with it).</param>
+/// <param name="Description">What happens, in words, for the timeline (may be empty).</param>
+public sealed record ScenarioChange(TimeSpan At, string Interface, SimulatedPath Path, string Description);
 
 /// <summary>Race settings a scenario overrides; null keeps the engine's default.</summary>
 public sealed record ScenarioSettings
@@ -123,6 +143,9 @@ public sealed record Scenario
 
     /// <summary>The requests to make, one after the other (at least one).</summary>
     public required IReadOnlyList<ScenarioRequest> Requests { get; init; }
+
+    /// <summary>Changes of the interfaces' networks while the scenario runs, in time order (<see cref="ScenarioChange"/>).</summary>
+    public IReadOnlyList<ScenarioChange> Changes { get; init; } = [];
 
     /// <summary>Race settings the scenario overrides.</summary>
     public ScenarioSettings Settings { get; init; } = ScenarioSettings.None;

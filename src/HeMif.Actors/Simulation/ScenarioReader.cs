@@ -24,7 +24,7 @@ internal static class ScenarioReader
         using var doc = HeMifConfiguration.Parse(json, origin);
         var r = new StrictJsonReader(origin, configurationMode: false, "$");
         var root = r.Object(doc.RootElement, "$",
-            "name", "description", "interfaces", "policy", "network", "destinations", "requests", "settings", "quicSupported", "seed", "now");
+            "name", "description", "interfaces", "policy", "network", "destinations", "requests", "changes", "settings", "quicSupported", "seed", "now");
 
         var name = root.TryGetValue("name", out var n) ? r.String(n.Value, n.Path, "a scenario name") : Path.GetFileNameWithoutExtension(origin);
         var description = root.TryGetValue("description", out var d) ? r.String(d.Value, d.Path, "a description") : "";
@@ -65,6 +65,7 @@ internal static class ScenarioReader
             throw r.Error(rq.Path, "an array of one or more requests", "an empty array");
         }
 
+        var changes = root.TryGetValue("changes", out var ch) ? ReadChanges(r, ch.Value, ch.Path, interfaces) : [];
         var settings = root.TryGetValue("settings", out var st) ? ReadSettings(r, st.Value, st.Path) : ScenarioSettings.None;
         var quic = !root.TryGetValue("quicSupported", out var q) || r.Bool(q.Value, q.Path);
         var seed = root.TryGetValue("seed", out var sd) ? (int)r.Integer(sd.Value, sd.Path, int.MinValue, int.MaxValue, "an integer seed (32-bit)") : 0;
@@ -79,6 +80,7 @@ internal static class ScenarioReader
             Network = network,
             Destinations = destinations,
             Requests = requests,
+            Changes = changes,
             Settings = settings,
             QuicSupported = quic,
             Seed = seed,
@@ -168,7 +170,7 @@ internal static class ScenarioReader
 
     private static ScenarioRequest ReadRequest(StrictJsonReader r, JsonElement e, string path)
     {
-        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes");
+        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes", "atMs");
         var host = o.TryGetValue("host", out var h) ? r.String(h.Value, h.Path, "a host name or IP address") : throw r.Error(r.Property(path, "host"), "a host name or IP address", Missing);
         if (!HostName.TryNormalize(host, out _, out var problem))
         {
@@ -182,7 +184,44 @@ internal static class ScenarioReader
                 ? Pick<IReadOnlyList<TransportName>>(r, t.Value, t.Path, ("tcp", [TransportName.Tcp]), ("quic", QuicAndTcp), ("any", QuicAndTcp))
                 : [TransportName.Tcp],
             ExpectedBytes = o.TryGetValue("expectedBytes", out var b) ? r.Integer(b.Value, b.Path, 0, long.MaxValue, "a size in bytes (0 or more)") : null,
+            At = o.TryGetValue("atMs", out var at) ? Milliseconds(r, at.Value, at.Path, 0, "a time in milliseconds from the scenario's start (0 or more)") : null,
         };
+    }
+
+    /// <summary>
+    /// <c>changes</c>: each names an interface of the scenario, a time, and the path's whole behaviour from then on; the
+    /// times must not go backwards, so the file reads as the timeline it is.
+    /// </summary>
+    private static List<ScenarioChange> ReadChanges(StrictJsonReader r, JsonElement e, string path, List<InterfaceFacts> interfaces)
+    {
+        var result = new List<ScenarioChange>();
+        foreach (var item in r.Array(e, path, "changes"))
+        {
+            var o = r.Object(item.Value, item.Path, "atMs", "interface", "network", "description");
+            var at = o.TryGetValue("atMs", out var a)
+                ? Milliseconds(r, a.Value, a.Path, 0, "a time in milliseconds from the scenario's start (0 or more)")
+                : throw r.Error(r.Property(item.Path, "atMs"), "a time in milliseconds from the scenario's start (0 or more)", Missing);
+            if (result.Count > 0 && at < result[^1].At)
+            {
+                throw r.Error(a.Path, $"a time no earlier than the change before it ({result[^1].At.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms)", a.Value);
+            }
+
+            var name = o.TryGetValue("interface", out var i)
+                ? r.String(i.Value, i.Path, "the name of an interface in $.interfaces")
+                : throw r.Error(r.Property(item.Path, "interface"), "the name of an interface in $.interfaces", Missing);
+            if (!interfaces.Any(x => x.Name == name))
+            {
+                throw r.Error(i.Path, "the name of an interface in $.interfaces (" + string.Join(", ", interfaces.Select(x => x.Name)) + ")", StrictJsonReader.Quote(name));
+            }
+
+            var behaviour = o.TryGetValue("network", out var n)
+                ? ReadPath(r, n.Value, n.Path)
+                : throw r.Error(r.Property(item.Path, "network"), "the path's behaviour from then on (the keys of $.network.<interface>)", Missing);
+            var description = o.TryGetValue("description", out var d) ? r.String(d.Value, d.Path, "a description") : "";
+            result.Add(new ScenarioChange(at, name, behaviour, description));
+        }
+
+        return result;
     }
 
     private static readonly IReadOnlyList<TransportName> QuicAndTcp = [TransportName.Quic, TransportName.Tcp];

@@ -18,6 +18,7 @@ internal enum NetworkOperationKind
     ConnectFailed,
     Cancelled,
     Closed,
+    PathChanged,
 }
 
 /// <summary>One thing the simulated network did: on which interface, what, and when (time since the network was made).</summary>
@@ -167,8 +168,32 @@ internal sealed class SimulatedNetwork
     /// <summary>Time since the network was made, on its clock.</summary>
     public TimeSpan Now => _clock.GetElapsedTime(_start);
 
-    private SimulatedPath PathOf(string interfaceName) =>
-        _paths.TryGetValue(interfaceName, out var p) ? p : SimulatedPath.Default;
+    private SimulatedPath PathOf(string interfaceName)
+    {
+        lock (_lock)
+        {
+            return _paths.TryGetValue(interfaceName, out var p) ? p : SimulatedPath.Default;
+        }
+    }
+
+    /// <summary>
+    /// From now on, <paramref name="interfaceName"/>'s path behaves as <paramref name="path"/> (a scenario's change):
+    /// operations already under way keep the behaviour they started with, as packets already in flight would.
+    /// </summary>
+    /// <param name="interfaceName">The interface.</param>
+    /// <param name="path">Its path's whole behaviour from now on.</param>
+    /// <param name="description">What happened, in words, for the log.</param>
+    public void SetPath(string interfaceName, SimulatedPath path, string description)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(interfaceName);
+        ArgumentNullException.ThrowIfNull(path);
+        lock (_lock)
+        {
+            _paths[interfaceName] = path;
+        }
+
+        Record(interfaceName, NetworkOperationKind.PathChanged, description);
+    }
 
     private void Record(string interfaceName, NetworkOperationKind kind, string detail)
     {

@@ -1,4 +1,5 @@
 using System.Reactive;
+using System.Reactive.Disposables;
 using HeMif.Engine;
 using HeMif.Planning;
 using HeMif.Report;
@@ -10,7 +11,11 @@ namespace HeMif.Simulation;
 /// <param name="Scenario">The scenario that ran.</param>
 /// <param name="Races">One report per request of the scenario.</param>
 /// <param name="InterfaceEvents">Every validation state change, by time, then in the scenario's interface order.</param>
-public sealed record SimulationResult(Scenario Scenario, IReadOnlyList<RaceReport> Races, IReadOnlyList<InterfaceStateChanged> InterfaceEvents);
+public sealed record SimulationResult(Scenario Scenario, IReadOnlyList<RaceReport> Races, IReadOnlyList<InterfaceStateChanged> InterfaceEvents)
+{
+    /// <summary>When each request of <see cref="Races"/> started, in virtual time from the scenario's start (a race's own times count from its start).</summary>
+    public IReadOnlyList<TimeSpan> RequestStarts { get; init; } = [];
+}
 
 /// <summary>
 /// Runs a <see cref="Scenario"/> through the whole engine (validation, filter, sort, resolution, race, outcome cache) on
@@ -51,6 +56,10 @@ public static class Simulator
             Validation = new ValidationSettings { Random = new Random(scenario.Seed) },
         });
         var pump = engine.Pump!;
+        // The scenario's changes happen at their virtual instants, whatever the engine is doing then (draft §3.1: a
+        // path can break after it was validated; a portal can let the user through).
+        using var changes = new CompositeDisposable(scenario.Changes
+            .Select(c => clock.CreateTimer(_ => network.SetPath(c.Interface, c.Path, c.Description), null, c.At, Timeout.InfiniteTimeSpan)));
         await using (engine.ConfigureAwait(false))
         {
             // Validation first (draft §5.2.1): no interface joins a race before its probe has answered.
@@ -61,8 +70,16 @@ public static class Simulator
             }
 
             var reports = new List<RaceReport>();
+            var starts = new List<TimeSpan>();
             foreach (var r in scenario.Requests)
             {
+                if (r.At is { } at && at > clock.Elapsed)
+                {
+                    // Time passes between requests as it would for an app: validation, revalidation and the changes run.
+                    VirtualTimeDriver.Advance(pump, clock, at - clock.Elapsed);
+                }
+
+                starts.Add(clock.Elapsed);
                 var request = new ConnectionRequest(r.Host, r.Port)
                 {
                     Transports = r.Transports,
@@ -89,7 +106,10 @@ public static class Simulator
                 // Interfaces are examined side by side, so events at the same virtual instant arrive in any order; order
                 // them by time, then by the scenario's interface order (a stable sort keeps each interface's own order).
                 var order = scenario.Interfaces.Select((f, i) => (f.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
-                return new SimulationResult(scenario, reports, [.. events.OrderBy(e => e.At).ThenBy(e => order.GetValueOrDefault(e.Interface, int.MaxValue))]);
+                return new SimulationResult(scenario, reports, [.. events.OrderBy(e => e.At).ThenBy(e => order.GetValueOrDefault(e.Interface, int.MaxValue))])
+                {
+                    RequestStarts = starts,
+                };
             }
         }
     }

@@ -31,10 +31,10 @@ public static class HeMifServiceCollectionExtensions
     public static HeMifBuilder AddHeMif(this IServiceCollection services, Action<HeMifBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var builder = new HeMifBuilder(services);
         if (!services.Any(d => d.ServiceType == typeof(HeMifServices)))
         {
             services.AddSingleton<HeMifServices>();
+            services.AddSingleton(new HeMifComposition());
             // An application's own AddAkka, before or after this, replaces this one: Akka.Hosting keeps the last
             // configuration builder and one hosted service, so there is still one actor system, the application's.
             if (!services.Any(d => d.ServiceType == typeof(AkkaConfigurationBuilder)))
@@ -69,15 +69,28 @@ public static class HeMifServiceCollectionExtensions
             services.AddHostedService<HeMifHostedService>();
         }
 
+        var composition = (HeMifComposition)services.First(d => d.ServiceType == typeof(HeMifComposition)).ImplementationInstance!;
+        var builder = new HeMifBuilder(services, composition);
         configure?.Invoke(builder);
         return builder;
     }
 }
 
-/// <summary>Configures HeMif in code, on top of the <c>HeMif</c> configuration section (code is applied after it).</summary>
+/// <summary>
+/// Configures HeMif in code, on top of the <c>HeMif</c> configuration section (code is applied after it). Transports,
+/// a resolver and probes of the application's go to the same composition builder as
+/// <see cref="HeMifConnector.CreateBuilder"/> (<see cref="HeMifConnectorBuilder"/>, with the same rules and errors), in
+/// the order they are given; an error among them (two transports with one name) fails start-up with that message.
+/// </summary>
 public sealed class HeMifBuilder
 {
-    internal HeMifBuilder(IServiceCollection services) => Services = services;
+    private readonly HeMifComposition _composition;
+
+    internal HeMifBuilder(IServiceCollection services, HeMifComposition composition)
+    {
+        Services = services;
+        _composition = composition;
+    }
 
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; }
@@ -125,6 +138,63 @@ public sealed class HeMifBuilder
 
     /// <summary>Skips validation: every up interface counts as validated. Only for hosts without a check server.</summary>
     public HeMifBuilder DisableValidation() => Configure(o => o.DisableValidation = true);
+
+    /// <summary>
+    /// Registers a transport of type <typeparamref name="T"/>, resolved from the container (registered as a singleton
+    /// here unless the application registered <typeparamref name="T"/> itself): the container owns it and disposes it,
+    /// if it is disposable, when the host stops. See <see cref="HeMifConnectorBuilder.AddTransport"/>.
+    /// </summary>
+    public HeMifBuilder AddTransport<T>()
+        where T : AttemptTransport
+    {
+        Services.TryAddSingleton<T>();
+        _composition.Add(static (builder, services) => builder.AddTransport(services.GetRequiredService<T>()));
+        return this;
+    }
+
+    /// <summary>Registers <paramref name="transport"/>; it stays the application's (HeMif never disposes it). See <see cref="HeMifConnectorBuilder.AddTransport"/>.</summary>
+    public HeMifBuilder AddTransport(AttemptTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _composition.Add((builder, _) => builder.AddTransport(transport));
+        return this;
+    }
+
+    /// <summary>
+    /// The transports of requests that name none (default <c>tcp</c>): name a transport of yours here to race it. See
+    /// <see cref="HeMifConnectorBuilder.UseDefaultTransports"/>.
+    /// </summary>
+    public HeMifBuilder UseDefaultTransports(params IEnumerable<TransportName> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var list = names.ToList();
+        _composition.Add((builder, _) => builder.UseDefaultTransports(list));
+        return this;
+    }
+
+    /// <summary>
+    /// Resolves names with a <typeparamref name="T"/> from the container (registered as a singleton here unless the
+    /// application registered it) instead of HeMif's resolver. See <see cref="HeMifConnectorBuilder.UseResolver"/>.
+    /// </summary>
+    public HeMifBuilder UseResolver<T>()
+        where T : InterfaceResolver
+    {
+        Services.TryAddSingleton<T>();
+        _composition.Add(static (builder, services) => builder.UseResolver(services.GetRequiredService<T>()));
+        return this;
+    }
+
+    /// <summary>
+    /// Validates interfaces with a <typeparamref name="T"/> from the container (registered as a singleton here unless
+    /// the application registered it) instead of HeMif's HTTP check. See <see cref="HeMifConnectorBuilder.UseProbe"/>.
+    /// </summary>
+    public HeMifBuilder UseProbe<T>()
+        where T : ConnectivityProbe
+    {
+        Services.TryAddSingleton<T>();
+        _composition.Add(static (builder, services) => builder.UseProbe(services.GetRequiredService<T>()));
+        return this;
+    }
 
     /// <summary>Any other change to <see cref="HeMifOptions"/>.</summary>
     public HeMifBuilder Configure(Action<HeMifOptions> configure)

@@ -35,7 +35,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     private TaskCompletionSource? _drained;
 
     public HostedConnector(IOptionsMonitor<HeMifOptions> monitor, TimeProvider timeProvider, HeMifTelemetry telemetry, IEnumerable<IOptionsChangeTokenSource<HeMifOptions>> changes,
-        ActorSystem actorSystem, IHostApplicationLifetime? lifetime = null)
+        ActorSystem actorSystem, HeMifComposition composition, IServiceProvider services, IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -52,7 +52,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             }
 
             _started = _applied = monitor.CurrentValue;
-            _inner = Create(_started, timeProvider, actorSystem);
+            _inner = Create(_started, timeProvider, actorSystem, composition, services);
             // The application's actors find HeMif's top actor in the registry (IRequiredActor<HeMifActor>).
             if (_inner is IHeMifConnectorControl control)
             {
@@ -91,7 +91,11 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         }
     }
 
-    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem) => HeMifConnector.Create(new HeMifConnectorOptions
+    /// <summary>The connector: the options from configuration, then what the application added through <c>HeMifBuilder</c>.</summary>
+    private static IHeMifConnector Create(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem, HeMifComposition composition, IServiceProvider services) =>
+        composition.ApplyTo(HeMifConnector.CreateBuilder().UseOptions(Options(started, timeProvider, actorSystem)), services).Build();
+
+    private static HeMifConnectorOptions Options(HeMifOptions started, TimeProvider timeProvider, ActorSystem actorSystem) => new()
     {
         ActorSystem = actorSystem,
         ActorName = HeMifServices.TopActorName,
@@ -107,7 +111,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         CaptivePortalPeriod = started.CaptivePortalPeriod,
         QuicCertificateValidation = started.QuicCertificateValidation,
         TimeProvider = timeProvider,
-    });
+    };
 
     /// <inheritdoc cref="IHeMifEvents.InterfaceStates"/>
     public IObservable<InterfaceStateChanged> InterfaceStates => Observable.Create<InterfaceStateChanged>(observer =>

@@ -82,6 +82,20 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
+    /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
+    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
+    /// </summary>
+    public bool UseHostResolver { get; init; } = true;
+
+    /// <summary>
+    /// The D-Bus address of the bus systemd-resolved is asked on (for example <c>unix:path=/run/dbus/system_bus_socket</c>);
+    /// null (the default): <c>DBUS_SYSTEM_BUS_ADDRESS</c>, else the standard system bus.
+    /// </summary>
+    public string? SystemBusAddress { get; init; }
+
+    /// <summary>
     /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
     /// host). Tests use it: loopback is the one network every machine has to run the check against.
     /// </summary>
@@ -186,6 +200,13 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Completes when the connector is disposed; called on the engine's thread: hand heavy work off.
     /// </summary>
     IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
+    /// <summary>
+    /// How the last reading of the host resolver's per-interface DNS went (systemd-resolved over D-Bus,
+    /// <see cref="HeMifConnectorOptions.UseHostResolver"/>): read, or unavailable and why (no bus, resolved not running,
+    /// no answer in time, a malformed reply), or off.
+    /// </summary>
+    HeMif.Discovery.HostDnsStatus HostDns => HeMif.Discovery.HostDnsStatus.Off;
 
     /// <summary>Every timeline event of every race.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
@@ -345,12 +366,45 @@ public static class HeMifConnector
     /// file that cannot be used: missing, not a regular file, larger than
     /// <see cref="Configuration.HeMifConfiguration.MaxFileBytes"/>, malformed, or naming an interface the host does not have.
     /// </summary>
-    public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => Create(options, quic: null);
+    public static IHeMifConnector Create(HeMifConnectorOptions? options = null) => CreateBuilder().UseOptions(options ?? new HeMifConnectorOptions()).Build();
+
+    /// <summary>
+    /// A builder for a connector with transports, a resolver or probes of the application's own beside or instead of
+    /// HeMif's (docs/architecture.md, "Composition"); <see cref="Create(HeMifConnectorOptions)"/> is this builder with nothing added.
+    /// </summary>
+    public static HeMifConnectorBuilder CreateBuilder() => new();
 
     /// <summary>The same, with a QUIC transport of the caller's (tests force the host's QUIC support either way).</summary>
     internal static IHeMifConnector Create(HeMifConnectorOptions? options, AttemptTransport? quic, params AttemptTransport[] more)
     {
-        options ??= new HeMifConnectorOptions();
+        var builder = CreateBuilder().UseOptions(options ?? new HeMifConnectorOptions());
+        if (quic is not null)
+        {
+            builder.UseQuicTransport(quic);
+        }
+
+        foreach (var transport in more)
+        {
+            builder.AddTransport(transport);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>HeMif's own transports, as <see cref="HeMifConnectorBuilder.AddTransport"/> names them when another takes their name.</summary>
+    internal static readonly (TransportName Name, string Type)[] BuiltInTransports =
+    [
+        (TransportName.Tcp, typeof(TcpTransport).FullName!),
+        (TransportName.Quic, typeof(QuicTransport).FullName!),
+        (TransportName.Mptcp, typeof(MptcpTransport).FullName!),
+    ];
+
+    /// <summary>
+    /// The one composition root: every connector is made here, from a builder (HeMif's own parts where the builder has
+    /// none of the application's).
+    /// </summary>
+    internal static IHeMifConnector Compose(HeMifConnectorOptions options, HeMifConnectorBuilder parts)
+    {
         if (options.TimeProvider is null)
         {
             throw new ArgumentException("HeMifConnectorOptions.TimeProvider is null: every timer of HeMif follows it; give TimeProvider.System (the default) or a clock of your own.", nameof(options));
@@ -359,6 +413,11 @@ public static class HeMifConnector
         if (options.QuicProbeTimeout <= TimeSpan.Zero || options.QuicProbeTimeout > TimeSpan.FromMinutes(1))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.QuicProbeTimeout, $"QuicProbeTimeout must be positive and at most one minute; got {options.QuicProbeTimeout}.");
+        }
+
+        if (parts.Probe is not null && options.DisableValidation)
+        {
+            throw new ArgumentException("HeMifConnectorBuilder.UseProbe gave a connectivity probe, but HeMifConnectorOptions.DisableValidation is set: choose one.", nameof(options));
         }
 
         if (options.CaptivePortalPeriod < HeMifConnectorOptions.MinCaptivePortalPeriod || options.CaptivePortalPeriod > HeMifConnectorOptions.MaxCaptivePortalPeriod)
@@ -372,6 +431,9 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+            ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
+        discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
         {
@@ -386,21 +448,24 @@ public static class HeMifConnector
         var probeSettings = overrides?.Probe ?? new ProbeSettings();
         var tcp = new TcpTransport();
         var book = new InterfaceBook(interfaces);
-        InterfaceResolver resolver = new DnsInterfaceResolver(timeProvider: options.TimeProvider);
-        ConnectivityProbe probe = options.DisableValidation || probeSettings.Disabled
-            ? new NoValidation()
-            : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
+        var resolver = parts.Resolver ?? new DnsInterfaceResolver(timeProvider: options.TimeProvider);
+        ConnectivityProbe probe = parts.Probe is { } own
+            ? (options.ProbeLoopback ? own : new LoopbackExemptProbe(own))
+            : options.DisableValidation || probeSettings.Disabled
+                ? new NoValidation()
+                : BuildProbe(probeSettings with { Url = options.ProbeUrl ?? probeSettings.Url }, resolver, tcp, options.TimeProvider, options.ProbeLoopback);
         var mptcp = new MptcpTransport(tcp);
-        // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one.
-        var transports = new TransportRegistry([tcp, quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. more], [TransportName.Tcp]);
-        var engine = new HeMifEngine(new EngineOptions
+        // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one;
+        // the application's after them.
+        var transports = Registry([tcp, parts.Quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. parts.Transports], parts.Defaults ?? [TransportName.Tcp]);
+        var engineOptions = new EngineOptions
         {
             Interfaces = interfaces,
             Policy = options.Policy,
             Probe = probe,
             Resolver = resolver,
             Transports = transports,
-            QuicProbe = new QuicVersionProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
+            QuicProbe = parts.QuicProbe ?? new QuicVersionProbe(resolver, new QuicPathProbeOptions { Timeout = options.QuicProbeTimeout }, options.TimeProvider),
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
@@ -408,7 +473,8 @@ public static class HeMifConnector
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
             Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1), CaptivePortalPeriod = options.CaptivePortalPeriod },
-        });
+        };
+        var engine = new HeMifEngine(engineOptions);
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
         // the engine (examined first, raced once validated) and leaves it when it is gone again.
         var watchErrors = new System.Reactive.Subjects.Subject<string>();
@@ -429,7 +495,30 @@ public static class HeMifConnector
                 book.Remove(name);
                 Observe(() => engine.RemoveInterfaceAsync(name), watchErrors);
             });
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors);
+        IReadOnlyList<string> composition =
+        [
+            .. transports.All.Select(t => $"transport {t.Name}: {t.GetType().FullName}"),
+            $"defaults: {string.Join(", ", transports.Defaults)}",
+            $"resolver: {resolver.GetType().FullName}",
+            $"probe: {Describe(probe)}",
+            $"quic probe: {engineOptions.QuicProbe.GetType().FullName}",
+        ];
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition) { HostDnsReading = hostDns };
+    }
+
+    /// <summary>The transport registry; a default transport nobody registered is the builder's error, said as such.</summary>
+    private static TransportRegistry Registry(IReadOnlyList<AttemptTransport> transports, IReadOnlyList<TransportName> defaults)
+    {
+        var registered = string.Join(", ", transports.Select(t => t.Name.Value));
+        foreach (var name in defaults)
+        {
+            if (!transports.Any(t => t.Name == name))
+            {
+                throw new ArgumentException($"HeMifConnectorBuilder.UseDefaultTransports names '{name}', which no transport is registered as (registered: {registered}); add it with AddTransport first.", nameof(defaults));
+            }
+        }
+
+        return new TransportRegistry(transports, defaults);
     }
 
     /// <summary>The connector's fallback delay, checked before anything starts (a clear error naming the option, not a failed race later).</summary>
@@ -490,8 +579,13 @@ public static class HeMifConnector
         return new ScopedProbe(internet, resolver, time);
     }
 
+    /// <summary>A probe's type, with the one it wraps (loopback exemption around the check).</summary>
+    private static string Describe(ConnectivityProbe probe) => probe is LoopbackExemptProbe exempt
+        ? $"{probe.GetType().FullName}({Describe(exempt.Inner)})"
+        : probe.GetType().FullName!;
+
     private sealed class Connector(HeMifEngine engine, InterfaceWatcher? watcher, TimeSpan validationWait, TimeProvider time, InterfaceBook interfaces,
-        System.Reactive.Subjects.Subject<string> watchErrors)
+        System.Reactive.Subjects.Subject<string> watchErrors, IReadOnlyList<string> composition)
         : IHeMifConnector, IHeMifConnectorControl
     {
         private readonly ProcessCommandRunner _ip = new(TimeSpan.FromSeconds(10));
@@ -505,11 +599,17 @@ public static class HeMifConnector
 
         public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => engine.InterfaceChanges;
 
+        public HeMif.Discovery.HostDnsReading? HostDnsReading { get; init; }
+
+        public HeMif.Discovery.HostDnsStatus HostDns => HostDnsReading?.Status ?? HeMif.Discovery.HostDnsStatus.Off;
+
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 
         public IObservable<SubflowPlan> SubflowSuggestions => engine.SubflowSuggestions;
 
         public bool AllExamined => engine.AllExamined;
+
+        public IReadOnlyList<string> Composition => composition;
 
         public IReadOnlyDictionary<string, InterfaceStateChanged> CurrentStates => engine.CurrentStates;
 

@@ -28,6 +28,12 @@ internal interface IHeMifConnectorControl
     /// <summary>HeMif's top actor (the host registers it in Akka.Hosting's registry as <see cref="HeMifActor"/>).</summary>
     Akka.Actor.IActorRef Actor { get; }
 
+    /// <summary>
+    /// What the connector was composed of, one line each: every transport (name and type, in registration order), the
+    /// default transports, the resolver, the connectivity probe and the QUIC path probe (their types).
+    /// </summary>
+    IReadOnlyList<string> Composition { get; }
+
     /// <summary>Replaces the policy; the next request is planned with it.</summary>
     Task UpdatePolicyAsync(HeMifPolicy policy, CancellationToken cancellationToken = default);
 }

@@ -16,6 +16,9 @@ internal sealed class LoopbackExemptProbe(ConnectivityProbe inner) : Connectivit
     /// <summary>The detail a loopback interface is validated with.</summary>
     internal const string Detail = "loopback reaches only this host: the connectivity check does not apply (draft §5.2.1 validates networks)";
 
+    /// <summary>The probe every other interface goes to.</summary>
+    internal ConnectivityProbe Inner => inner;
+
     public override Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(networkInterface);

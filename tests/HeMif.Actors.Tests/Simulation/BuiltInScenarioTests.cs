@@ -103,6 +103,78 @@ public sealed class BuiltInScenarioTests
         Assert.Equal("rmnet0", races[1].Attempts[0].Interface);
     }
 
+    /// <summary>
+    /// §4.1: "the user's preference should be prioritized"; §5.1: "a demand from users should be normally considered
+    /// higher priority than from other actors". Three operator Prefer rules for cellular do not outrank one user Prefer
+    /// for Wi-Fi, and the plan names each operator rule the user's rule overrode.
+    /// </summary>
+    [Fact]
+    public async Task User_over_operator_one_user_preference_beats_three_stacked_operator_preferences()
+    {
+        var race = (await Run("user-over-operator")).Races.Single();
+        Assert.Equal("wlan0", race.Winner!.Interface);
+        Assert.Single(race.Attempts);
+        Assert.Equal(["wlan0", "rmnet0"], race.Events.Where(e => e.Kind == "plan").Select(e => e.Interface)); // the ranks, in order
+        var conflicts = race.Events.Where(e => e.Kind == "conflict").Select(e => e.Detail).ToList();
+        Assert.Equal(3, conflicts.Count);
+        foreach (var operatorRule in new[] { "operator-prefers-cellular", "operator-prefers-volte-network", "operator-prefers-metered" })
+        {
+            Assert.Single(conflicts, c => c.Contains($"'{operatorRule}'", StringComparison.Ordinal) && c.Contains("'user-prefers-wifi'", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// §5: the hard set filters, then the soft set sorts ("two steps"): the user's mere Prefer for Wi-Fi does not lift
+    /// the operator's Prohibit on the CafeFree network; Wi-Fi is excluded by the operator's rule and never touched.
+    /// </summary>
+    [Fact]
+    public async Task User_preference_beside_an_operator_ban_the_ban_stands_and_Wi_Fi_is_never_touched()
+    {
+        var race = (await Run("user-prefer-operator-ban")).Races.Single();
+        Assert.Equal("rmnet0", race.Winner!.Interface);
+        Assert.DoesNotContain(race.Attempts, a => a.Interface == "wlan0");
+        var excluded = race.Excluded.Single(x => x.Interface == "wlan0");
+        Assert.Equal("operator-bans-cafefree", excluded.Reasons.Single().Rule.Name);
+        Assert.Contains(race.Events, e => e.Kind == "conflict" && e.Interface == "wlan0" &&
+            e.Detail.Contains("'operator-bans-cafefree'", StringComparison.Ordinal) && e.Detail.Contains("'user-prefers-wifi'", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// §5.2.1: validation detects "an HTTP proxy that forces a login or a click-through". The user logs in at 30 s (a
+    /// change of the scenario); an interface behind a portal is examined again every 15 s, so Wi-Fi is validated within
+    /// one period of the login and the request at 60 s goes over it.
+    /// </summary>
+    [Fact]
+    public async Task Captive_portal_login_Wi_Fi_comes_back_within_one_re_examination_of_the_login()
+    {
+        var result = await Run("captive-portal-login");
+        Assert.Equal(["rmnet0", "wlan0"], result.Races.Select(r => r.Winner!.Interface));
+        Assert.DoesNotContain(result.Races[0].Attempts, a => a.Interface == "wlan0");
+        Assert.Equal([TimeSpan.FromSeconds(60)], result.RequestStarts.Skip(1));
+        var login = result.Scenario.Changes.Single().At;
+        var back = result.InterfaceEvents.Single(e => e.Interface == "wlan0" && e.State == HeMif.Validate.ValidationState.Validated).At - result.Scenario.Now;
+        Assert.InRange(back, login, login + TimeSpan.FromSeconds(15) + TimeSpan.FromSeconds(1)); // one re-examination period + the probe's round trip
+        Assert.Contains(result.InterfaceEvents, e => e.Interface == "wlan0" && e.State == HeMif.Validate.ValidationState.CaptivePortal && e.At - result.Scenario.Now < login);
+    }
+
+    /// <summary>
+    /// RFC 8305 §4 and draft §7.5 ("synchronize with IP family states"): after IPv6 stayed silent and IPv4 won, the warm
+    /// request starts with IPv4 and connects one round trip after its resolution, with no IPv6 attempt at all.
+    /// </summary>
+    [Fact]
+    public async Task V6_blackhole_warm_the_second_request_starts_with_IPv4_and_makes_no_IPv6_attempt()
+    {
+        var races = (await Run("v6-blackhole-warm")).Races;
+        Assert.Equal(("wlan0", "ipv4"), (races[0].Winner!.Interface, races[0].Winner!.Family));
+        Assert.Contains(races[0].Attempts, a => a.Family == "ipv6");
+        Assert.Equal(("wlan0", "ipv4"), (races[1].Winner!.Interface, races[1].Winner!.Family));
+        Assert.Equal(["ipv4"], races[1].Attempts.Select(a => a.Family));
+        var rtt = TimeSpan.FromMilliseconds(20);
+        Assert.Equal(races[1].Attempts[0].Start + rtt, races[1].TimeToConnect); // one round trip after the attempt starts
+        Assert.Equal(rtt, races[1].Attempts[0].Start); // which is as soon as the A answer came (one DNS round trip)
+        Assert.True(races[1].TimeToConnect < races[0].TimeToConnect / 4, $"warm {races[1].TimeToConnect} vs cold {races[0].TimeToConnect}");
+    }
+
     [Fact]
     public async Task The_same_scenario_gives_the_same_timeline_every_time()
     {

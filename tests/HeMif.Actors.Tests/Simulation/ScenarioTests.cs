@@ -53,10 +53,11 @@ public sealed class ScenarioTests
         """;
 
     [Fact]
-    public void The_built_in_scenarios_are_the_eight_of_issue_4()
+    public void The_built_in_scenarios_are_the_eight_of_issue_4_and_the_four_of_issue_14()
     {
         Assert.Equal(
-            ["cache-warm", "healthy", "policy-conflict", "roaming-no-cellular", "v6-blackhole", "wifi-broken", "wifi-captive", "wifi-reject"],
+            ["cache-warm", "captive-portal-login", "healthy", "policy-conflict", "roaming-no-cellular", "user-over-operator", "user-prefer-operator-ban",
+             "v6-blackhole", "v6-blackhole-warm", "wifi-broken", "wifi-captive", "wifi-reject"],
             Scenario.BuiltInNames);
     }
 
@@ -225,7 +226,33 @@ public sealed class ScenarioTests
         { Minimal.Replace("\"name\": \"rmnet0\"", "\"name\": \"wlan0\"", StringComparison.Ordinal), "$.interfaces[1].name", "a name no other interface has" },
         { Minimal.Replace("\"interfaces\": [ { \"name\": \"wlan0\", \"kind\": \"Wifi\" }, { \"name\": \"rmnet0\", \"kind\": \"Cellular\" } ]", "\"interfaces\": []", StringComparison.Ordinal), "$.interfaces", "at least one interface" },
         { Minimal.Replace("\"requests\": [", "\"requests\": [,", StringComparison.Ordinal), "$", "valid JSON" },
+        { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\", \"atMs\": -1 }", StringComparison.Ordinal), "$.requests[0].atMs", "a time in milliseconds from the scenario's start" },
+        { WithChanges("""[ { "interface": "wlan0", "network": {} } ]"""), "$.changes[0].atMs", "a time in milliseconds from the scenario's start" },
+        { WithChanges("""[ { "atMs": 10, "network": {} } ]"""), "$.changes[0].interface", "the name of an interface in $.interfaces" },
+        { WithChanges("""[ { "atMs": 10, "interface": "eth9", "network": {} } ]"""), "$.changes[0].interface", "the name of an interface in $.interfaces (wlan0, rmnet0)" },
+        { WithChanges("""[ { "atMs": 10, "interface": "wlan0" } ]"""), "$.changes[0].network", "the path's behaviour from then on" },
+        { WithChanges("""[ { "atMs": 10, "interface": "wlan0", "network": { "ipv6": "broken" } } ]"""), "$.changes[0].network.ipv6", "one of Ok, Blackhole" },
+        { WithChanges("""[ { "atMs": 10, "interface": "wlan0", "network": {}, "when": 3 } ]"""), "$.changes[0].when", "one of the keys atMs, interface, network, description" },
+        { WithChanges("""[ { "atMs": 10, "interface": "wlan0", "network": {} }, { "atMs": 5, "interface": "rmnet0", "network": {} } ]"""), "$.changes[1].atMs", "a time no earlier than the change before it (10 ms)" },
+        { WithChanges("""{ "atMs": 10 }"""), "$.changes", "an array" },
     };
+
+    private static string WithChanges(string changes) =>
+        Minimal.Replace("\"network\"", "\"changes\": " + changes + ", \"network\"", StringComparison.Ordinal);
+
+    /// <summary>A timeline (docs/scenarios.md): requests may wait for a time, and interfaces' networks change at theirs.</summary>
+    [Fact]
+    public void Timed_requests_and_changes_are_read_in_order()
+    {
+        var s = Scenario.Parse(WithChanges("""
+            [ { "atMs": 1500.5, "interface": "wlan0", "description": "Wi-Fi breaks", "network": { "rttMs": 30, "ipv6": "blackhole" } },
+              { "atMs": 1500.5, "interface": "rmnet0", "network": {} } ]
+            """).Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\" }, { \"host\": \"www.example.com\", \"atMs\": 2000 }", StringComparison.Ordinal), "timed.json");
+        Assert.Equal([null, TimeSpan.FromMilliseconds(2000)], s.Requests.Select(r => r.At));
+        Assert.Equal(2, s.Changes.Count);
+        Assert.Equal(new ScenarioChange(TimeSpan.FromMilliseconds(1500.5), "wlan0", new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(30), Ipv6 = FamilyBehavior.Blackhole }, "Wi-Fi breaks"), s.Changes[0]);
+        Assert.Equal(new ScenarioChange(TimeSpan.FromMilliseconds(1500.5), "rmnet0", SimulatedPath.Default, ""), s.Changes[1]);
+    }
 
     [Theory]
     [MemberData(nameof(Malformed))]
