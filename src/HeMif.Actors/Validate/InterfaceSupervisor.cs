@@ -519,6 +519,13 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
 
     private void SetState(ValidationState state, string detail)
     {
+        if (state == ValidationState.CaptivePortal)
+        {
+            // Said where a user looks (the state's detail: the timeline's validation line, a race's exclusion reason):
+            // when the portal is looked at again (issue 14: "re-examined often (every 10–30 s, configurable)").
+            detail = string.Create(CultureInfo.InvariantCulture, $"{detail}; examined again every {_settings.CaptivePortalPeriod.TotalSeconds:0.###} s");
+        }
+
         if (state == _state && detail == _detail)
         {
             return;

@@ -76,7 +76,8 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
         ExpectState(ValidationState.Validating);
 
         Advance(ProbeRtt);
-        ExpectState(verdict, $"scripted: {verdict}", at: ProbeRtt);
+        // A captive portal's detail also says when it is looked at again (issue 14: "re-examined often").
+        ExpectState(verdict, $"scripted: {verdict}" + (verdict == ValidationState.CaptivePortal ? "; examined again every 15 s" : ""), at: ProbeRtt);
         Assert.Equal(verdict, Snapshot(supervisor).State);
     }
 
