@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using HeMif.Configuration;
 using HeMif.Planning;
+using HeMif.Sort;
 
 namespace HeMif.Cli;
 
@@ -100,13 +101,14 @@ public static class PlanCommand
                 return CliInput.Fail(error, CliInput.Message(e));
             }
 
+            var table = loaded.AddressSelectionTable;
             if (parse.GetValue(json))
             {
-                WriteJson(output.Raw, request, plan);
+                WriteJson(output.Raw, request, plan, table);
             }
             else
             {
-                WriteText(output, request, plan);
+                WriteText(output, request, plan, table);
             }
 
             if (plan.Failure is { } failure)
@@ -134,7 +136,7 @@ public static class PlanCommand
     }
 
     /// <summary>The plan as text: one <c>WriteLine</c> per line, so the terminal writer escapes what the files put in it.</summary>
-    private static void WriteText(TerminalWriter o, ConnectionRequest request, ConnectionPlan plan)
+    private static void WriteText(TerminalWriter o, ConnectionRequest request, ConnectionPlan plan, AddressSelectionPolicyTable table)
     {
         o.WriteLine($"Plan for {CliInput.Endpoint(request.Host, request.Port)} over {request.Transports[0].Value.ToUpperInvariant()}" +
                     (request.ExpectedBytes is { } b ? $", {b.ToString(CultureInfo.InvariantCulture)} bytes expected" : ""));
@@ -179,6 +181,11 @@ public static class PlanCommand
             }
         }
 
+        // Issue 14: "The socket's source address follows the configured RFC 6724 policy table, not the default one".
+        o.WriteLine();
+        o.WriteLine($"RFC 6724 policy table: {TableName(table)}; it ranks the (destination, source) pairs of §4.2.4 and " +
+                    "chooses the source address each attempt binds (RFC 6724 §5 Rule 6, matching label).");
+
         if (plan.FallbackDelayRules.Count > 0)
         {
             // Draft §7.2: "it is recommended to prioritize the input from users"; the race takes each value from the
@@ -197,6 +204,10 @@ public static class PlanCommand
             o.WriteLine(f);
         }
     }
+
+    private static string TableName(AddressSelectionPolicyTable table) => ReferenceEquals(table, AddressSelectionPolicyTable.Default)
+        ? "the default (RFC 6724 §2.1)"
+        : $"the policy's addressSelectionTable ({table.Entries.Count.ToString(CultureInfo.InvariantCulture)} rows)";
 
     private static string Describe(FallbackDelaySettings settings)
     {
@@ -219,7 +230,7 @@ public static class PlanCommand
         return string.Join(", ", parts);
     }
 
-    private static void WriteJson(TextWriter o, ConnectionRequest request, ConnectionPlan plan)
+    private static void WriteJson(TextWriter o, ConnectionRequest request, ConnectionPlan plan, AddressSelectionPolicyTable table)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -306,6 +317,11 @@ public static class PlanCommand
             }
 
             w.WriteEndArray();
+            // Added in issue 14: which RFC 6724 table ranked the pairs and chooses each attempt's source address.
+            w.WriteStartObject("addressSelectionTable");
+            w.WriteBoolean("configured", !ReferenceEquals(table, AddressSelectionPolicyTable.Default));
+            w.WriteNumber("rows", table.Entries.Count);
+            w.WriteEndObject();
             if (plan.Failure is { } f)
             {
                 w.WriteString("failure", f);

@@ -224,4 +224,46 @@ public sealed class PlanCommandTests : IDisposable
         static double? Ms(JsonElement rule, string name) =>
             rule.GetProperty(name).ValueKind == JsonValueKind.Null ? null : rule.GetProperty(name).GetDouble();
     }
+
+    /// <summary>
+    /// Issue 14: "The socket's source address follows the configured RFC 6724 policy table, not the default one"; RFC
+    /// 6724 §5 Rule 6: "If Label(SA) = Label(D) and Label(SB) &lt;&gt; Label(D), then prefer SA". An interface with a ULA
+    /// and a global address, an IPv6 literal as the destination: with the default table the plan's §4.2.4 reason names
+    /// the global source; with a policy table that gives the destination's /48 the ULA label, the ULA. The text says
+    /// which table, and the JSON has it as an added field.
+    /// </summary>
+    [Fact]
+    public void The_plan_names_the_source_address_the_configured_table_chooses()
+    {
+        var interfaces = Temp("""
+            {"interfaces":[{"name":"eth0","kind":"Ethernet","addresses":[
+              {"address":"fd00::10","prefixLength":64},{"address":"2001:db8:1::10","prefixLength":64}]}]}
+            """);
+        var defaultPolicy = Temp("{}");
+        var ulaPolicy = Temp("""
+            {"addressSelectionTable":[
+              {"prefix":"::1/128","precedence":50,"label":0},{"prefix":"::/0","precedence":40,"label":1},
+              {"prefix":"2001:db8:ff::/48","precedence":45,"label":13},{"prefix":"::ffff:0:0/96","precedence":35,"label":4},
+              {"prefix":"fc00::/7","precedence":3,"label":13}]}
+            """);
+
+        var (exit, text, _) = Run("plan", "--interfaces", interfaces, "--policy", defaultPolicy, "--host", "2001:db8:ff::80", "--port", "443");
+        Assert.Equal(0, exit);
+        Assert.Contains("§4.2.4 RFC 6724: 2001:db8:1::10", text, StringComparison.Ordinal);
+        Assert.Contains("RFC 6724 policy table: the default (RFC 6724 §2.1)", text, StringComparison.Ordinal);
+
+        (exit, text, _) = Run("plan", "--interfaces", interfaces, "--policy", ulaPolicy, "--host", "2001:db8:ff::80", "--port", "443");
+        Assert.Equal(0, exit);
+        Assert.Contains("§4.2.4 RFC 6724: fd00::10", text, StringComparison.Ordinal);
+        Assert.Contains("RFC 6724 policy table: the policy's addressSelectionTable (5 rows)", text, StringComparison.Ordinal);
+
+        var (jsonExit, json, _) = Run("plan", "--interfaces", interfaces, "--policy", ulaPolicy, "--host", "2001:db8:ff::80", "--port", "443", "--json");
+        Assert.Equal(0, jsonExit);
+        using var doc = JsonDocument.Parse(json);
+        var table = doc.RootElement.GetProperty("addressSelectionTable");
+        Assert.True(table.GetProperty("configured").GetBoolean());
+        Assert.Equal(5, table.GetProperty("rows").GetInt32());
+        Assert.Contains(doc.RootElement.GetProperty("candidates")[0].GetProperty("reasons").EnumerateArray(),
+            r => r.GetProperty("factor").GetString() == "SourceAddressSelection" && r.GetProperty("subject").GetString() == "fd00::10");
+    }
 }

@@ -125,6 +125,23 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Contains("connected over wlan0 (Wifi)", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 14: "an interface found behind a captive portal is re-examined often (every 10–30 s, configurable) so that a
+    /// user who logs in gets Wi-Fi back within that time": the timeline's validation line and the request's exclusion
+    /// reason say how often (the simulator's default, 15 s); and each request says the fallback delay it used and why
+    /// (draft §7.2: "it is recommended to prioritize the input from users").
+    /// </summary>
+    [Fact]
+    public void The_timeline_says_when_a_captive_portal_is_examined_again_and_which_fallback_delay_was_used()
+    {
+        var (exit, output, _) = Run("simulate", "captive-portal-login", "--events");
+        Assert.Equal(0, exit);
+        var words = string.Join(' ', output.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("validation wlan0 CaptivePortal: the check was redirected to http://portal.example.net/login; examined again every 15 s", words, StringComparison.Ordinal);
+        Assert.Contains("not validated: CaptivePortal (the check was redirected to http://portal.example.net/login; examined again every 15 s)", words, StringComparison.Ordinal);
+        Assert.Contains("fallback delay 2000 ms: the default: nothing is known of wlan0 and this destination yet", words, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void List_names_every_built_in_scenario()
     {

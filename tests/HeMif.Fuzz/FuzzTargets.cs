@@ -74,6 +74,9 @@ public static class FuzzTargets
             {
                 throw new InvalidOperationException("a chain error with records");
             }
+
+            // RFC 2308 §5 negative caching reads the authority section's SOA along the chain.
+            _ = message.NegativeTtl(question);
         }
     }
 

@@ -333,7 +333,7 @@ internal sealed class EngineActor : ReceiveActor
         var options = _shared.Options;
         var (self, failures) = (Self, (Action<ActorFailure>)_shared.ReportFailure);
         var supervisor = Context.ActorOf(
-            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe)),
+            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe, options.Resolver)),
             ActorNames.InterfaceSupervisor(facts.Name, ++_registry.SupervisorCount));
         _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
         _registry.Names[supervisor] = facts.Name;

@@ -1,5 +1,6 @@
 using System.Net;
 using HeMif.Interfaces;
+using HeMif.Sort;
 
 namespace HeMif;
 
@@ -39,10 +40,17 @@ public sealed class AttemptContext
     public IReadOnlyList<string> ApplicationProtocols { get; }
 
     /// <summary>
+    /// The RFC 6724 §2.1 policy table <see cref="SourceAddress"/> is chosen by: the policy's
+    /// (<see cref="Planning.HeMifPolicy.AddressSelectionTable"/>, which the race gives every attempt), by default the
+    /// RFC's own table.
+    /// </summary>
+    public AddressSelectionPolicyTable AddressSelectionTable { get; init; } = AddressSelectionPolicyTable.Default;
+
+    /// <summary>
     /// The interface's own address to bind for <see cref="Remote"/> (RFC 6724 §5 source address selection among the
-    /// interface's addresses of the remote's family), or null when it has none to offer (no addresses known, or only
-    /// a link-local one without a scope). Binding it, and on Linux the device itself, pins the attempt to the
-    /// interface.
+    /// interface's addresses of the remote's family, with <see cref="AddressSelectionTable"/>), or null when it has none
+    /// to offer (no addresses known, or only a link-local one without a scope). Binding it, and on Linux the device
+    /// itself, pins the attempt to the interface.
     /// </summary>
     public IPAddress? SourceAddress
     {
@@ -50,7 +58,7 @@ public sealed class AttemptContext
         {
             if (!_sourceChosen)
             {
-                _source = SourceAddressSelection.For(Interface, Remote.Address);
+                _source = SourceAddressSelection.For(Interface, Remote.Address, AddressSelectionTable);
                 _sourceChosen = true;
             }
 

@@ -351,7 +351,11 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
 
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_raceCancel.Token);
         _outstanding++;
-        var context = new AttemptContext(_job.Facts[iface], endpoint.Remote, _job.Request.Host, _job.Request.ApplicationProtocols);
+        // The socket's source address follows the configured RFC 6724 policy table, not the default one (issue 14).
+        var context = new AttemptContext(_job.Facts[iface], endpoint.Remote, _job.Request.Host, _job.Request.ApplicationProtocols)
+        {
+            AddressSelectionTable = _job.Plan.Policy.AddressSelectionTable,
+        };
         var connecting = Started(() => transport.ConnectAsync(context, cancel.Token));
         _inFlight[id] = new InFlightAttempt(cancel, connecting);
         connecting.PipeTo(Self, success: p => new AttemptDone(id, iface, p, null), failure: e => new AttemptDone(id, iface, null, e));

@@ -203,16 +203,18 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private bool _retired;
     private TimeSpan _rerunAfter;
     private readonly QuicPathProbe? _quicProbe;
+    private readonly InterfaceResolver? _resolver;
     private readonly Dictionary<Destination, QuicProbeInFlight> _quicProbes = [];
     private CancellationTokenSource _quicCancel = new();
     private long _network;
     private DateTimeOffset? _lastSilenceExamination;
 
-    public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null)
+    public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null, InterfaceResolver? resolver = null)
     {
         _facts = facts;
         _probe = probe;
         _quicProbe = quicProbe;
+        _resolver = resolver;
         _settings = settings;
         _clock = clock;
         _reportTo = reportTo;
@@ -283,6 +285,7 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
             _generation++; // a probe in flight no longer counts
             _probeInFlight = false;
             _cache.Flush();
+            ForgetDnsAnswers();
             SetState(ValidationState.Down, "the interface is gone from the host");
             Timers.StartSingleTimer(RetireTimer, Retired.Instance, retire.Linger);
         });
@@ -390,12 +393,32 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         if (changed)
         {
             _cache.Flush();
+            ForgetDnsAnswers();
             // QUIC probes of the old network say nothing about the new one: cancel them (their askers still get an answer).
             _network++;
             _quicCancel.Cancel();
             _quicCancel.Dispose();
             _quicCancel = new CancellationTokenSource();
             StartValidation("the interface changed (link, addresses, PvD or network)");
+        }
+    }
+
+    /// <summary>
+    /// The resolver's answers for this interface go with its outcome cache (issue 14: "The per-interface DNS cache is
+    /// flushed when the interface's network, addresses or PvD change"; draft §7.3: "A DNS answer may be only valid for a
+    /// specific provisioning domain"), before the new examination resolves anything. The resolver is a port others
+    /// implement: a throw is reported, never a crash of this actor.
+    /// </summary>
+    private void ForgetDnsAnswers()
+    {
+        try
+        {
+            _resolver?.OnInterfaceChanged(_facts);
+        }
+        catch (Exception e)
+        {
+            _failures(new ActorFailure(Self.Path.ToString(), new InvalidOperationException(
+                $"{_resolver!.GetType().Name}.OnInterfaceChanged({_facts.Name}) threw {e.GetType().Name}: {e.Message}; its cached answers for {_facts.Name} may be stale", e), Directive.Resume));
         }
     }
 
@@ -496,6 +519,13 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
 
     private void SetState(ValidationState state, string detail)
     {
+        if (state == ValidationState.CaptivePortal)
+        {
+            // Said where a user looks (the state's detail: the timeline's validation line, a race's exclusion reason):
+            // when the portal is looked at again (issue 14: "re-examined often (every 10–30 s, configurable)").
+            detail = string.Create(CultureInfo.InvariantCulture, $"{detail}; examined again every {_settings.CaptivePortalPeriod.TotalSeconds:0.###} s");
+        }
+
         if (state == _state && detail == _detail)
         {
             return;

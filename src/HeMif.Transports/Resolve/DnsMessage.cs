@@ -323,6 +323,51 @@ internal sealed record DnsMessage(
         return [];
     }
 
+    /// <summary>
+    /// How long a negative answer (NXDOMAIN or NODATA) to <paramref name="question"/> may be cached, in seconds, or null
+    /// when it must not be. RFC 2308 §5: "Like normal answers negative answers have a time to live (TTL) ... The TTL of
+    /// this record is set from the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself", and
+    /// "Negative responses without SOA records SHOULD NOT be cached as there is no way to prevent the negative responses
+    /// looping forever between a pair of servers even with a TTL." The SOA counts only when it is in the authority
+    /// section, of the question's class, and owned by the zone of the name the answer is about: the end of the CNAME
+    /// chain in the answer section (RFC 2308 §2.1: "the NXDOMAIN ... applies to the last name in the chain"), or one of
+    /// its ancestors. An SOA for an unrelated zone (a spoofer's, or a confused server's) says nothing about this name.
+    /// Cached under the question's name, the answer cannot outlive the CNAMEs that led to it either.
+    /// </summary>
+    public uint? NegativeTtl(DnsQuestion question)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        var current = question.Name;
+        var ttl = uint.MaxValue;
+        for (var hop = 0; hop < MaxCnameChain; hop++)
+        {
+            var alias = Answers.OfType<DnsCnameRecord>().FirstOrDefault(c => c.Class == question.Class && NamesEqual(c.Name, current));
+            if (alias is null)
+            {
+                break;
+            }
+
+            ttl = Math.Min(ttl, alias.Ttl);
+            current = alias.Target;
+        }
+
+        uint? negative = null;
+        foreach (var r in Authorities)
+        {
+            if (r is DnsSoaRecord soa && soa.Class == question.Class && IsSelfOrAncestor(soa.Name, current))
+            {
+                var value = Math.Min(Math.Min(soa.Ttl, soa.Minimum), ttl);
+                negative = negative is { } n ? Math.Min(n, value) : value;
+            }
+        }
+
+        return negative;
+    }
+
+    /// <summary>Whether <paramref name="zone"/> is <paramref name="name"/> or one of its ancestors ("" is the root).</summary>
+    private static bool IsSelfOrAncestor(string zone, string name) =>
+        zone.Length == 0 || NamesEqual(zone, name) || (name.Length > zone.Length && name[^(zone.Length + 1)] == '.' && NamesEqual(zone, name[^zone.Length..]));
+
     private static bool TryReadSection(ref DnsReader reader, int count, string section, out List<DnsRecord> records, out string? error)
     {
         records = new List<DnsRecord>(Math.Min(count, 16));
@@ -395,6 +440,30 @@ internal sealed record DnsMessage(
                 }
 
                 record = new DnsCnameRecord(owner, cls, ttl, target);
+                return true;
+            }
+
+            case DnsType.Soa:
+            {
+                // RFC 1035 §3.3.13: MNAME, RNAME (names, which may be compressed: RFC 3597 §4 lists SOA among the types
+                // whose names may be), then SERIAL, REFRESH, RETRY, EXPIRE and MINIMUM, 32 bits each.
+                if (!reader.TryReadName(true, out _) || !reader.TryReadName(true, out _))
+                {
+                    return false;
+                }
+
+                if (end - reader.Position != 20)
+                {
+                    return reader.Fail($"SOA RDATA is {rdLength} octets but its names and five 32-bit fields take {reader.Position - start + 20}");
+                }
+
+                reader.Position += 16; // SERIAL, REFRESH, RETRY, EXPIRE: nothing a stub uses
+                if (!reader.TryReadUInt32(out var minimum))
+                {
+                    return false;
+                }
+
+                record = new DnsSoaRecord(owner, cls, ttl, minimum);
                 return true;
             }
 

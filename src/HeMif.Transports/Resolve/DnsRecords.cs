@@ -102,5 +102,12 @@ internal sealed record DnsServiceBindingRecord(
     public bool IsAliasMode => Priority == 0;
 }
 
+/// <summary>
+/// An SOA record (RFC 1035 §3.3.13), as a negative answer carries it in its authority section (RFC 2308 §3): only what
+/// negative caching needs. <paramref name="Minimum"/> is the MINIMUM field, which RFC 2308 §4 redefines as "the TTL to
+/// be used for negative responses".
+/// </summary>
+internal sealed record DnsSoaRecord(string Name, ushort Class, uint Ttl, uint Minimum) : DnsRecord(Name, DnsType.Soa, Class, Ttl);
+
 /// <summary>Any other record: kept by type and RDATA length only, so counts and positions stay checked.</summary>
 internal sealed record DnsOtherRecord(string Name, ushort Type, ushort Class, uint Ttl, int DataLength) : DnsRecord(Name, Type, Class, Ttl);

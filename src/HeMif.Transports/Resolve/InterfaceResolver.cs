@@ -40,7 +40,9 @@ internal sealed record DnsLookup(IReadOnlyList<DnsRecord> Records, string? Error
 /// interfaces"; §7.3: "A DNS answer may be only valid for a specific provisioning domain"). Servers are tried in order:
 /// UDP first, TCP when the answer is truncated, one timeout per query; NXDOMAIN ends the lookup, any other failure
 /// moves on to the next server, and when every server failed the last failure is the result. When the interface's
-/// servers are unknown the system resolver answers and the result's <see cref="ResolveResult.Note"/> says so.
+/// servers are unknown the system resolver answers and the result's <see cref="ResolveResult.Note"/> says so. Answers
+/// are cached per interface (<see cref="DnsCache"/>): positive ones for their TTL, negative ones per RFC 2308, and all of
+/// an interface's are dropped when its network, addresses or PvD change (<see cref="OnInterfaceChanged"/>).
 /// </summary>
 internal sealed class DnsInterfaceResolver : InterfaceResolver
 {
@@ -67,7 +69,7 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.Port, IPEndPoint.MaxPort);
         _time = timeProvider ?? TimeProvider.System;
-        _cache = new DnsCache(_options.CacheCapacity, _options.MaxCacheTtl, _time);
+        _cache = new DnsCache(_options.CacheCapacity, _options.MaxCacheTtl, _options.MaxNegativeCacheTtl, _time);
     }
 
     /// <summary>
@@ -141,10 +143,19 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
             return new DnsLookup([], $"no DNS servers known for {networkInterface.Name}", null);
         }
 
-        if (_cache.TryGet(networkInterface.Name, name, type, out var cached, out var remaining))
+        if (_cache.TryGet(networkInterface.Name, name, type, out var cached))
         {
-            return new DnsLookup(cached, null, $"cached answer from {networkInterface.Name} ({remaining.TotalSeconds:0} s left)");
+            var left = $"{networkInterface.Name} ({cached.Remaining.TotalSeconds:0} s left)";
+            return cached.Kind switch
+            {
+                CachedKind.Records => new DnsLookup(cached.Records, null, "cached answer from " + left),
+                CachedKind.NoData => new DnsLookup([], null, "cached negative answer (NODATA, RFC 2308) from " + left),
+                _ => new DnsLookup([], "NXDOMAIN", "cached negative answer (NXDOMAIN, RFC 2308) from " + left),
+            };
         }
+
+        // Read before asking: an answer that arrives after the interface changed network is not kept (OnInterfaceChanged).
+        var generation = _cache.Generation(networkInterface.Name);
 
         var question = new DnsQuestion(name, type, DnsClass.In);
         var trail = new List<string>();
@@ -171,13 +182,27 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
                         continue;
                     }
 
-                    _cache.Add(networkInterface.Name, name, type, records, ttl);
+                    if (records.Count > 0)
+                    {
+                        _cache.Add(networkInterface.Name, name, type, records, ttl, generation);
+                    }
+                    else
+                    {
+                        // RFC 2308 §2.2 NODATA: cached for the SOA's negative TTL, not at all without an SOA (§5).
+                        CacheNegative(networkInterface, name, type, response, question, CachedKind.NoData, generation);
+                    }
+
                     return new DnsLookup(records, null, Join(trail));
 
                 // RFC 1035 §4.1.1: "the domain name referenced in the query does not exist". Another server of the
                 // same interface is in the same provisioning domain; asking it would only repeat the answer.
                 case DnsResponseCode.NameError:
+                    CacheNegative(networkInterface, name, type, response, question, CachedKind.NameError, generation);
                     return new DnsLookup([], "NXDOMAIN", Join(trail));
+
+                // SERVFAIL, REFUSED and the rest are not negative answers (RFC 2308 §7.1: a resolver "MAY cache a server
+                // failure response", for at most five minutes): not cached, so the next lookup, the next server and the
+                // interface's next examination each ask again.
                 default:
                     lastError = Describe(response.ResponseCode);
                     trail.Add($"{where}: {lastError}");
@@ -186,6 +211,23 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
         }
 
         return new DnsLookup([], lastError, Join(trail));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Drops the answers cached for the interface (positive and negative) and keeps a lookup under way from adding its own.</remarks>
+    public override void OnInterfaceChanged(InterfaceFacts networkInterface)
+    {
+        ArgumentNullException.ThrowIfNull(networkInterface);
+        _cache.Forget(networkInterface.Name);
+    }
+
+    /// <summary>A negative answer, kept for its RFC 2308 §5 negative TTL when its authority section has the zone's SOA.</summary>
+    private void CacheNegative(InterfaceFacts networkInterface, string name, ushort type, DnsMessage response, DnsQuestion question, CachedKind kind, long generation)
+    {
+        if (response.NegativeTtl(question) is { } ttl)
+        {
+            _cache.AddNegative(networkInterface.Name, name, type, kind, ttl, generation);
+        }
     }
 
     /// <summary>

@@ -22,11 +22,20 @@ internal sealed record InterfaceResolverOptions
     /// <summary>Send an EDNS(0) OPT record advertising a 1232-octet UDP payload (RFC 6891), which avoids most TCP retries.</summary>
     public bool UseEdns { get; init; } = true;
 
-    /// <summary>Entries the answer cache holds (keyed by interface, name and type); 0 disables it.</summary>
+    /// <summary>Entries the answer cache holds (keyed by interface, name and type; negative answers too); 0 disables it.</summary>
     public int CacheCapacity { get; init; } = 256;
 
     /// <summary>The longest an answer is cached, whatever its TTL says (RFC 2181 §8 allows TTLs of 68 years).</summary>
     public TimeSpan MaxCacheTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The longest a negative answer (NXDOMAIN, NODATA) is cached, whatever its SOA says: 5 minutes. RFC 2308 §5 leaves
+    /// the cap to the resolver ("Values of one to three hours have been found to work well" is advice to zone owners
+    /// setting MINIMUM); a stub on a host that moves between networks keeps it short, so that a name published meanwhile
+    /// (or a typo the user has just fixed on the server side) is seen within minutes, while a burst of lookups for a name
+    /// that does not exist still asks the servers once. 5 minutes is also the bound RFC 2308 §7 sets for caching failures.
+    /// </summary>
+    public TimeSpan MaxNegativeCacheTtl { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The resolver used when an interface's DNS servers are unknown; <see cref="Dns.GetHostAddressesAsync(string, AddressFamily, CancellationToken)"/> by default.</summary>
     public Func<string, AddressFamily, CancellationToken, Task<IPAddress[]>> SystemResolver { get; init; } = Dns.GetHostAddressesAsync;

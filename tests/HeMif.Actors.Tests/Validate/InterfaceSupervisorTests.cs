@@ -76,7 +76,8 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
         ExpectState(ValidationState.Validating);
 
         Advance(ProbeRtt);
-        ExpectState(verdict, $"scripted: {verdict}", at: ProbeRtt);
+        // A captive portal's detail also says when it is looked at again (issue 14: "re-examined often").
+        ExpectState(verdict, $"scripted: {verdict}" + (verdict == ValidationState.CaptivePortal ? "; examined again every 15 s" : ""), at: ProbeRtt);
         Assert.Equal(verdict, Snapshot(supervisor).State);
     }
 
@@ -156,6 +157,72 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
         Assert.Equal(moved, snapshot.Facts);
         Assert.Equal(moved, _probe.Facts[^1]);
         ExpectState(ValidationState.Validated, after: ProbeRtt);
+    }
+
+    /// <summary>
+    /// Issue 14: "The per-interface DNS cache is flushed when the interface's network, addresses or PvD change" (draft
+    /// §7.3: "A DNS answer may be only valid for a specific provisioning domain"): the resolver hears of it when the
+    /// outcome cache is flushed, before the new examination resolves anything; and when the interface is gone. New facts
+    /// that leave the network as it was (a cost flag) are no reason. A resolver that throws is reported, not a crash.
+    /// </summary>
+    [Fact]
+    public void The_resolver_forgets_the_interfaces_answers_when_its_network_changes_or_it_is_gone()
+    {
+        var resolver = new ForgettingResolver { ProbeCount = () => _probe.Calls.Count };
+        var supervisor = StartSupervisor(resolver: resolver);
+        ExpectState(ValidationState.Validating);
+        ExpectState(ValidationState.Validated, after: ProbeRtt);
+        Assert.Empty(resolver.Changed);
+
+        supervisor.Tell(new ValidateMessages.UpdateFacts(Wifi with { Metered = true }));
+        Idle();
+        Assert.Empty(resolver.Changed);
+
+        var moved = Wifi with { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::10"), 64)] };
+        supervisor.Tell(new ValidateMessages.UpdateFacts(moved));
+        Idle();
+        Assert.Equal([moved], resolver.Changed);
+        Assert.Equal(1, resolver.ProbesBeforeLastChange); // forgotten before the new examination's probe ran
+        ExpectState(ValidationState.Validating, "the interface changed (link, addresses, PvD or network)");
+
+        var pvd = moved with { PvdId = "pvd.example.net" };
+        supervisor.Tell(new ValidateMessages.UpdateFacts(pvd));
+        Idle();
+        Assert.Equal(pvd, resolver.Changed[^1]);
+
+        resolver.Throw = true;
+        supervisor.Tell(new ValidateMessages.Retire(TimeSpan.FromSeconds(30)));
+        Idle();
+        Assert.Equal("wlan0", resolver.Changed[^1].Name);
+        Assert.Empty(resolver.Changed[^1].Addresses);
+        var failure = _failures.ExpectMsg<ActorFailure>();
+        Assert.Contains("ForgettingResolver.OnInterfaceChanged(wlan0) threw InvalidOperationException", failure.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(Directive.Resume, failure.Directive);
+    }
+
+    /// <summary>A resolver that records what it is told to forget (and how many probes ran by then).</summary>
+    private sealed class ForgettingResolver : InterfaceResolver
+    {
+        public List<InterfaceFacts> Changed { get; } = [];
+
+        public bool Throw { get; set; }
+
+        public Func<int>? ProbeCount { get; set; }
+
+        public int ProbesBeforeLastChange { get; private set; }
+
+        public override Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, System.Net.Sockets.AddressFamily family, CancellationToken cancellationToken) =>
+            Task.FromResult(new ResolveResult([]));
+
+        public override void OnInterfaceChanged(InterfaceFacts networkInterface)
+        {
+            Changed.Add(networkInterface);
+            ProbesBeforeLastChange = ProbeCount?.Invoke() ?? 0;
+            if (Throw)
+            {
+                throw new InvalidOperationException("resolver bug");
+            }
+        }
     }
 
     [Fact]
@@ -397,11 +464,11 @@ public sealed class InterfaceSupervisorTests : VirtualTimeTestKit
         Assert.InRange(most, 1000, 4096);
     }
 
-    private IActorRef StartSupervisor(ValidationSettings? settings = null)
+    private IActorRef StartSupervisor(ValidationSettings? settings = null, InterfaceResolver? resolver = null)
     {
         var failures = _failures.Ref;
         Action<ActorFailure> report = failure => failures.Tell(failure);
-        var props = Props.Create(() => new InterfaceSupervisor(Wifi, _probe, settings ?? _settings, Clock, _reportTo.Ref, report, null));
+        var props = Props.Create(() => new InterfaceSupervisor(Wifi, _probe, settings ?? _settings, Clock, _reportTo.Ref, report, null, resolver));
         return Start(props, "wlan0");
     }
 

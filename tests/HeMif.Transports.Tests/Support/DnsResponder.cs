@@ -23,8 +23,15 @@ internal abstract record DnsScript
     public static readonly DnsScript Refused = new Answer(5, []);
     public static readonly DnsScript Silence = new Silent();
 
+    /// <summary>A negative answer (RCODE 3 NXDOMAIN, or 0 for NODATA) with these records in its authority section (RFC 2308 §2).</summary>
+    public static DnsScript Negative(int rcode, params TestRecord[] authority) => new Answer(rcode, []) { Authority = authority };
+
     /// <summary>An answer with this RCODE and these records.</summary>
-    public sealed record Answer(int Rcode, IReadOnlyList<TestRecord> Records) : DnsScript;
+    public sealed record Answer(int Rcode, IReadOnlyList<TestRecord> Records) : DnsScript
+    {
+        /// <summary>The authority section's records (an SOA for a negative answer).</summary>
+        public IReadOnlyList<TestRecord> Authority { get; init; } = [];
+    }
 
     /// <summary>Over UDP: TC set and no records (RFC 2181 §9). Over TCP: <paramref name="OverTcp"/>.</summary>
     public sealed record Truncated(DnsScript OverTcp) : DnsScript;
@@ -390,7 +397,7 @@ internal sealed class DnsResponder : IAsyncDisposable
 
     private static byte[]? Render(ReceivedQuery query, DnsScript script, bool truncated) => script switch
     {
-        DnsScript.Answer a => DnsResponses.Build(query.Id, query.Name, query.Type, a.Rcode, a.Records),
+        DnsScript.Answer a => DnsResponses.Build(query.Id, query.Name, query.Type, a.Rcode, a.Records, authority: a.Authority),
         DnsScript.Truncated => DnsResponses.Build(query.Id, query.Name, query.Type, 0, [], truncated),
         DnsScript.Raw raw => raw.Build(query),
         _ => null, // silence

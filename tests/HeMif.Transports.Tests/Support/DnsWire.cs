@@ -89,6 +89,13 @@ internal sealed record TestRecord(string? Name, ushort Type, uint Ttl, byte[] Da
     }
 
     public static TestRecord Cname(string target, string? name = null, uint ttl = 300) => new(name, 5, ttl, DnsWire.NameBytes(target));
+
+    /// <summary>
+    /// An SOA record of <paramref name="zone"/> (RFC 1035 §3.3.13: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE,
+    /// MINIMUM), as a negative answer carries it in its authority section (RFC 2308 §3).
+    /// </summary>
+    public static TestRecord Soa(string zone, uint ttl, uint minimum) =>
+        new(zone, 6, ttl, new DnsWire().Name("ns1." + zone).Name("hostmaster." + zone).U32(2026120301).U32(7200).U32(3600).U32(1209600).U32(minimum).ToArray());
 }
 
 /// <summary>Builds whole responses the way real servers do: the question echoed, owners equal to it compressed to 0xC00C.</summary>
@@ -96,11 +103,13 @@ internal static class DnsResponses
 {
     public const ushort ResponseFlags = 0x8180; // QR, RD, RA
 
-    public static byte[] Build(ushort id, string qname, ushort qtype, int rcode, IReadOnlyList<TestRecord> answers, bool truncated = false, ushort qclass = 1)
+    public static byte[] Build(ushort id, string qname, ushort qtype, int rcode, IReadOnlyList<TestRecord> answers, bool truncated = false, ushort qclass = 1,
+        IReadOnlyList<TestRecord>? authority = null)
     {
+        authority ??= [];
         var flags = (ushort)(ResponseFlags | rcode | (truncated ? 0x0200 : 0));
-        var w = DnsWire.Header(id, flags, 1, answers.Count).Name(qname).U16(qtype).U16(qclass);
-        foreach (var r in answers)
+        var w = DnsWire.Header(id, flags, 1, answers.Count, authority.Count).Name(qname).U16(qtype).U16(qclass);
+        foreach (var r in answers.Concat(authority))
         {
             if (r.Name is null || string.Equals(r.Name, qname, StringComparison.OrdinalIgnoreCase))
             {
