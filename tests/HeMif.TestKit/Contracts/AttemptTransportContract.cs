@@ -29,9 +29,6 @@ public abstract class AttemptTransportContract
     /// <summary>How many attempts a leak check makes (a leak of one socket each would stand out of the slack).</summary>
     protected const int Repetitions = 12;
 
-    /// <summary>Descriptors the runtime may open meanwhile for itself (thread-pool, epoll).</summary>
-    private const int Slack = 6;
-
     /// <summary>A guard against a hang; never what a case checks.</summary>
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -76,7 +73,7 @@ public abstract class AttemptTransportContract
 
         await path.DisposeAsync();
         await path.DisposeAsync(); // twice: nothing the second time
-        await Eventually(() => peer.ClosedByClient == 1, "the peer sees the connection closed after DisposeAsync");
+        await Descriptors.EventuallyAsync(() => peer.ClosedByClient == 1, "the peer sees the connection closed after DisposeAsync");
     }
 
     [Fact]
@@ -87,14 +84,14 @@ public abstract class AttemptTransportContract
         var target = peer?.EndPoint ?? new IPEndPoint(IPAddress.Loopback, 9);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
-        var before = OpenDescriptors();
+        var before = Descriptors.Open();
 
         for (var i = 0; i < Repetitions; i++)
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Attempt(transport, target, cancelled.Token));
         }
 
-        await NoneLeftOpen(before);
+        await Descriptors.NoneLeftOpenAsync(before);
         Assert.Equal(0, peer?.Accepted ?? 0);
     }
 
@@ -110,7 +107,7 @@ public abstract class AttemptTransportContract
         var (silent, owner) = Silent();
         using (owner)
         {
-            var before = OpenDescriptors();
+            var before = Descriptors.Open();
             for (var i = 0; i < Repetitions; i++)
             {
                 using var cts = new CancellationTokenSource();
@@ -120,7 +117,7 @@ public abstract class AttemptTransportContract
                 await Assert.ThrowsAnyAsync<OperationCanceledException>(() => attempt.WaitAsync(Bound));
             }
 
-            await NoneLeftOpen(before);
+            await Descriptors.NoneLeftOpenAsync(before);
         }
     }
 
@@ -136,7 +133,7 @@ public abstract class AttemptTransportContract
         var (refusing, owner) = Refusing();
         using (owner)
         {
-            var before = OpenDescriptors();
+            var before = Descriptors.Open();
             for (var i = 0; i < Repetitions; i++)
             {
                 var failure = await Assert.ThrowsAsync<AttemptFailedException>(() => Attempt(transport, refusing, CancellationToken.None).WaitAsync(Bound));
@@ -144,7 +141,7 @@ public abstract class AttemptTransportContract
                 Assert.False(string.IsNullOrWhiteSpace(failure.Message));
             }
 
-            await NoneLeftOpen(before);
+            await Descriptors.NoneLeftOpenAsync(before);
         }
     }
 
@@ -180,7 +177,7 @@ public abstract class AttemptTransportContract
         }
 
         await using var peer = StartPeer();
-        var before = OpenDescriptors();
+        var before = Descriptors.Open();
         for (var i = 0; i < Repetitions; i++)
         {
             using var race = new CancellationTokenSource();
@@ -189,8 +186,8 @@ public abstract class AttemptTransportContract
             await path.DisposeAsync();
         }
 
-        await Eventually(() => peer.ClosedByClient == Repetitions, $"the peer sees all {Repetitions} lost connections closed");
-        await NoneLeftOpen(before);
+        await Descriptors.EventuallyAsync(() => peer.ClosedByClient == Repetitions, $"the peer sees all {Repetitions} lost connections closed");
+        await Descriptors.NoneLeftOpenAsync(before);
     }
 
     /// <summary>One attempt from <see cref="From"/> to <paramref name="remote"/>.</summary>
@@ -213,35 +210,14 @@ public abstract class AttemptTransportContract
         }
 
         Assert.False(string.IsNullOrWhiteSpace(reason), "UnsupportedReason must say why in words");
-        var before = OpenDescriptors();
+        var before = Descriptors.Open();
         for (var i = 0; i < Repetitions; i++)
         {
             var failure = await Assert.ThrowsAsync<AttemptFailedException>(() => Attempt(transport, new IPEndPoint(IPAddress.Loopback, 9), CancellationToken.None).WaitAsync(Bound));
             Assert.Contains(reason, failure.Message, StringComparison.Ordinal);
         }
 
-        await NoneLeftOpen(before);
+        await Descriptors.NoneLeftOpenAsync(before);
         return true;
-    }
-
-    /// <summary>The process's open descriptors (Linux /proc/self/fd).</summary>
-    private static int OpenDescriptors()
-    {
-        Assert.True(Directory.Exists("/proc/self/fd"), "the contract's leak checks need Linux /proc/self/fd to count descriptors");
-        return Directory.GetFiles("/proc/self/fd").Length;
-    }
-
-    /// <summary>The descriptors are back to <paramref name="before"/> (with slack), waiting a little for closes in flight.</summary>
-    private static Task NoneLeftOpen(int before) =>
-        Eventually(() => OpenDescriptors() <= before + Slack, $"no descriptor left open ({before} before, slack {Slack})", () => $"{OpenDescriptors()} open now");
-
-    private static async Task Eventually(Func<bool> condition, string what, Func<string>? detail = null)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition(), detail is null ? what : $"{what}: {detail()}");
     }
 }
