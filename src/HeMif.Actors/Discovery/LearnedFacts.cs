@@ -14,8 +14,9 @@ namespace HeMif.Discovery;
 /// network says fills the rest:
 /// <list type="bullet">
 /// <item><see cref="InterfaceFacts.Pvds"/>: the learned PvDs, always.</item>
-/// <item><see cref="InterfaceFacts.DnsServers"/>: the given servers when there are any, else the RDNSS servers of every
-/// PvD (PvDs in key order, servers in the order advertised, each once).</item>
+/// <item><see cref="InterfaceFacts.DnsServers"/>: the given servers when there are any and they do not come from the host
+/// resolver, else the RDNSS servers of every PvD (PvDs in key order, servers in the order advertised, each once) when
+/// there are any, else the host resolver's.</item>
 /// <item><see cref="InterfaceFacts.Routes"/>: the given routes, then each learned default route and RFC 4191 route
 /// whose prefix is not given, with its remaining lifetime.</item>
 /// <item><see cref="InterfaceFacts.PvdId"/>: the given one, else the first explicit PvD's ID (key order), with its
@@ -36,7 +37,9 @@ internal static class LearnedFacts
 
         var sources = given.Sources;
         var servers = given.DnsServers;
-        if (servers.Count == 0)
+        // The interface's own RAs speak before the host resolver's per-link view (which may lag until the next re-read);
+        // the override file and configuration speak before both.
+        if (servers.Count == 0 || given.Sources.DnsServers == FactSource.HostResolver)
         {
             var learned = new List<IPAddress>();
             foreach (var s in pvds.SelectMany(p => p.DnsServers).Where(s => s.IsValidAt(now)).Select(s => s.Value))
@@ -47,8 +50,11 @@ internal static class LearnedFacts
                 }
             }
 
-            servers = learned;
-            sources = learned.Count > 0 ? sources with { DnsServers = FactSource.RouterAdvertisement } : sources;
+            if (learned.Count > 0)
+            {
+                servers = learned;
+                sources = sources with { DnsServers = FactSource.RouterAdvertisement };
+            }
         }
 
         var routes = new List<RouteInformation>(given.Routes);

@@ -20,6 +20,13 @@ public enum FactSource
 
     /// <summary>From a PvD's Additional Information document (RFC 8801 §4, <c>https://&lt;PvD-ID&gt;/.well-known/pvd</c>).</summary>
     PvdAdditionalInformation,
+
+    /// <summary>
+    /// The host's own resolver's per-link configuration (systemd-resolved over D-Bus, <c>org.freedesktop.resolve1</c>):
+    /// the DNS servers and search domains it uses for that interface. Below the override file, what the application gave
+    /// and the interface's own Router Advertisements; above nothing known.
+    /// </summary>
+    HostResolver,
 }
 
 /// <summary>

@@ -142,6 +142,13 @@ public sealed record InterfaceFacts(string Name, InterfaceKind Kind)
     /// <summary>The recursive DNS servers the interface was provisioned with.</summary>
     public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
 
+    /// <summary>
+    /// The DNS search domains the host's resolver uses for this interface (systemd-resolved's per-link domains; they come
+    /// with <see cref="DnsServers"/> and from the same source). Shown, not used to pick interfaces: the RA's DNSSL domains
+    /// are in <see cref="Pvds"/>.
+    /// </summary>
+    public IReadOnlyList<string> SearchDomains { get; init; } = [];
+
     /// <summary>RFC 6731 DNS server selection options received on the interface.</summary>
     public IReadOnlyList<DnsServerSelection> DnsSelection { get; init; } = [];
 

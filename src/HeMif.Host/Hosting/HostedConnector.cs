@@ -108,6 +108,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         RaceTimeout = started.RaceTimeout,
         FallbackDelay = started.FallbackDelay,
         QuicProbeTimeout = started.QuicProbeTimeout,
+        CaptivePortalPeriod = started.CaptivePortalPeriod,
         QuicCertificateValidation = started.QuicCertificateValidation,
         TimeProvider = timeProvider,
     };
@@ -360,6 +361,7 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
             WarnIfChanged(HeMifOptionsSetup.RaceTimeoutKey, previous.RaceTimeout, next.RaceTimeout, _started.RaceTimeout);
             WarnIfChanged(HeMifOptionsSetup.StartupTimeoutKey, previous.StartupTimeout, next.StartupTimeout, _started.StartupTimeout);
             WarnIfChanged(HeMifOptionsSetup.QuicProbeTimeoutKey, previous.QuicProbeTimeout, next.QuicProbeTimeout, _started.QuicProbeTimeout);
+            WarnIfChanged(HeMifOptionsSetup.CaptivePortalPeriodKey, previous.CaptivePortalPeriod, next.CaptivePortalPeriod, _started.CaptivePortalPeriod);
             WarnIfChanged(HeMifOptionsSetup.FallbackDelayKey, previous.FallbackDelay, next.FallbackDelay, _started.FallbackDelay);
         }
     }

@@ -83,6 +83,13 @@ public sealed class HeMifOptions
     /// </summary>
     public System.Net.Security.RemoteCertificateValidationCallback? QuicCertificateValidation { get; set; }
 
+    /// <summary>
+    /// How often an interface found behind a captive portal is examined again (HeMif:CaptivePortalPeriod, 00:00:10 to
+    /// 00:00:30; default 00:00:15), so that a user who logs in gets it back within this time rather than after the
+    /// 5-minute validation period (draft §5.2.1; docs/connect.md, "State that stays fresh"). Applies at restart.
+    /// </summary>
+    public TimeSpan CaptivePortalPeriod { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long one race may take (HeMif:RaceTimeout, 00:00:01 to 00:10:00; default 00:00:30). Applies at restart.</summary>
     public TimeSpan RaceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -26,12 +26,13 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     internal const string RaceTimeoutKey = "RaceTimeout";
     internal const string StartupTimeoutKey = "StartupTimeout";
     internal const string QuicProbeTimeoutKey = "QuicProbeTimeout";
+    internal const string CaptivePortalPeriodKey = "CaptivePortalPeriod";
     internal const string FallbackDelayKey = "FallbackDelay";
     internal const string MinFallbackDelayKey = "MinFallbackDelay";
     internal const string MaxFallbackDelayKey = "MaxFallbackDelay";
 
     /// <summary>The host's own keys, beside the policy's.</summary>
-    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey, FallbackDelayKey, MinFallbackDelayKey, MaxFallbackDelayKey];
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey, CaptivePortalPeriodKey, FallbackDelayKey, MinFallbackDelayKey, MaxFallbackDelayKey];
 
     /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
     internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable", "fallbackDelays"];
@@ -71,6 +72,7 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         Parse<TimeSpan>(section, RaceTimeoutKey, "a time span such as 00:00:30", ParseTimeSpan, v => options.RaceTimeout = v, options);
         Parse<TimeSpan>(section, StartupTimeoutKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.StartupTimeout = v, options);
         Parse<TimeSpan>(section, QuicProbeTimeoutKey, "a time span such as 00:00:01.5", ParseTimeSpan, v => options.QuicProbeTimeout = v, options);
+        Parse<TimeSpan>(section, CaptivePortalPeriodKey, "a time span such as 00:00:15", ParseTimeSpan, v => options.CaptivePortalPeriod = v, options);
         Parse<TimeSpan>(section, FallbackDelayKey, "a time span such as 00:00:00.5", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Delay = v }, options);
         Parse<TimeSpan>(section, MinFallbackDelayKey, "a time span such as 00:00:00.3", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Min = v }, options);
         Parse<TimeSpan>(section, MaxFallbackDelayKey, "a time span such as 00:00:10", ParseTimeSpan, v => options.FallbackDelay = options.FallbackDelay with { Max = v }, options);
@@ -223,6 +225,7 @@ internal sealed class HeMifOptionsValidator : IValidateOptions<HeMifOptions>
         Range(failures, HeMifOptionsSetup.RaceTimeoutKey, options.RaceTimeout, HeMifOptions.MinRaceTimeout, HeMifOptions.MaxRaceTimeout);
         Range(failures, HeMifOptionsSetup.StartupTimeoutKey, options.StartupTimeout, TimeSpan.Zero, HeMifOptions.MaxStartupTimeout);
         Range(failures, HeMifOptionsSetup.QuicProbeTimeoutKey, options.QuicProbeTimeout, TimeSpan.FromMilliseconds(1), HeMifOptions.MaxQuicProbeTimeout);
+        Range(failures, HeMifOptionsSetup.CaptivePortalPeriodKey, options.CaptivePortalPeriod, HeMifConnectorOptions.MinCaptivePortalPeriod, HeMifConnectorOptions.MaxCaptivePortalPeriod);
         if (options.ProbeUrl is { } url && !(url.IsAbsoluteUri && url.Scheme == Uri.UriSchemeHttp))
         {
             // The check is a plain HTTP request over each interface (docs/connect.md): a TLS check would need a name.

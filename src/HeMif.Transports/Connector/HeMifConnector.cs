@@ -61,11 +61,39 @@ public sealed record HeMifConnectorOptions
     /// </summary>
     public TimeSpan QuicProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>The least <see cref="CaptivePortalPeriod"/> (10 s).</summary>
+    public static readonly TimeSpan MinCaptivePortalPeriod = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most <see cref="CaptivePortalPeriod"/> (30 s).</summary>
+    public static readonly TimeSpan MaxCaptivePortalPeriod = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often an interface found behind a captive portal (draft §5.2.1: "an HTTP proxy that forces a login or a
+    /// click-through") is examined again, so that a user who logs in gets it back within this time rather than after
+    /// the 5-minute validation period: <see cref="MinCaptivePortalPeriod"/> to <see cref="MaxCaptivePortalPeriod"/>
+    /// (docs/connect.md, "State that stays fresh"). Default: 15 s.
+    /// </summary>
+    public TimeSpan CaptivePortalPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// Validates the server certificate of QUIC connections (TLS 1.3 inside QUIC); null (the default): the system's
     /// validation against the host name. For private CAs and tests.
     /// </summary>
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
+
+    /// <summary>
+    /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
+    /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
+    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
+    /// </summary>
+    public bool UseHostResolver { get; init; } = true;
+
+    /// <summary>
+    /// The D-Bus address of the bus systemd-resolved is asked on (for example <c>unix:path=/run/dbus/system_bus_socket</c>);
+    /// null (the default): <c>DBUS_SYSTEM_BUS_ADDRESS</c>, else the standard system bus.
+    /// </summary>
+    public string? SystemBusAddress { get; init; }
 
     /// <summary>
     /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
@@ -172,6 +200,13 @@ public interface IHeMifConnector : IAsyncDisposable
     /// Completes when the connector is disposed; called on the engine's thread: hand heavy work off.
     /// </summary>
     IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => System.Reactive.Linq.Observable.Empty<HeMif.Discovery.InterfaceView>();
+
+    /// <summary>
+    /// How the last reading of the host resolver's per-interface DNS went (systemd-resolved over D-Bus,
+    /// <see cref="HeMifConnectorOptions.UseHostResolver"/>): read, or unavailable and why (no bus, resolved not running,
+    /// no answer in time, a malformed reply), or off.
+    /// </summary>
+    HeMif.Discovery.HostDnsStatus HostDns => HeMif.Discovery.HostDnsStatus.Off;
 
     /// <summary>Every timeline event of every race.</summary>
     IObservable<RaceEvent> RaceEvents { get; }
@@ -385,10 +420,20 @@ public static class HeMifConnector
             throw new ArgumentException("HeMifConnectorBuilder.UseProbe gave a connectivity probe, but HeMifConnectorOptions.DisableValidation is set: choose one.", nameof(options));
         }
 
+        if (options.CaptivePortalPeriod < HeMifConnectorOptions.MinCaptivePortalPeriod || options.CaptivePortalPeriod > HeMifConnectorOptions.MaxCaptivePortalPeriod)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CaptivePortalPeriod,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"HeMifConnectorOptions.CaptivePortalPeriod must be between {HeMifConnectorOptions.MinCaptivePortalPeriod:c} and {HeMifConnectorOptions.MaxCaptivePortalPeriod:c} (docs/connect.md); got {options.CaptivePortalPeriod:c}."));
+        }
+
         var fallbackDelay = ConfiguredFallbackDelay(options);
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+            ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
+        discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
         {
@@ -427,7 +472,7 @@ public static class HeMifConnector
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
-            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1) },
+            Validation = new ValidationSettings { Period = probeSettings.Period, ProbeTimeout = probeSettings.Timeout + TimeSpan.FromSeconds(1), CaptivePortalPeriod = options.CaptivePortalPeriod },
         };
         var engine = new HeMifEngine(engineOptions);
         // Only discovered interfaces are watched: given ones are the caller's to update. One that appears later joins
@@ -458,7 +503,7 @@ public static class HeMifConnector
             $"probe: {Describe(probe)}",
             $"quic probe: {engineOptions.QuicProbe.GetType().FullName}",
         ];
-        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition);
+        return new Connector(engine, watcher, probeSettings.Timeout + TimeSpan.FromSeconds(2), options.TimeProvider, book, watchErrors, composition) { HostDnsReading = hostDns };
     }
 
     /// <summary>The transport registry; a default transport nobody registered is the builder's error, said as such.</summary>
@@ -553,6 +598,10 @@ public static class HeMifConnector
         public IReadOnlyList<HeMif.Discovery.InterfaceView> Interfaces => engine.Interfaces;
 
         public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => engine.InterfaceChanges;
+
+        public HeMif.Discovery.HostDnsReading? HostDnsReading { get; init; }
+
+        public HeMif.Discovery.HostDnsStatus HostDns => HostDnsReading?.Status ?? HeMif.Discovery.HostDnsStatus.Off;
 
         public IObservable<RaceEvent> RaceEvents => engine.RaceEvents;
 

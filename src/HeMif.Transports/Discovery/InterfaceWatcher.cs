@@ -10,7 +10,8 @@ namespace HeMif.Transports.Discovery;
 /// interface that appears after start (a modem coming up, a VPN connecting) is reported once as new, and watched like
 /// the others from then on; when it is gone again it is reported gone and forgotten (container hosts create and delete
 /// interfaces all day: nothing may pile up). An interface known at start that disappears stays known, as down, with
-/// its overridden facts, for when it comes back.
+/// its overridden facts, for when it comes back. The host resolver's per-link DNS (systemd-resolved) is re-read with
+/// each re-read, and an interface whose DNS servers nobody stated is reported when it changed.
 /// </summary>
 internal sealed class InterfaceWatcher : IDisposable
 {
@@ -85,10 +86,22 @@ internal sealed class InterfaceWatcher : IDisposable
                 }
 
                 var current = listed ?? known with { IsUp = false, Addresses = [] };
-                if (Differs(known, current))
+                var hostDns = listed is not null && HostDnsChanged(known, current);
+                if (Differs(known, current) || hostDns)
                 {
-                    // Keep what came from the override file (kind, cost flags, PvD, DNS servers): only the OS facts change.
+                    // Keep what came from the override file (kind, cost flags, PvD, DNS servers): only the OS facts change,
+                    // and the host resolver's DNS where nobody stated servers (docs/discovery.md, "The host's own DNS").
                     var updated = known with { IsUp = current.IsUp, Addresses = current.Addresses };
+                    if (hostDns)
+                    {
+                        updated = updated with
+                        {
+                            DnsServers = current.DnsServers,
+                            SearchDomains = current.SearchDomains,
+                            Sources = updated.Sources with { DnsServers = current.Sources.DnsServers },
+                        };
+                    }
+
                     _known[known.Name] = updated;
                     changed.Add(updated);
                 }
@@ -131,6 +144,14 @@ internal sealed class InterfaceWatcher : IDisposable
             NetworkChange.NetworkAvailabilityChanged -= OnOsAvailability;
         }
     }
+
+    /// <summary>
+    /// The host resolver's DNS for an interface whose servers nobody stated (neither the override file nor the
+    /// application) changed: servers or search domains came, went or changed.
+    /// </summary>
+    internal static bool HostDnsChanged(InterfaceFacts known, InterfaceFacts current) =>
+        known.Sources.DnsServers is FactSource.OperatingSystem or FactSource.HostResolver
+        && (!known.DnsServers.SequenceEqual(current.DnsServers) || !known.SearchDomains.SequenceEqual(current.SearchDomains, StringComparer.Ordinal));
 
     internal static bool Differs(InterfaceFacts a, InterfaceFacts b) =>
         a.IsUp != b.IsUp || !a.Addresses.Select(x => x.Address).ToHashSet().SetEquals(b.Addresses.Select(x => x.Address));

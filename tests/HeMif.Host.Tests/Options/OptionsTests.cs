@@ -77,9 +77,25 @@ public sealed class OptionsTests
     [InlineData("HeMif:MaxFallbackDelay", "00:11:00", "HeMif:MaxFallbackDelay must be between 00:00:00 and 00:10:00; got 00:11:00")]
     [InlineData("HeMif:MinFallbackDelay", "later", "HeMif:MinFallbackDelay must be a time span such as 00:00:00.3; got \"later\"")]
     [InlineData("HeMif:ProbeUrl", "/generate_204", "HeMif:ProbeUrl must be an absolute http:// URL; got \"/generate_204\"")]
+    [InlineData("HeMif:CaptivePortalPeriod", "00:00:05", "HeMif:CaptivePortalPeriod must be between 00:00:10 and 00:00:30; got 00:00:05")]
+    [InlineData("HeMif:CaptivePortalPeriod", "00:01:00", "HeMif:CaptivePortalPeriod must be between 00:00:10 and 00:00:30; got 00:01:00")]
+    [InlineData("HeMif:CaptivePortalPeriod", "often", "HeMif:CaptivePortalPeriod must be a time span such as 00:00:15; got \"often\"")]
     public void A_bad_value_is_named_by_its_key_with_what_is_allowed(string key, string value, string message)
     {
         Assert.Contains(message, Failure(new() { [key] = value }), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 14: "an interface found behind a captive portal is re-examined often (every 10–30 s, configurable) so that a
+    /// user who logs in gets Wi-Fi back within that time" (draft §5.2.1: a captive portal "forces a login or a
+    /// click-through"): the period binds from HeMif:CaptivePortalPeriod, 15 s when not given.
+    /// </summary>
+    [Fact]
+    public void The_captive_portal_period_binds_from_the_section()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(15), Bind([]).CaptivePortalPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(25), Bind(new() { ["HeMif:captivePortalPeriod"] = "00:00:25" }).CaptivePortalPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(10), Bind(new() { ["HeMif:CaptivePortalPeriod"] = "00:00:10" }).CaptivePortalPeriod);
     }
 
     /// <summary>
