@@ -13,6 +13,8 @@ public sealed class SilentTcpPort : IDisposable
 {
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly List<Socket> _fillers = [];
+    private readonly List<Socket> _accepted = [];
+    private Task? _answering;
 
     /// <summary>Listens with a backlog of zero and fills the accept queue (at most a few connections, bounded waits).</summary>
     public SilentTcpPort()
@@ -40,9 +42,41 @@ public sealed class SilentTcpPort : IDisposable
     /// <summary>The endpoint; a connect to it gets no answer.</summary>
     public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndPoint!;
 
-    /// <summary>Releases the port and its fillers.</summary>
+    /// <summary>
+    /// From now on the port answers: it accepts (and holds) every queued and later connection, so the accept queue has
+    /// room and a connect that was retransmitting its SYN gets through at its next retransmission (a path that was
+    /// silent comes back).
+    /// </summary>
+    public void StartAnswering() => _answering ??= Task.Run(async () =>
+    {
+        try
+        {
+            while (true)
+            {
+                var accepted = await _listener.AcceptAsync().ConfigureAwait(false);
+                lock (_accepted)
+                {
+                    _accepted.Add(accepted);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // disposed
+        }
+    });
+
+    /// <summary>Releases the port, its fillers and what it accepted.</summary>
     public void Dispose()
     {
+        lock (_accepted)
+        {
+            foreach (var accepted in _accepted)
+            {
+                accepted.Dispose();
+            }
+        }
+
         foreach (var filler in _fillers)
         {
             filler.Dispose();
