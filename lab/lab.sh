@@ -34,6 +34,7 @@ WIFI_ONLY_NAME=wifi-only.lab.example
 CELL_ONLY_NAME=cell-only.lab.example
 MISSING_NAME=missing.lab.example
 PORTAL_NAME=portal.lab.example
+PVD_NAME=pvd.lab.example # the Wi-Fi router's PvD ID: its own address, where a test serves /.well-known/pvd (RFC 8801 §4)
 SERVER_TCP_PORT=7
 SERVER_HTTP_PORT=80
 SERVER_MPTCP_PORT=5201
@@ -127,7 +128,7 @@ start_dns() { # start_dns ROUTER normal|captive
   local router=$1 mode=$2 ns addr4 addr6 records=()
   if [ "$router" = wr ]; then
     ns=$WR addr4=$WIFI_GW4 addr6=$WIFI_GW6
-    records+=("--host-record=$WIFI_ONLY_NAME,$SERVER_ADDR4,$SERVER_ADDR6")
+    records+=("--host-record=$WIFI_ONLY_NAME,$SERVER_ADDR4,$SERVER_ADDR6" "--host-record=$PVD_NAME,$WIFI_GW4,$WIFI_GW6")
   else
     ns=$CR addr4=$CELL_GW4 addr6=$CELL_GW6
     records+=("--host-record=$CELL_ONLY_NAME,$SERVER_ADDR4,$SERVER_ADDR6")
@@ -199,6 +200,7 @@ SERVER_MPTCP_PORT=$SERVER_MPTCP_PORT
 MPTCP=$MPTCP
 CHECK_PATH=/generate_204
 PORTAL_NAME=$PORTAL_NAME
+PVD_NAME=$PVD_NAME
 PORTAL_ADDR4=$PORTAL_ADDR4
 PORTAL_ADDR6=$PORTAL_ADDR6
 PORTAL_LOGIN_URL=http://$PORTAL_NAME/login

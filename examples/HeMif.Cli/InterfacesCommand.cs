@@ -10,7 +10,7 @@ using HeMif.Validate;
 namespace HeMif.Cli;
 
 /// <summary>
-/// <c>hemif interfaces [--interfaces FILE] [--listen MS] [--watch] [--probe-url URL] [--no-validation] [--json]</c>: what
+/// <c>hemif interfaces [--interfaces FILE] [--listen MS] [--watch] [--probe-url URL] [--no-validation] [--json] [--pvd-ca FILE]</c>: what
 /// HeMif knows about this host now: each interface with the facts it decides with, every provisioning domain learned
 /// from Router Advertisements with each fact's lifetime, the validation state and why, and how RA learning goes
 /// (docs/discovery.md). <c>--listen</c> waits that long first (RAs arrive every few minutes, or when a router starts);
@@ -27,9 +27,10 @@ public static class InterfacesCommand
         var probeUrl = CliInput.ProbeUrl("--probe-url", "Connectivity check URL, plain http:// (must answer 204)");
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
         var json = new Option<bool>("--json") { Description = "Print JSON: one object (with --watch: one object per line, per change)" };
+        var pvdCa = CliInput.File("--pvd-ca", "PEM file of the one CA trusted for PvD Additional Information servers (a private or test CA) instead of the system's");
         var command = new Command("interfaces", "What HeMif knows about this host's interfaces: facts, provisioning domains learned from the network, validation.")
         {
-            interfaces, listen, watch, probeUrl, noValidation, json,
+            interfaces, listen, watch, probeUrl, noValidation, json, pvdCa,
         };
         command.SetAction(parse =>
         {
@@ -41,7 +42,12 @@ public static class InterfacesCommand
                     OverridesFile = parse.GetValue(interfaces),
                     ProbeUrl = parse.GetValue(probeUrl),
                     DisableValidation = parse.GetValue(noValidation),
+                    PvdCertificateValidation = parse.GetValue(pvdCa) is { } ca ? TrustOnly(ca) : null,
                 });
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                return CliInput.Fail(error, $"--pvd-ca: {parse.GetValue(pvdCa)}: not a readable PEM certificate: {e.Message}");
             }
             catch (HeMifConfigurationException e)
             {
@@ -81,7 +87,7 @@ public static class InterfacesCommand
                 {
                     if (asJson)
                     {
-                        var document = new Dictionary<string, object?> { ["interfaces"] = now.Select(Json).ToList() };
+                        var document = new Dictionary<string, object?> { ["interfaces"] = now.Select(Json).ToList(), ["hostDns"] = Json(connector.HostDns) };
                         output.Raw.WriteLine(TerminalText.Json(JsonSerializer.Serialize(document, parse.GetValue(watch) ? JsonOptions : Indented)));
                     }
                     else
@@ -90,6 +96,8 @@ public static class InterfacesCommand
                         {
                             Write(output, view);
                         }
+
+                        output.WriteLine($"host DNS: {connector.HostDns.State}, {connector.HostDns.Detail}");
                     }
 
                     output.Flush();
@@ -103,6 +111,29 @@ public static class InterfacesCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Accepts a PvD server's certificate when it is valid for the PvD ID and chains to <paramref name="caFile"/>'s
+    /// certificate alone (revocation not checked: a test CA has no revocation service).
+    /// </summary>
+    private static System.Net.Security.RemoteCertificateValidationCallback TrustOnly(string caFile)
+    {
+        var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+        return (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != System.Net.Security.SslPolicyErrors.None)
+            {
+                return false; // no certificate, or not for this name
+            }
+
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            using var leaf = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+            return chain.Build(leaf);
+        };
     }
 
     /// <summary>
@@ -157,6 +188,7 @@ public static class InterfacesCommand
         ["removed"] = v.Removed,
         ["addresses"] = v.Facts.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}").ToList(),
         ["dnsServers"] = v.Facts.DnsServers.Select(s => s.ToString()).ToList(),
+        ["searchDomains"] = v.Facts.SearchDomains,
         ["routes"] = v.Facts.Routes.Select(r => new Dictionary<string, object?> { ["prefix"] = r.Prefix.ToString(), ["preference"] = r.Preference.ToString(), ["source"] = r.Source.ToString() }).ToList(),
         ["pvdId"] = v.Facts.PvdId,
         ["metered"] = IsMetered(v),
@@ -183,6 +215,14 @@ public static class InterfacesCommand
             ["refused"] = v.Learning.Refused,
         },
         ["pvds"] = v.Facts.Pvds.Select(Json).ToList(),
+    };
+
+    /// <summary>How reading the host resolver went (docs/discovery.md, "The host's own DNS").</summary>
+    internal static Dictionary<string, object?> Json(HostDnsStatus s) => new()
+    {
+        ["state"] = s.State.ToString(),
+        ["problem"] = s.Problem.ToString(),
+        ["detail"] = s.Detail,
     };
 
     private static Dictionary<string, object?> Json(ProvisioningDomain p) => new()
@@ -228,6 +268,7 @@ public static class InterfacesCommand
         FactSource.OverrideFile => "override file",
         FactSource.RouterAdvertisement => "RA",
         FactSource.PvdAdditionalInformation => "PvD additional information",
+        FactSource.HostResolver => "host resolver",
         _ => "configuration",
     };
 
@@ -243,6 +284,11 @@ public static class InterfacesCommand
         o.WriteLine($"  kind         {f.Kind} ({Said(src.Kind)})");
         o.WriteLine($"  addresses    {Join(f.Addresses.Select(a => $"{a.Address}/{a.PrefixLength}"))} ({Said(src.Addresses)})");
         o.WriteLine($"  DNS servers  {Join(f.DnsServers.Select(s => s.ToString()))} ({Said(src.DnsServers)})");
+        if (f.SearchDomains.Count > 0)
+        {
+            o.WriteLine($"  search       {Join(f.SearchDomains)} ({Said(src.DnsServers)})");
+        }
+
         if (f.Routes.Count > 0)
         {
             o.WriteLine($"  routes       {Join(f.Routes.Select(r => $"{r.Prefix} {r.Preference} ({Said(r.Source)})"))}");

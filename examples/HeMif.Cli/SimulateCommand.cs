@@ -92,6 +92,7 @@ public static class SimulateCommand
         var lines = result.InterfaceEvents
             .Select(e => (At: e.At - scenario.Now, Order: 1, Text: $"validation  {e.Interface,-8} {e.State}: {e.Detail}"))
             .Concat(scenario.Changes.Select(c => (c.At, Order: 0, Text: $"change      {c.Interface,-8} {(c.Description.Length > 0 ? c.Description : "the path's behaviour changes")}")))
+            .Concat(result.PathEvents.Select(p => (p.At, Order: 2, Text: $"path #{p.Request + 1,-3}  {p.Event.Interface,-8} {p.Event.Kind}{(p.Event.BetterInterface is { } b ? " (" + b + ")" : "")}: {p.Event.Detail}")))
             .OrderBy(l => l.At).ThenBy(l => l.Order);
         foreach (var line in lines)
         {
@@ -99,7 +100,7 @@ public static class SimulateCommand
         }
 
         // A scenario with a timeline (changes, timed requests) says when each request started; the others read as before.
-        var timed = scenario.Changes.Count > 0 || scenario.Requests.Any(r => r.At is not null);
+        var timed = scenario.Changes.Count > 0 || scenario.Requests.Any(r => r.At is not null || r.Hold is not null);
         for (var i = 0; i < result.Races.Count; i++)
         {
             view.PlainLine("");

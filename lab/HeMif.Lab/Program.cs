@@ -31,6 +31,9 @@ internal static class Program
                   [--prefix PREFIX,VALID,PREFERRED]... [--count N] [--interval-ms MS]
                 a Router Advertisement to ff02::1 on DEV (run in a router's namespace); with --pvd every option is
                 inside the RFC 8801 PvD option
+          serve-pvd --port N --pfx FILE --document FILE
+                HTTPS: GET /.well-known/pvd answers the JSON document (RFC 8801 PvD Additional Information), with the
+                certificate and key of the PKCS#12 file (no password)
           mptcp-sink --port N [--pid-file F]
                 MPTCP server (IPv4 and IPv6): reads each connection to its end, answers "SHA256HEX BYTES\n"
         """;
@@ -59,6 +62,8 @@ internal static class Program
                 "dns-query" => await DnsQueryAsync(options),
                 "mptcp-sink" => await MptcpSink.RunAsync(options.Int("port", 0), options.Value("pid-file")),
                 "send-ra" => await SendRaAsync(options),
+                "serve-pvd" => await PvdServer.RunAsync(options.Int("port", 0), options.Value("pfx") ?? throw new UsageException("serve-pvd needs --pfx"),
+                    options.Value("document") ?? throw new UsageException("serve-pvd needs --document")),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

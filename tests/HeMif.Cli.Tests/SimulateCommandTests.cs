@@ -131,7 +131,7 @@ public sealed class SimulateCommandTests : IDisposable
         var (exit, output, _) = Run("simulate", "--list");
         Assert.Equal(0, exit);
         foreach (var name in new[] { "healthy", "wifi-broken", "wifi-reject", "wifi-captive", "v6-blackhole", "policy-conflict", "roaming-no-cellular", "cache-warm",
-                     "user-over-operator", "user-prefer-operator-ban", "captive-portal-login", "v6-blackhole-warm" })
+                     "user-over-operator", "user-prefer-operator-ban", "captive-portal-login", "v6-blackhole-warm", "wifi-lost-and-back" })
         {
             Assert.Contains(name, output, StringComparison.Ordinal);
         }

@@ -81,7 +81,8 @@ internal static class LearnedFacts
             DnsServers = servers,
             Routes = routes,
             PvdId = given.PvdId ?? explicitPvd?.Id,
-            PvdInfo = given.PvdInfo ?? (given.PvdId is null ? explicitPvd?.AdditionalInformation : null),
+            // The PvD's Additional Information (RFC 8801 §4), fetched and checked by its listener, for the PvD the interface is named by.
+            PvdInfo = given.PvdInfo ?? pvds.FirstOrDefault(p => p.Id is not null && p.Id == (given.PvdId ?? explicitPvd?.Id))?.AdditionalInformation,
         };
     }
 
@@ -111,6 +112,9 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
     private readonly Dictionary<string, IActorRef> _listeners = new(StringComparer.Ordinal);
     private long _count;
 
+    /// <summary>Fetches PvD Additional Information for the listeners (null: not fetched).</summary>
+    public IPvdInformationFetcher? Fetcher { get; init; }
+
     /// <summary>What each interface's listener said last, by interface name.</summary>
     public IReadOnlyDictionary<string, DiscoveryMessages.Learned> Learned => _learned;
 
@@ -122,7 +126,8 @@ internal sealed class DiscoveryRegistry(IRouterAdvertisementSource? source, Time
         if (source is not null && !_listeners.ContainsKey(facts.Name))
         {
             var name = facts.Name;
-            _listeners[name] = context.ActorOf(ActorProps.Of(() => new RaListenerActor(name, source, time)), ActorNames.Derived("ra", ++_count, name));
+            var fetcher = Fetcher;
+            _listeners[name] = context.ActorOf(ActorProps.Of(() => new RaListenerActor(name, source, time, fetcher, null)), ActorNames.Derived("ra", ++_count, name));
         }
     }
 

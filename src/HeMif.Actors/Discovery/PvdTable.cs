@@ -112,6 +112,7 @@ internal sealed class PvdTable
         {
             entry.Sequence = pvd.SequenceNumber;
             entry.Http = pvd.HttpFlag;
+            entry.MaxFetchDelay = pvd.MaxFetchDelay;
             entry.Legacy = pvd.LegacyFlag;
         }
 
@@ -177,6 +178,8 @@ internal sealed class PvdTable
         public ushort? Sequence { get; set; }
 
         public bool Http { get; set; }
+
+        public TimeSpan MaxFetchDelay { get; set; }
 
         public bool Legacy { get; set; }
 
@@ -298,6 +301,7 @@ internal sealed class PvdTable
         {
             SequenceNumber = Sequence,
             HasAdditionalInformation = Http,
+            MaxFetchDelay = MaxFetchDelay,
             Legacy = Legacy,
             DefaultRoute = DefaultRoute,
             Prefixes = [.. Prefixes],

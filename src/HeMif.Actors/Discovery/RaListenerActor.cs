@@ -23,6 +23,15 @@ internal static class DiscoveryMessages
     {
         public static readonly Expire Instance = new();
     }
+
+    /// <summary>The listener's timer: time to fetch (or refresh) a PvD's Additional Information.</summary>
+    public sealed record FetchInformation(string PvdId, long Generation);
+
+    /// <summary>A fetch finished.</summary>
+    public sealed record InformationFetched(string PvdId, long Generation, PvdFetchResult Result);
+
+    /// <summary>The listener's timer: a PvD's Additional Information reached its "expires".</summary>
+    public sealed record InformationExpired(string PvdId, long Generation);
 }
 
 /// <summary>How RA learning goes on one interface, with counts a person can check.</summary>
@@ -62,17 +71,34 @@ internal sealed class RaListenerActor : ReceiveActor, IWithTimers
     private readonly IRouterAdvertisementSource? _source;
     private readonly TimeProvider _time;
     private readonly PvdTable _table = new();
+    private readonly PvdInformationKeeper? _information;
     private IDisposable? _handle;
     private RaLearningStatus _status = new(RaLearningState.Off, "no Router Advertisement source is configured");
 
-    public RaListenerActor(string interfaceName, IRouterAdvertisementSource? source, TimeProvider time)
+    public RaListenerActor(string interfaceName, IRouterAdvertisementSource? source, TimeProvider time, IPvdInformationFetcher? fetcher = null, Random? random = null)
     {
         _interface = interfaceName;
         _source = source;
         _time = time;
+        _information = fetcher is null ? null : new PvdInformationKeeper(interfaceName, fetcher, random ?? Random.Shared);
         Receive<ReceivedIcmpv6>(OnPacket);
         Receive<DiscoveryMessages.Expire>(_ => OnExpire());
         Receive<DiscoveryMessages.GetLearned>(_ => Sender.Tell(Current()));
+        Receive<DiscoveryMessages.FetchInformation>(m => _information?.Fetch(m, _table.Snapshot(), Self, _time.GetUtcNow()));
+        Receive<DiscoveryMessages.InformationFetched>(m =>
+        {
+            if (_information?.Fetched(m, _table.Snapshot(), Timers, _time.GetUtcNow()) == true)
+            {
+                Context.Parent.Tell(Current());
+            }
+        });
+        Receive<DiscoveryMessages.InformationExpired>(m =>
+        {
+            if (_information?.Expired(m, Timers, _time.GetUtcNow()) == true)
+            {
+                Context.Parent.Tell(Current());
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -90,9 +116,17 @@ internal sealed class RaListenerActor : ReceiveActor, IWithTimers
         Context.Parent.Tell(Current());
     }
 
-    protected override void PostStop() => _handle?.Dispose();
+    protected override void PostStop()
+    {
+        _handle?.Dispose();
+        _information?.Dispose();
+    }
 
-    private DiscoveryMessages.Learned Current() => new(_interface, _table.Snapshot(), _status);
+    private DiscoveryMessages.Learned Current()
+    {
+        var pvds = _table.Snapshot();
+        return new(_interface, _information is null ? pvds : _information.Annotate(pvds, _time.GetUtcNow()), _status);
+    }
 
     private void OnPacket(ReceivedIcmpv6 packet)
     {
@@ -112,6 +146,7 @@ internal sealed class RaListenerActor : ReceiveActor, IWithTimers
 
     private void Changed(IReadOnlyList<PvdChange> changes)
     {
+        _information?.Track(_table.Snapshot(), Timers);
         if (changes.Count > 0)
         {
             Context.Parent.Tell(Current());

@@ -300,7 +300,7 @@ internal sealed class EngineActor : ReceiveActor
 
         var policy = _shared.Options.Policy;
         _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
-        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider, _shared.Views);
+        _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider, _shared.Views) { Fetcher = _shared.Options.PvdInformation };
         foreach (var facts in _shared.Options.Interfaces)
         {
             StartSupervisor(facts);

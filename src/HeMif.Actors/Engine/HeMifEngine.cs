@@ -51,6 +51,12 @@ internal sealed record EngineOptions
     public Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
 
     /// <summary>
+    /// Fetches the Additional Information of PvDs whose H-flag is set (RFC 8801 §4, docs/discovery.md); null: not fetched
+    /// (the PvDs are used with the RA's facts).
+    /// </summary>
+    public Discovery.IPvdInformationFetcher? PvdInformation { get; init; }
+
+    /// <summary>
     /// Sees every interface state change from the very first (subscribed before any supervisor starts; a subscription
     /// to <see cref="HeMifEngine.InterfaceStates"/> made after the constructor can miss the first "Validating").
     /// </summary>
@@ -368,6 +374,21 @@ internal sealed class HeMifEngine : IAsyncDisposable
     /// on it, one suggestion at a time. Completes when the engine is disposed.
     /// </summary>
     public IObservable<SubflowPlan> WatchSubflows(ConnectionRequest request, MultipathMode mode) => Watch(request, mode, "first plan");
+
+    /// <summary>
+    /// The path events of a connection to <paramref name="request"/>'s destination over
+    /// <paramref name="interfaceName"/> from <paramref name="localAddress"/> (draft §7.4, <see cref="Continuity.PathWatch"/>):
+    /// not viable, viable again, better path available. Each subscription watches on its own (one re-planning watcher
+    /// actor); it completes when the engine is disposed.
+    /// </summary>
+    public IObservable<Continuity.PathEvent> WatchPath(ConnectionRequest request, string interfaceName, IPAddress? localAddress)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(interfaceName);
+        // Handover planning ranks every allowed, validated interface with the primary first: the order a new race
+        // would try them in.
+        return Continuity.PathWatch.Create(interfaceName, localAddress, InterfaceChanges, Watch(request, MultipathMode.Handover, "first plan"), _options.TimeProvider);
+    }
 
     private IObservable<SubflowPlan> Watch(ConnectionRequest request, MultipathMode mode, string firstTrigger)
     {

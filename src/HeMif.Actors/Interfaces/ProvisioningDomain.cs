@@ -48,6 +48,12 @@ public sealed record ProvisioningDomain(string? Id, IReadOnlyList<IPAddress> Rou
     /// <summary>The H-flag: PvD Additional Information is published at <c>https://&lt;PvD ID&gt;/.well-known/pvd</c>.</summary>
     public bool HasAdditionalInformation { get; init; }
 
+    /// <summary>
+    /// RFC 8801 §4.1: the longest a host waits, at random, before it fetches the Additional Information: 2^(Delay × 2)
+    /// milliseconds from the PvD Option's Delay field (so that hosts do not all ask at once).
+    /// </summary>
+    public TimeSpan MaxFetchDelay { get; init; }
+
     /// <summary>The L-flag: the PvD also holds the link's DHCPv4 configuration.</summary>
     public bool Legacy { get; init; }
 

@@ -482,6 +482,15 @@ public enum PvdInformationProblem
 
     /// <summary>A prefix the RA advertised is not covered by the document's "prefixes" (RFC 8801 §4.3).</summary>
     PrefixNotCovered,
+
+    /// <summary>The fetch failed: the name did not resolve through the PvD's servers, no connection, an HTTP status other than 200.</summary>
+    FetchFailed,
+
+    /// <summary>The fetch did not finish in its bounded time.</summary>
+    FetchTimedOut,
+
+    /// <summary>The server's certificate was not accepted for the PvD ID (RFC 8801 §4.1: the document is fetched over HTTPS).</summary>
+    CertificateRejected,
 }
 
 /// <summary>Why PvD Additional Information was refused: the problem, the JSON path, and a sentence naming both.</summary>

@@ -114,7 +114,19 @@ public sealed record RaceReport(
     /// the race alone.
     /// </summary>
     public RaceEvent? Fallback { get; init; }
+
+    /// <summary>
+    /// Set when this race moved an existing connection (draft §7.4, session continuity: <c>IHeMifConnector.MoveAsync</c>):
+    /// from which interface and remote endpoint, and why. Null for an ordinary race.
+    /// </summary>
+    public ConnectionMove? Move { get; init; }
 }
+
+/// <summary>What a race that moved a connection moved away from, and why (draft §7.4).</summary>
+/// <param name="FromInterface">The old connection's interface.</param>
+/// <param name="FromRemote">The old connection's remote endpoint.</param>
+/// <param name="Reason">Why the application moved it, in its words.</param>
+public sealed record ConnectionMove(string FromInterface, string FromRemote, string Reason);
 
 /// <summary>An interface's validation state changed (draft §5.2.1); a caller may re-select on it.</summary>
 /// <param name="Interface">The interface.</param>

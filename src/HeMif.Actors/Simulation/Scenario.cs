@@ -25,13 +25,20 @@ public sealed record ScenarioRequest(string Host, int Port)
     /// </summary>
     public TimeSpan? At { get; init; }
 
+    /// <summary>
+    /// How long the connection stays open after it connected (the file's <c>holdMs</c>), in virtual time, while its path
+    /// events are recorded (draft §7.4: not viable, viable again, better path available); null: closed at once. The
+    /// next request starts once it is closed.
+    /// </summary>
+    public TimeSpan? Hold { get; init; }
+
     /// <summary>Equal when every member is, the transports compared name by name in order.</summary>
     public bool Equals(ScenarioRequest? other) =>
         other is not null && Host == other.Host && Port == other.Port && ExpectedBytes == other.ExpectedBytes && At == other.At &&
-        Transports.SequenceEqual(other.Transports);
+        Hold == other.Hold && Transports.SequenceEqual(other.Transports);
 
     /// <summary>A hash of the members <see cref="Equals(ScenarioRequest?)"/> compares.</summary>
-    public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, At, Transports.Count > 0 ? Transports[0] : default);
+    public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, At, Hold, Transports.Count > 0 ? Transports[0] : default);
 }
 
 /// <summary>

@@ -170,7 +170,7 @@ internal static class ScenarioReader
 
     private static ScenarioRequest ReadRequest(StrictJsonReader r, JsonElement e, string path)
     {
-        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes", "atMs");
+        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes", "atMs", "holdMs");
         var host = o.TryGetValue("host", out var h) ? r.String(h.Value, h.Path, "a host name or IP address") : throw r.Error(r.Property(path, "host"), "a host name or IP address", Missing);
         if (!HostName.TryNormalize(host, out _, out var problem))
         {
@@ -185,6 +185,7 @@ internal static class ScenarioReader
                 : [TransportName.Tcp],
             ExpectedBytes = o.TryGetValue("expectedBytes", out var b) ? r.Integer(b.Value, b.Path, 0, long.MaxValue, "a size in bytes (0 or more)") : null,
             At = o.TryGetValue("atMs", out var at) ? Milliseconds(r, at.Value, at.Path, 0, "a time in milliseconds from the scenario's start (0 or more)") : null,
+            Hold = o.TryGetValue("holdMs", out var hold) ? Milliseconds(r, hold.Value, hold.Path, 0, "how long to keep the connection open, in milliseconds (0 or more)") : null,
         };
     }
 

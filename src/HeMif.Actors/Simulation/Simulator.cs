@@ -15,7 +15,19 @@ public sealed record SimulationResult(Scenario Scenario, IReadOnlyList<RaceRepor
 {
     /// <summary>When each request of <see cref="Races"/> started, in virtual time from the scenario's start (a race's own times count from its start).</summary>
     public IReadOnlyList<TimeSpan> RequestStarts { get; init; } = [];
+
+    /// <summary>
+    /// The path events of the connections a request held open (<see cref="ScenarioRequest.Hold"/>), in order: which
+    /// request (its index in <see cref="Races"/>), when (virtual time from the scenario's start), and the event.
+    /// </summary>
+    public IReadOnlyList<SimulatedPathEvent> PathEvents { get; init; } = [];
 }
+
+/// <summary>A path event of a connection a scenario's request held open.</summary>
+/// <param name="Request">The request's index in <see cref="SimulationResult.Races"/>.</param>
+/// <param name="At">Virtual time from the scenario's start.</param>
+/// <param name="Event">The event.</param>
+public sealed record SimulatedPathEvent(int Request, TimeSpan At, Continuity.PathEvent Event);
 
 /// <summary>
 /// Runs a <see cref="Scenario"/> through the whole engine (validation, filter, sort, resolution, race, outcome cache) on
@@ -71,6 +83,7 @@ public static class Simulator
 
             var reports = new List<RaceReport>();
             var starts = new List<TimeSpan>();
+            var pathEvents = new List<SimulatedPathEvent>();
             foreach (var r in scenario.Requests)
             {
                 if (r.At is { } at && at > clock.Elapsed)
@@ -95,6 +108,22 @@ public static class Simulator
                 var result = await completion.ConfigureAwait(false);
                 if (result.Connection is not null)
                 {
+                    if (r.Hold is { } hold && result.Report.Winner is { } winner)
+                    {
+                        // The connection stays open while time passes and the scenario's changes happen; what its path
+                        // does is recorded as an application would see it (draft §7.4).
+                        var index = reports.Count;
+                        using var watch = engine.WatchPath(request, winner.Interface, result.Connection.LocalEndPoint?.Address)
+                            .Subscribe(e =>
+                            {
+                                lock (pathEvents)
+                                {
+                                    pathEvents.Add(new SimulatedPathEvent(index, clock.Elapsed, e));
+                                }
+                            });
+                        VirtualTimeDriver.Advance(pump, clock, hold);
+                    }
+
                     await result.Connection.DisposeAsync().ConfigureAwait(false);
                 }
 
@@ -109,6 +138,7 @@ public static class Simulator
                 return new SimulationResult(scenario, reports, [.. events.OrderBy(e => e.At).ThenBy(e => order.GetValueOrDefault(e.Interface, int.MaxValue))])
                 {
                     RequestStarts = starts,
+                    PathEvents = pathEvents,
                 };
             }
         }

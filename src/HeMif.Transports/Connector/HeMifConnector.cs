@@ -3,6 +3,7 @@ using System.Net.Quic;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Reactive.Linq;
+using HeMif.Continuity;
 using HeMif.Engine;
 using HeMif.Filter;
 using HeMif.Interfaces;
@@ -82,9 +83,16 @@ public sealed record HeMifConnectorOptions
     public RemoteCertificateValidationCallback? QuicCertificateValidation { get; init; }
 
     /// <summary>
+    /// Validates the server certificate when HeMif fetches a PvD's Additional Information (RFC 8801 §4,
+    /// <c>https://&lt;PvD-ID&gt;/.well-known/pvd</c>, docs/discovery.md); null (the default): the system's validation
+    /// against the PvD ID. For private CAs and tests.
+    /// </summary>
+    public RemoteCertificateValidationCallback? PvdCertificateValidation { get; init; }
+
+    /// <summary>
     /// Read the host resolver's own per-interface DNS servers and search domains (systemd-resolved over D-Bus) for the
     /// interfaces HeMif discovers (docs/discovery.md, "The host's own DNS"): below the override file, above nothing known.
-    /// When there is no bus, no resolved, or no answer within a second, HeMif goes on without them and
+    /// When there is no bus, no resolved, or no answer within two seconds, HeMif goes on without them and
     /// <see cref="IHeMifConnector.HostDns"/> says why. Default: true.
     /// </summary>
     public bool UseHostResolver { get; init; } = true;
@@ -106,6 +114,9 @@ public sealed record HeMifConnectorOptions
 
     /// <summary>Where Router Advertisements come from (null: a raw ICMPv6 socket per discovered interface); tests inject their own.</summary>
     internal HeMif.Discovery.IRouterAdvertisementSource? RouterAdvertisements { get; init; }
+
+    /// <summary>Fetches PvD Additional Information (null: over HTTPS, <see cref="HttpsPvdInformationFetcher"/>); tests inject their own.</summary>
+    internal HeMif.Discovery.IPvdInformationFetcher? PvdInformation { get; init; }
 
     /// <summary>
     /// The actor system HeMif's actors live in (an application's own, through Akka.Hosting's <c>WithHeMif</c>); null: the
@@ -220,6 +231,25 @@ public interface IHeMifConnector : IAsyncDisposable
     Task<HeMifConnection> ConnectAsync(string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Moves a connection the application owns (draft §7.4, session continuity): races a new connection to the same
+    /// destination with the same options under the current policy and hands it over while <paramref name="connection"/>
+    /// stays open, so that the application can drain the old one and then dispose it (HeMif does not touch it). The new
+    /// connection's <see cref="RaceReport.Move"/> says it was a move, from where and why, and its timeline starts with
+    /// a note saying so. It may be over the same interface when that is still the best. Fails as
+    /// <see cref="ConnectAsync"/> does, the old connection untouched.
+    /// </summary>
+    /// <param name="connection">The connection to move away from; it stays open.</param>
+    /// <param name="reason">Why, in words, for the report (for example the <see cref="PathEvent"/> that prompted it).</param>
+    /// <param name="cancellationToken">Cancels the new race.</param>
+    async Task<HeMifConnection> MoveAsync(HeMifConnection connection, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        var moved = await ConnectAsync(connection.Report.Host, connection.Report.Port, connection.Options, cancellationToken).ConfigureAwait(false);
+        return moved.MarkMoveFrom(connection, reason);
+    }
+
+    /// <summary>
     /// Probes, now, whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> (UDP) through each
     /// interface, or only <paramref name="interfaceName"/>: a client Initial with a reserved version that a QUIC server
     /// answers with Version Negotiation (RFC 9000 §6), no TLS. One verdict per interface, in name order; each is also
@@ -253,10 +283,16 @@ public sealed class HeMifConnection : IAsyncDisposable
     private readonly ConnectedPath _path;
     private readonly MultipathSession? _multipath;
 
-    internal HeMifConnection(ConnectedPath path, RaceReport report, MultipathSession? multipath = null)
+    private readonly System.Reactive.Subjects.AsyncSubject<System.Reactive.Unit> _disposed = new();
+
+    internal HeMifConnection(ConnectedPath path, RaceReport report, MultipathSession? multipath = null, IObservable<PathEvent>? pathEvents = null,
+        ConnectOptions? options = null)
     {
         _path = path;
         _multipath = multipath;
+        Options = options;
+        // Cold: each subscription watches on its own; all of them end when the connection is disposed.
+        PathEvents = System.Reactive.Linq.Observable.TakeUntil(pathEvents ?? System.Reactive.Linq.Observable.Never<PathEvent>(), _disposed);
         Multipath = multipath?.Info;
         Stream = path.Stream;
         Path = path;
@@ -292,8 +328,8 @@ public sealed class HeMifConnection : IAsyncDisposable
     /// <summary>The remote endpoint.</summary>
     public IPEndPoint RemoteEndPoint { get; }
 
-    /// <summary>The race that chose it: winner, attempts, exclusions, timeline.</summary>
-    public RaceReport Report { get; }
+    /// <summary>The race that chose it: winner, attempts, exclusions, timeline (and <see cref="RaceReport.Move"/> for a move).</summary>
+    public RaceReport Report { get; private set; }
 
     /// <summary>The winning interface's name.</summary>
     public string Interface => Report.Winner!.Interface;
@@ -307,9 +343,37 @@ public sealed class HeMifConnection : IAsyncDisposable
     /// </summary>
     public MultipathInfo? Multipath { get; }
 
-    /// <summary>Closes the connection (and removes what the path manager added for it).</summary>
+    /// <summary>
+    /// What happens to this connection's path while it runs (draft §7.4, session continuity; docs/continuity.md): not
+    /// viable (its interface went down or away, lost validation, or lost the connection's local address), viable again,
+    /// and better path available (another interface now ranks first under the current policy, for example Wi-Fi back
+    /// while this connection runs on metered cellular). The same events for TCP, QUIC, MPTCP and transports of your own.
+    /// Cold: each subscription starts its own watch, which first looks at the interface as it is now (an interface that
+    /// is already not viable says so at once). Completes when the connection is disposed or the connector is;
+    /// observers are called on HeMif's threads: hand heavy work off. To move, see <see cref="IHeMifConnector.MoveAsync"/>.
+    /// </summary>
+    public IObservable<PathEvent> PathEvents { get; }
+
+    /// <summary>The options the connection was made with (a move races with the same).</summary>
+    internal ConnectOptions? Options { get; }
+
+    /// <summary>This connection's report, marked as a move away from <paramref name="from"/> for <paramref name="reason"/>.</summary>
+    internal HeMifConnection MarkMoveFrom(HeMifConnection from, string reason)
+    {
+        var move = new ConnectionMove(from.Interface, from.RemoteEndPoint.ToString(), reason);
+        Report = Report with
+        {
+            Move = move,
+            Events = [new RaceEvent(TimeSpan.Zero, "note", $"a move of the connection over {move.FromInterface} to {move.FromRemote}: {reason}", from.Interface), .. Report.Events],
+        };
+        return this;
+    }
+
+    /// <summary>Closes the connection (and removes what the path manager added for it); ends <see cref="PathEvents"/>.</summary>
     public async ValueTask DisposeAsync()
     {
+        _disposed.OnNext(System.Reactive.Unit.Default);
+        _disposed.OnCompleted();
         await _path.DisposeAsync().ConfigureAwait(false);
         if (_multipath is not null)
         {
@@ -431,7 +495,8 @@ public static class HeMifConnector
         var overrides = options.OverridesFile is null ? null : HostOverrides.Load(options.OverridesFile);
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
-        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.UseHostResolver
+        // The host resolver's per-link DNS, for the host's own interfaces only (not given ones, nor a test's made-up host).
+        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.Discover is null && options.UseHostResolver
             ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
         discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
@@ -469,6 +534,8 @@ public static class HeMifConnector
             TimeProvider = options.TimeProvider,
             // Discovered interfaces learn from their routers' RAs (docs/discovery.md); given ones are the caller's facts.
             RouterAdvertisements = options.RouterAdvertisements ?? (options.Interfaces is null ? new RawIcmpv6Source() : null),
+            // PvDs with the H-flag: their Additional Information over their own interface and resolver (RFC 8801 §4).
+            PvdInformation = options.PvdInformation ?? new HttpsPvdInformationFetcher(resolver, book.Get, options.TimeProvider, HttpsPvdInformationFetcher.DefaultTimeout, options.PvdCertificateValidation),
             ActorSystem = options.ActorSystem,
             ActorName = options.ActorName,
             Race = new RaceSettings { RaceTimeout = options.RaceTimeout, ConfiguredFallbackDelay = fallbackDelay },
@@ -644,7 +711,9 @@ public static class HeMifConnector
             if (options?.Multipath is not { } mode)
             {
                 var single = await engine.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-                return single.Connection is { } connected ? new HeMifConnection(connected, single.Report) : throw new HeMifConnectException(single.Report);
+                return single.Connection is { } connected
+                    ? new HeMifConnection(connected, single.Report, pathEvents: PathEventsOf(request, connected, single.Report), options: options)
+                    : throw new HeMifConnectException(single.Report);
             }
 
             // The kernel opens subflows only from path manager endpoints that exist when a connection is created: the
@@ -659,11 +728,11 @@ public static class HeMifConnector
                 if (path is not MptcpConnectedPath multipath)
                 {
                     await session.DisposeAsync().ConfigureAwait(false);
-                    return new HeMifConnection(path, result.Report);
+                    return new HeMifConnection(path, result.Report, pathEvents: PathEventsOf(request, path, result.Report), options: options);
                 }
 
                 await session.ConnectedAsync(multipath, engine.WatchSubflows(request, mode), cancellationToken).ConfigureAwait(false);
-                return new HeMifConnection(path, result.Report, session);
+                return new HeMifConnection(path, result.Report, session, PathEventsOf(request, path, result.Report), options);
             }
             catch
             {
@@ -676,6 +745,10 @@ public static class HeMifConnector
                 throw;
             }
         }
+
+        /// <summary>The path events of a connection the engine made (the winner's interface and local address).</summary>
+        private IObservable<PathEvent> PathEventsOf(ConnectionRequest request, ConnectedPath path, RaceReport report) =>
+            engine.WatchPath(request, report.Winner!.Interface, path.LocalEndPoint?.Address);
 
         public async Task<SubflowPlan> PlanSubflowsAsync(string host, int port, MultipathMode mode, ConnectOptions? options = null, CancellationToken cancellationToken = default)
         {

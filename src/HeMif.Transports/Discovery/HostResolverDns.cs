@@ -226,7 +226,7 @@ internal sealed class ResolvedClient(string? busAddress, TimeSpan timeout)
     private const string ManagerInterface = "org.freedesktop.resolve1.Manager";
 
     /// <summary>The default bound on one reading: a start-up is never held longer than this by the bus.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>The bus address used: the one given, else <c>DBUS_SYSTEM_BUS_ADDRESS</c>, else the standard system bus socket.</summary>
     public string? Address { get; } = busAddress ?? DBusAddress.System;

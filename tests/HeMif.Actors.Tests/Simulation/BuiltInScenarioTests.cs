@@ -175,6 +175,32 @@ public sealed class BuiltInScenarioTests
         Assert.True(races[1].TimeToConnect < races[0].TimeToConnect / 4, $"warm {races[1].TimeToConnect} vs cold {races[0].TimeToConnect}");
     }
 
+    /// <summary>
+    /// Draft §7.4, session continuity, in virtual time: the held Wi-Fi connection is told "not viable" when Wi-Fi's next
+    /// examination finds the link down (within one validation period of the pull) with cellular offered as the better
+    /// path; the held cellular connection is told "better path: wlan0" once Wi-Fi is validated again; the requests go
+    /// where the path events said.
+    /// </summary>
+    [Fact]
+    public async Task Wi_Fi_lost_and_back_the_held_connections_are_told_not_viable_and_then_better_path()
+    {
+        var result = await Run("wifi-lost-and-back");
+        Assert.Equal(["wlan0", "rmnet0", "wlan0"], result.Races.Select(r => r.Winner!.Interface));
+        var events = result.PathEvents.Select(p => (p.Request, p.Event.Kind, p.Event.Reason, p.Event.Interface, p.Event.BetterInterface)).ToList();
+        Assert.Equal(
+            [
+                (0, HeMif.Continuity.PathEventKind.NotViable, HeMif.Continuity.PathEventReason.InterfaceDown, "wlan0", (string?)null),
+                (0, HeMif.Continuity.PathEventKind.BetterPathAvailable, HeMif.Continuity.PathEventReason.HigherRankedInterface, "wlan0", "rmnet0"),
+                (1, HeMif.Continuity.PathEventKind.BetterPathAvailable, HeMif.Continuity.PathEventReason.HigherRankedInterface, "rmnet0", "wlan0"),
+            ],
+            events);
+        var pulled = result.Scenario.Changes[0].At;
+        var back = result.Scenario.Changes[1].At;
+        var period = new HeMif.Validate.ValidationSettings().Period;
+        Assert.InRange(result.PathEvents[0].At, pulled, pulled + period);
+        Assert.InRange(result.PathEvents[2].At, back, back + period + TimeSpan.FromSeconds(1));
+    }
+
     [Fact]
     public async Task The_same_scenario_gives_the_same_timeline_every_time()
     {

@@ -53,11 +53,11 @@ public sealed class ScenarioTests
         """;
 
     [Fact]
-    public void The_built_in_scenarios_are_the_eight_of_issue_4_and_the_four_of_issue_14()
+    public void The_built_in_scenarios_are_the_eight_of_issue_4_the_four_of_issue_14_and_the_one_of_issue_16()
     {
         Assert.Equal(
             ["cache-warm", "captive-portal-login", "healthy", "policy-conflict", "roaming-no-cellular", "user-over-operator", "user-prefer-operator-ban",
-             "v6-blackhole", "v6-blackhole-warm", "wifi-broken", "wifi-captive", "wifi-reject"],
+             "v6-blackhole", "v6-blackhole-warm", "wifi-broken", "wifi-captive", "wifi-lost-and-back", "wifi-reject"],
             Scenario.BuiltInNames);
     }
 
@@ -227,6 +227,7 @@ public sealed class ScenarioTests
         { Minimal.Replace("\"interfaces\": [ { \"name\": \"wlan0\", \"kind\": \"Wifi\" }, { \"name\": \"rmnet0\", \"kind\": \"Cellular\" } ]", "\"interfaces\": []", StringComparison.Ordinal), "$.interfaces", "at least one interface" },
         { Minimal.Replace("\"requests\": [", "\"requests\": [,", StringComparison.Ordinal), "$", "valid JSON" },
         { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\", \"atMs\": -1 }", StringComparison.Ordinal), "$.requests[0].atMs", "a time in milliseconds from the scenario's start" },
+        { Minimal.Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\", \"holdMs\": \"long\" }", StringComparison.Ordinal), "$.requests[0].holdMs", "how long to keep the connection open" },
         { WithChanges("""[ { "interface": "wlan0", "network": {} } ]"""), "$.changes[0].atMs", "a time in milliseconds from the scenario's start" },
         { WithChanges("""[ { "atMs": 10, "network": {} } ]"""), "$.changes[0].interface", "the name of an interface in $.interfaces" },
         { WithChanges("""[ { "atMs": 10, "interface": "eth9", "network": {} } ]"""), "$.changes[0].interface", "the name of an interface in $.interfaces (wlan0, rmnet0)" },
@@ -247,8 +248,9 @@ public sealed class ScenarioTests
         var s = Scenario.Parse(WithChanges("""
             [ { "atMs": 1500.5, "interface": "wlan0", "description": "Wi-Fi breaks", "network": { "rttMs": 30, "ipv6": "blackhole" } },
               { "atMs": 1500.5, "interface": "rmnet0", "network": {} } ]
-            """).Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\" }, { \"host\": \"www.example.com\", \"atMs\": 2000 }", StringComparison.Ordinal), "timed.json");
+            """).Replace("{ \"host\": \"www.example.com\" }", "{ \"host\": \"www.example.com\" }, { \"host\": \"www.example.com\", \"atMs\": 2000, \"holdMs\": 500 }", StringComparison.Ordinal), "timed.json");
         Assert.Equal([null, TimeSpan.FromMilliseconds(2000)], s.Requests.Select(r => r.At));
+        Assert.Equal([null, TimeSpan.FromMilliseconds(500)], s.Requests.Select(r => r.Hold));
         Assert.Equal(2, s.Changes.Count);
         Assert.Equal(new ScenarioChange(TimeSpan.FromMilliseconds(1500.5), "wlan0", new SimulatedPath { Rtt = TimeSpan.FromMilliseconds(30), Ipv6 = FamilyBehavior.Blackhole }, "Wi-Fi breaks"), s.Changes[0]);
         Assert.Equal(new ScenarioChange(TimeSpan.FromMilliseconds(1500.5), "rmnet0", SimulatedPath.Default, ""), s.Changes[1]);
