@@ -5,7 +5,8 @@ namespace HeMif;
 /// (RFC 8305 §5: "a connection attempt" per address; HEv3 gives QUIC one resolved endpoint per attempt too, never a host
 /// name). The race decides when and where; a transport only connects.
 /// <para>
-/// What the engine expects of every implementation:
+/// What the engine expects of every implementation (the contract suite in the repository's test kit checks it,
+/// <c>HeMif.TestKit.Contracts.AttemptTransportContract</c>; docs/testing.md):
 /// </para>
 /// <list type="bullet">
 /// <item>A failure is an <see cref="AttemptFailedException"/> whose <see cref="AttemptFailedException.Kind"/> says hard

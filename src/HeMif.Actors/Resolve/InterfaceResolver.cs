@@ -8,7 +8,8 @@ namespace HeMif;
 /// provisioning domain"), so an answer learned on one interface is only ever used on that interface. The race asks once
 /// per interface and family (RFC 8305 §3: AAAA and A in parallel).
 /// <para>
-/// What the engine expects: a network
+/// What the engine expects (the contract suite in the repository's test kit checks it,
+/// <c>HeMif.TestKit.Contracts.InterfaceResolverContract</c>): a network
 /// failure (NXDOMAIN, SERVFAIL, a timeout, no server) is a <see cref="ResolveResult"/> with an error, never an
 /// exception; cancellation ends it with <see cref="OperationCanceledException"/> and leaves no socket open; only
 /// addresses of the family asked for are returned.

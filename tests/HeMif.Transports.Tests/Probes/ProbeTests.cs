@@ -154,7 +154,7 @@ public sealed class ProbeTests
         Assert.Equal(ValidationState.DnsIntercepted, (await composite.ProbeAsync(Loopback, CancellationToken.None)).State);
     }
 
-    private static HttpConnectivityProbe Probe(ScriptedHttpServer server, TimeSpan? timeout = null) =>
+    internal static HttpConnectivityProbe Probe(ScriptedHttpServer server, TimeSpan? timeout = null) =>
         new(new FixedResolver(IPAddress.Loopback), new TcpTransport(),
             new HttpProbeOptions { Url = new Uri($"http://check.test:{server.Port}/generate_204"), Timeout = timeout ?? TimeSpan.FromSeconds(5) },
             TimeProvider.System);

@@ -23,7 +23,7 @@ namespace HeMif.Transports.Tests.Quic;
 [SupportedOSPlatform("windows")]
 public sealed class QuicTransportTests
 {
-    private const string Alpn = "hemif-test";
+    internal const string Alpn = "hemif-test";
 
     private static readonly InterfaceFacts Loopback = new("lo", InterfaceKind.Loopback)
     {
@@ -138,7 +138,7 @@ public sealed class QuicTransportTests
         await echo.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    private static X509Certificate2 SelfSigned()
+    internal static X509Certificate2 SelfSigned()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -152,7 +152,7 @@ public sealed class QuicTransportTests
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
 
-    private static async Task<QuicListener> Listen(X509Certificate2 certificate) =>
+    internal static async Task<QuicListener> Listen(X509Certificate2 certificate) =>
         await QuicListener.ListenAsync(new QuicListenerOptions
         {
             ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
