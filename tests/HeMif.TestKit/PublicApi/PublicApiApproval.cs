@@ -24,7 +24,10 @@ public static class PublicApiApproval
     public static string Generate(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
-        return Normalize(ApiGenerator.GeneratePublicApi(assembly, new ApiGeneratorOptions()));
+        // PublicApiGenerator leaves out Microsoft.* namespaces by default; HeMif.Host puts its DI entry points
+        // (AddHeMif, HeMifBuilder) in Microsoft.Extensions.DependencyInjection, as the .NET convention asks, and they
+        // are public API like the rest.
+        return Normalize(ApiGenerator.GeneratePublicApi(assembly, new ApiGeneratorOptions { AllowNamespacePrefixes = ["Microsoft.Extensions.DependencyInjection"] }));
     }
 
     /// <summary>
