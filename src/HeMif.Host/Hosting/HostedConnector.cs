@@ -162,6 +162,9 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
     /// <inheritdoc cref="IHeMifConnector.InterfaceChanges"/>
     public IObservable<HeMif.Discovery.InterfaceView> InterfaceChanges => _inner.InterfaceChanges;
 
+    /// <inheritdoc cref="IHeMifConnector.HostDns"/>
+    public HeMif.Discovery.HostDnsStatus HostDns => _inner.HostDns;
+
     /// <inheritdoc cref="IHeMifEvents.RaceEvents"/>
     public IObservable<RaceEvent> RaceEvents => _inner.RaceEvents;
 
