@@ -140,6 +140,8 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
         ["interfaces --probe-url"] = [new("interfaces --probe-url https://x.example/", 2, "--probe-url")],
         ["interfaces --no-validation"] = [new("interfaces --no-validation", 0, "validation disabled by configuration")],
         ["interfaces --json"] = [new("interfaces --no-validation --json", 0, "\"sources\": {")],
+        ["interfaces --pvd-ca"] =
+            [new("interfaces --no-validation --pvd-ca {missing}", 2, "Could not find file"), new("interfaces --no-validation --pvd-ca {overrides}", 2, "not a readable PEM certificate")],
     };
 
     public static TheoryData<string, int> AllCases()
