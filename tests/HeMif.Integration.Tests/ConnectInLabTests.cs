@@ -135,6 +135,49 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Session continuity (issue 16, draft §7.4 and §5.2.1): a captive portal appears on the Wi-Fi under a held
+    /// connection. The next examination (the override file sets a 2 s period so that the hold can see it) finds the
+    /// interface no longer validated, and the connection is told "not viable" because its interface lost validation,
+    /// with cellular offered as the better path.
+    /// </summary>
+    [LabFact]
+    public async Task A_captive_portal_appearing_on_the_connections_Wi_Fi_is_not_viable_after_revalidation()
+    {
+        await lab.SwitchAsync("healthy");
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: true, periodSeconds: 2);
+        var port = lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture);
+        var connect = LabProcess.RunAsync("ip",
+            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json", "--hold", "10000"],
+            TimeSpan.FromSeconds(60));
+        try
+        {
+            while (!connect.IsCompleted && !(await lab.ClientTcpSocketsAsync(lab.ServerTcpPort)).Any(s => s.State == "ESTAB"))
+            {
+                await Task.Delay(20);
+            }
+
+            await lab.SwitchAsync("wifi-captive", settleFirst: false);
+            var run = await connect;
+            output.WriteLine(run.ToString());
+            Assert.Equal(0, run.ExitCode);
+            var json = JsonDocument.Parse(run.Stdout).RootElement;
+            Assert.Equal("wlan0", json.GetProperty("winner").GetProperty("interface").GetString());
+            var events = json.GetProperty("pathEvents").EnumerateArray().ToList();
+            var notViable = events.First(e => e.GetProperty("kind").GetString() == "NotViable");
+            Assert.Equal(("wlan0", "ValidationLost"), (notViable.GetProperty("interface").GetString(), notViable.GetProperty("reason").GetString()));
+            // The verdict is CaptivePortal, or NoConnectivity when the examination falls in the instant the lab restarts
+            // the router's DNS as the captive one; either way the path lost validation. The detail is printed.
+            output.WriteLine(notViable.GetProperty("detail").GetString());
+            Assert.Contains(events, e => e.GetProperty("kind").GetString() == "BetterPathAvailable" && e.GetProperty("betterInterface").GetString() == "rmnet0");
+            output.WriteLine($"not viable at {notViable.GetProperty("atMs").GetDouble():F0} ms of the hold");
+        }
+        finally
+        {
+            await lab.SwitchAsync("healthy", settleFirst: false);
+        }
+    }
+
     /// <summary>With validation on, the broken Wi-Fi fails its check (§5.2.1) and is never raced.</summary>
     [LabFact]
     public async Task Wi_Fi_broken_with_validation_cellular_wins_and_Wi_Fi_is_excluded_as_unconnected()

@@ -17,8 +17,10 @@ public sealed class LabHostOverrides : IAsyncDisposable
     public static string CheckUrl(LabFixture lab) =>
         $"http://{lab.ServiceName}:{lab.ServerHttpPort.ToString(CultureInfo.InvariantCulture)}{lab["CHECK_PATH"]}";
 
-    public static async Task<LabHostOverrides> WriteAsync(LabFixture lab, bool validate)
+    /// <summary>Writes the file; <paramref name="periodSeconds"/>: the validation period, when a test needs it shorter than 5 minutes.</summary>
+    public static async Task<LabHostOverrides> WriteAsync(LabFixture lab, bool validate, int? periodSeconds = null)
     {
+        var period = periodSeconds is { } p ? $", \"periodSeconds\": {p.ToString(CultureInfo.InvariantCulture)}" : "";
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hemif-lab-host-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, $$"""
             {
@@ -26,7 +28,7 @@ public sealed class LabHostOverrides : IAsyncDisposable
                 { "name": "{{lab.WifiInterface}}", "kind": "Wifi", "dnsServers": ["{{lab.WifiDns4}}"] },
                 { "name": "{{lab.CellInterface}}", "kind": "Cellular", "dnsServers": ["{{lab.CellDns4}}"] }
               ],
-              "probe": { "url": "{{CheckUrl(lab)}}", "timeoutMs": 1500, "disabled": {{(validate ? "false" : "true")}} }
+              "probe": { "url": "{{CheckUrl(lab)}}", "timeoutMs": 1500, "disabled": {{(validate ? "false" : "true")}}{{period}} }
             }
             """);
         return new LabHostOverrides(path);
