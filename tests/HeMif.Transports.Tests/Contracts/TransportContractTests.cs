@@ -14,23 +14,9 @@ namespace HeMif.Transports.Tests.Contracts;
 
 /// <summary>Issue 13: HeMif's TCP transport passes the transport contract (<see cref="AttemptTransportContract"/>).</summary>
 [Collection(Resolve.FileDescriptorCounting.Name)] // the contract counts the whole process's descriptors
-public sealed class TcpTransportContract : AttemptTransportContract
+public sealed class TcpTransportContract : TcpFamilyTransportContract
 {
     protected override AttemptTransport CreateTransport() => new TcpTransport();
-
-    protected override ContractPeer StartPeer() => new TcpEchoPeer();
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Refusing()
-    {
-        var port = new RefusingPort();
-        return (port.EndPoint, port);
-    }
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Silent()
-    {
-        var port = new SilentTcpPort();
-        return (port.EndPoint, port);
-    }
 }
 
 /// <summary>
@@ -39,23 +25,9 @@ public sealed class TcpTransportContract : AttemptTransportContract
 /// transport's normal paths.
 /// </summary>
 [Collection(Resolve.FileDescriptorCounting.Name)]
-public sealed class MptcpTransportContract : AttemptTransportContract
+public sealed class MptcpTransportContract : TcpFamilyTransportContract
 {
     protected override AttemptTransport CreateTransport() => new MptcpTransport(new TcpTransport());
-
-    protected override ContractPeer StartPeer() => new TcpEchoPeer();
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Refusing()
-    {
-        var port = new RefusingPort();
-        return (port.EndPoint, port);
-    }
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Silent()
-    {
-        var port = new SilentTcpPort();
-        return (port.EndPoint, port);
-    }
 }
 
 /// <summary>

@@ -95,7 +95,7 @@ public sealed class Socks5TransportTests
 /// silent destination leaves the CONNECT unanswered.
 /// </summary>
 [Collection(Resolve.FileDescriptorCounting.Name)]
-public sealed class Socks5TransportContract : AttemptTransportContract, IAsyncLifetime
+public sealed class Socks5TransportContract : TcpFamilyTransportContract, IAsyncLifetime
 {
     private readonly Socks5Server _proxy = new();
 
@@ -104,18 +104,4 @@ public sealed class Socks5TransportContract : AttemptTransportContract, IAsyncLi
     public Task DisposeAsync() => _proxy.DisposeAsync().AsTask();
 
     protected override AttemptTransport CreateTransport() => new Socks5Transport(_proxy.EndPoint);
-
-    protected override ContractPeer StartPeer() => new TcpEchoPeer();
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Refusing()
-    {
-        var port = new RefusingPort();
-        return (port.EndPoint, port);
-    }
-
-    protected override (IPEndPoint EndPoint, IDisposable Owner) Silent()
-    {
-        var port = new SilentTcpPort();
-        return (port.EndPoint, port);
-    }
 }
