@@ -102,37 +102,8 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
     [LabFact]
     public async Task Wi_Fi_pulled_mid_connection_the_connection_is_told_not_viable_and_offered_cellular()
     {
-        await lab.SwitchAsync("healthy");
-        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: true);
-        var port = lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture);
-        var connect = LabProcess.RunAsync("ip",
-            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json", "--hold", "8000"],
-            TimeSpan.FromSeconds(60));
-        try
-        {
-            // Wait until the connection is established and held, then pull Wi-Fi.
-            while (!connect.IsCompleted && !(await lab.ClientTcpSocketsAsync(lab.ServerTcpPort)).Any(s => s.State == "ESTAB"))
-            {
-                await Task.Delay(20);
-            }
-
-            await lab.SwitchAsync("wifi-down", settleFirst: false);
-            var run = await connect;
-            output.WriteLine(run.ToString());
-            Assert.Equal(0, run.ExitCode);
-            var json = JsonDocument.Parse(run.Stdout).RootElement;
-            Assert.Equal("wlan0", json.GetProperty("winner").GetProperty("interface").GetString());
-            var events = json.GetProperty("pathEvents").EnumerateArray().ToList();
-            var notViable = events.First(e => e.GetProperty("kind").GetString() == "NotViable");
-            Assert.Equal("wlan0", notViable.GetProperty("interface").GetString());
-            Assert.Contains(notViable.GetProperty("reason").GetString(), LossReasons);
-            Assert.Contains(events, e => e.GetProperty("kind").GetString() == "BetterPathAvailable" && e.GetProperty("betterInterface").GetString() == "rmnet0");
-            output.WriteLine($"not viable at {notViable.GetProperty("atMs").GetDouble():F0} ms of the hold");
-        }
-        finally
-        {
-            await lab.SwitchAsync("healthy", settleFirst: false); // Wi-Fi back for the tests after this one
-        }
+        var notViable = await HoldWhileSwitchingAsync("wifi-down", holdMs: 8000);
+        Assert.Contains(notViable.GetProperty("reason").GetString(), LossReasons);
     }
 
     /// <summary>
@@ -144,20 +115,37 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
     [LabFact]
     public async Task A_captive_portal_appearing_on_the_connections_Wi_Fi_is_not_viable_after_revalidation()
     {
+        var notViable = await HoldWhileSwitchingAsync("wifi-captive", holdMs: 10000, periodSeconds: 2);
+        Assert.Equal("ValidationLost", notViable.GetProperty("reason").GetString());
+        // The verdict is CaptivePortal, or NoConnectivity when the examination falls in the instant the lab restarts
+        // the router's DNS as the captive one; either way the path lost validation. The detail is printed.
+        output.WriteLine(notViable.GetProperty("detail").GetString());
+    }
+
+    /// <summary>
+    /// Runs `hemif connect --hold` over healthy Wi-Fi with validation on, applies <paramref name="fault"/> once the
+    /// connection is established, and checks what both continuity tests share: Wi-Fi won, its path was told "not
+    /// viable", and cellular was offered as the better path. Returns the "not viable" event; Wi-Fi is healthy
+    /// again afterwards, also on failure.
+    /// </summary>
+    private async Task<JsonElement> HoldWhileSwitchingAsync(string fault, int holdMs, int? periodSeconds = null)
+    {
         await lab.SwitchAsync("healthy");
-        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: true, periodSeconds: 2);
+        await using var overrides = await LabHostOverrides.WriteAsync(lab, validate: true, periodSeconds);
         var port = lab.ServerTcpPort.ToString(CultureInfo.InvariantCulture);
         var connect = LabProcess.RunAsync("ip",
-            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json", "--hold", "10000"],
+            ["netns", "exec", lab.ClientNamespace, "dotnet", Hemif, "connect", lab.ServiceName, port, "--interfaces", overrides.Path, "--json",
+             "--hold", holdMs.ToString(CultureInfo.InvariantCulture)],
             TimeSpan.FromSeconds(60));
         try
         {
+            // Wait until the connection is established and held, then apply the fault.
             while (!connect.IsCompleted && !(await lab.ClientTcpSocketsAsync(lab.ServerTcpPort)).Any(s => s.State == "ESTAB"))
             {
                 await Task.Delay(20);
             }
 
-            await lab.SwitchAsync("wifi-captive", settleFirst: false);
+            await lab.SwitchAsync(fault, settleFirst: false);
             var run = await connect;
             output.WriteLine(run.ToString());
             Assert.Equal(0, run.ExitCode);
@@ -165,16 +153,14 @@ public sealed class ConnectInLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.Equal("wlan0", json.GetProperty("winner").GetProperty("interface").GetString());
             var events = json.GetProperty("pathEvents").EnumerateArray().ToList();
             var notViable = events.First(e => e.GetProperty("kind").GetString() == "NotViable");
-            Assert.Equal(("wlan0", "ValidationLost"), (notViable.GetProperty("interface").GetString(), notViable.GetProperty("reason").GetString()));
-            // The verdict is CaptivePortal, or NoConnectivity when the examination falls in the instant the lab restarts
-            // the router's DNS as the captive one; either way the path lost validation. The detail is printed.
-            output.WriteLine(notViable.GetProperty("detail").GetString());
+            Assert.Equal("wlan0", notViable.GetProperty("interface").GetString());
             Assert.Contains(events, e => e.GetProperty("kind").GetString() == "BetterPathAvailable" && e.GetProperty("betterInterface").GetString() == "rmnet0");
             output.WriteLine($"not viable at {notViable.GetProperty("atMs").GetDouble():F0} ms of the hold");
+            return notViable.Clone();
         }
         finally
         {
-            await lab.SwitchAsync("healthy", settleFirst: false);
+            await lab.SwitchAsync("healthy", settleFirst: false); // Wi-Fi back for the tests after this one
         }
     }
 
