@@ -41,11 +41,6 @@ internal static class PathWatch
             var planned = false;
             string? first = null;
 
-            void Emit(PathEvent e)
-            {
-                observer.OnNext(e);
-            }
-
             var onViews = views.Where(v => v.Facts.Name == interfaceName).Subscribe(view =>
             {
                 lock (gate)
@@ -56,12 +51,12 @@ internal static class PathWatch
                     if (loss is { } l && viable)
                     {
                         viable = false;
-                        Emit(new PathEvent(PathEventKind.NotViable, l.Reason, interfaceName, l.Detail, clock.GetUtcNow()));
+                        observer.OnNext(new PathEvent(PathEventKind.NotViable, l.Reason, interfaceName, l.Detail, clock.GetUtcNow()));
                     }
                     else if (loss is null && !viable && view.State == ValidationState.Validated)
                     {
                         viable = true;
-                        Emit(new PathEvent(PathEventKind.ViableAgain, PathEventReason.Recovered, interfaceName, $"{interfaceName} is up and validated again: {view.Detail}", clock.GetUtcNow()));
+                        observer.OnNext(new PathEvent(PathEventKind.ViableAgain, PathEventReason.Recovered, interfaceName, $"{interfaceName} is up and validated again: {view.Detail}", clock.GetUtcNow()));
                     }
                 }
             }, observer.OnError, observer.OnCompleted);
@@ -81,7 +76,7 @@ internal static class PathWatch
                     if (top is not null && top != interfaceName && top != first)
                     {
                         var reason = plan.Primary!.Reason;
-                        Emit(new PathEvent(PathEventKind.BetterPathAvailable, PathEventReason.HigherRankedInterface, interfaceName,
+                        observer.OnNext(new PathEvent(PathEventKind.BetterPathAvailable, PathEventReason.HigherRankedInterface, interfaceName,
                             $"{top} now ranks first for {plan.Host}:{plan.Port} ({plan.Trigger}): {reason}", clock.GetUtcNow())
                         {
                             BetterInterface = top,
