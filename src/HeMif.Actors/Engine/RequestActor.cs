@@ -268,10 +268,12 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
 
             var raceCandidate = ToRaceCandidate(candidate, snapshot, transports, plan, out var triesUdp);
             candidates.Add(raceCandidate);
-            if (triesUdp && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
+            if (triesUdp && _request.Exchange is null && snapshot.History?.QuicBlocked is null && _context.Options.QuicProbe is not null)
             {
                 // Nothing known about UDP/QUIC on this path yet: find out in the background for the next request,
-                // without delaying this one (its QUIC attempt races with TCP behind it anyway).
+                // without delaying this one (its QUIC attempt races with TCP behind it anyway). Never for a UDP
+                // exchange: its own request is what finds out, and a QUIC Initial to a server of another protocol
+                // would only be noise to it (and its silence would wrongly say "blocked").
                 _context.Supervisors[candidate.Interface].Tell(new ValidateMessages.ProbeQuicInBackground(_destination), Self);
             }
         }

@@ -114,6 +114,18 @@ public sealed record ConnectionRequest(string Host, int Port)
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> DestinationAddresses { get; init; } = [];
 
+    /// <summary>
+    /// For a request/response exchange over UDP (draft §7.1): the request datagram and its matcher, handed to every
+    /// attempt (<see cref="AttemptContext.Exchange"/>). Null for a connection.
+    /// </summary>
+    internal DatagramExchange? Exchange { get; init; }
+
+    /// <summary>
+    /// This request's own deadline (an exchange's): the race ends after the shorter of it and the engine's race timeout.
+    /// Null: the engine's.
+    /// </summary>
+    internal TimeSpan? Timeout { get; init; }
+
     /// <summary>The ALPN protocol IDs QUIC attempts offer (RFC 9001 §8.1: QUIC requires ALPN). Default: HTTP/3.</summary>
     internal IReadOnlyList<string> ApplicationProtocols { get; init; } = DefaultApplicationProtocols;
 

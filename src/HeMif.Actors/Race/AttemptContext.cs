@@ -40,6 +40,12 @@ public sealed class AttemptContext
     public IReadOnlyList<string> ApplicationProtocols { get; }
 
     /// <summary>
+    /// For a request/response exchange over UDP (draft §7.1; <c>IHeMifConnector.ExchangeAsync</c>): the request datagram
+    /// and how to recognise its response, which the <c>udp</c> transport sends and waits for. Null for a connection.
+    /// </summary>
+    public DatagramExchange? Exchange { get; init; }
+
+    /// <summary>
     /// The RFC 6724 §2.1 policy table <see cref="SourceAddress"/> is chosen by: the policy's
     /// (<see cref="Planning.HeMifPolicy.AddressSelectionTable"/>, which the race gives every attempt), by default the
     /// RFC's own table.

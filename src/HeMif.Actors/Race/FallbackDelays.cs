@@ -186,9 +186,16 @@ internal static class FallbackDelays
 /// <summary>The race settings of one request: the engine's, with the request's and the plan's stated fallback delays (draft §7.2).</summary>
 internal static class RaceSettingsFor
 {
-    /// <summary><paramref name="settings"/> itself when nothing is stated (no allocation), else a copy with <see cref="RaceSettings.FallbackInputs"/>.</summary>
-    public static RaceSettings Request(RaceSettings settings, ConnectionRequest request, ConnectionPlan plan) =>
-        request.FallbackDelay.IsEmpty && plan.FallbackDelayRules.Count == 0 && settings.ConfiguredFallbackDelay.IsEmpty
+    /// <summary>
+    /// <paramref name="settings"/> itself when nothing is stated (no allocation), else a copy with
+    /// <see cref="RaceSettings.FallbackInputs"/>, and with the request's own deadline when it is shorter than the race
+    /// timeout (an exchange's, <see cref="ConnectionRequest.Timeout"/>).
+    /// </summary>
+    public static RaceSettings Request(RaceSettings settings, ConnectionRequest request, ConnectionPlan plan)
+    {
+        var stated = request.FallbackDelay.IsEmpty && plan.FallbackDelayRules.Count == 0 && settings.ConfiguredFallbackDelay.IsEmpty
             ? settings
             : settings with { FallbackInputs = FallbackDelays.InputsFor(request, plan, settings) };
+        return request.Timeout is { } timeout && timeout < stated.RaceTimeout ? stated with { RaceTimeout = timeout } : stated;
+    }
 }

@@ -355,6 +355,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         var context = new AttemptContext(_job.Facts[iface], endpoint.Remote, _job.Request.Host, _job.Request.ApplicationProtocols)
         {
             AddressSelectionTable = _job.Plan.Policy.AddressSelectionTable,
+            Exchange = _job.Request.Exchange,
         };
         var connecting = Started(() => transport.ConnectAsync(context, cancel.Token));
         _inFlight[id] = new InFlightAttempt(cancel, connecting);

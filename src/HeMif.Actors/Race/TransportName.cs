@@ -25,6 +25,12 @@ public readonly record struct TransportName
     /// <summary>QUIC (RFC 9000), over UDP.</summary>
     public static TransportName Quic { get; } = new("quic");
 
+    /// <summary>
+    /// A request/response exchange over UDP (draft §7.1: "a similar mechanism can be used if the application has
+    /// request/response semantics"): one request datagram, the first matching response wins. Only exchanges use it.
+    /// </summary>
+    public static TransportName Udp { get; } = new("udp");
+
     /// <summary>Multipath TCP (RFC 8684): a TCP-family transport with a socket of its own.</summary>
     public static TransportName Mptcp { get; } = new("mptcp");
 

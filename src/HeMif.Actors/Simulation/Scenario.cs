@@ -32,10 +32,38 @@ public sealed record ScenarioRequest(string Host, int Port)
     /// </summary>
     public TimeSpan? Hold { get; init; }
 
+    /// <summary>What a UDP exchange sends when the file names no <c>request</c>: <c>hemif</c>.</summary>
+    public const string DefaultRequest = "hemif";
+
+    /// <summary>
+    /// For a UDP request/response exchange (the file's <c>"transport": "udp"</c>, draft §7.1): the request datagram's
+    /// text, sent as UTF-8 (the file's <c>request</c>, default <see cref="DefaultRequest"/>); the simulated responder
+    /// echoes it. Null for a connection.
+    /// </summary>
+    public string? Request { get; init; }
+
+    /// <summary>
+    /// For a UDP exchange: the text a response must begin with to be taken (the file's <c>expectPrefix</c>); null: any
+    /// response is taken.
+    /// </summary>
+    public string? ExpectPrefix { get; init; }
+
+    /// <summary>The exchange this request makes (request and matcher), or null for a connection.</summary>
+    internal DatagramExchange? Exchange()
+    {
+        if (Request is null)
+        {
+            return null;
+        }
+
+        var prefix = System.Text.Encoding.UTF8.GetBytes(ExpectPrefix ?? "");
+        return new DatagramExchange(System.Text.Encoding.UTF8.GetBytes(Request), response => response.StartsWith(prefix));
+    }
+
     /// <summary>Equal when every member is, the transports compared name by name in order.</summary>
     public bool Equals(ScenarioRequest? other) =>
         other is not null && Host == other.Host && Port == other.Port && ExpectedBytes == other.ExpectedBytes && At == other.At &&
-        Hold == other.Hold && Transports.SequenceEqual(other.Transports);
+        Hold == other.Hold && Transports.SequenceEqual(other.Transports) && Request == other.Request && ExpectPrefix == other.ExpectPrefix;
 
     /// <summary>A hash of the members <see cref="Equals(ScenarioRequest?)"/> compares.</summary>
     public override int GetHashCode() => HashCode.Combine(Host, Port, ExpectedBytes, At, Hold, Transports.Count > 0 ? Transports[0] : default);

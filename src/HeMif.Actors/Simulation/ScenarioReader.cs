@@ -116,7 +116,7 @@ internal static class ScenarioReader
 
     private static SimulatedPath ReadPath(StrictJsonReader r, JsonElement e, string path)
     {
-        var o = r.Object(e, path, "rttMs", "ipv6RttMs", "ipv4RttMs", "jitterMs", "loss", "maxTries", "ipv6", "ipv4", "quic",
+        var o = r.Object(e, path, "rttMs", "ipv6RttMs", "ipv4RttMs", "jitterMs", "loss", "maxTries", "ipv6", "ipv4", "quic", "udp",
             "captivePortal", "dnsInterception", "linkDown", "probe", "probeTimeoutMs", "dns", "dnsDelayMs", "aaaaDelayMs", "dnsTimeoutMs");
         var defaults = SimulatedPath.Default;
         return new SimulatedPath
@@ -130,6 +130,7 @@ internal static class ScenarioReader
             Ipv6 = o.TryGetValue("ipv6", out var v6) ? r.Enum<FamilyBehavior>(v6.Value, v6.Path) : defaults.Ipv6,
             Ipv4 = o.TryGetValue("ipv4", out var v4) ? r.Enum<FamilyBehavior>(v4.Value, v4.Path) : defaults.Ipv4,
             Quic = o.TryGetValue("quic", out var qu) ? r.Enum<QuicBehavior>(qu.Value, qu.Path) : defaults.Quic,
+            Udp = o.TryGetValue("udp", out var ud) ? r.Enum<UdpBehavior>(ud.Value, ud.Path) : defaults.Udp,
             CaptivePortal = o.TryGetValue("captivePortal", out var cp) ? PortalUrl(r, cp.Value, cp.Path) : null,
             DnsInterception = o.TryGetValue("dnsInterception", out var di) ? InterceptionAddresses(r, di.Value, di.Path) : null,
             LinkDown = o.TryGetValue("linkDown", out var ld) && r.Bool(ld.Value, ld.Path),
@@ -170,19 +171,44 @@ internal static class ScenarioReader
 
     private static ScenarioRequest ReadRequest(StrictJsonReader r, JsonElement e, string path)
     {
-        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes", "atMs", "holdMs");
+        var o = r.Object(e, path, "host", "port", "transport", "expectedBytes", "atMs", "holdMs", "request", "expectPrefix");
         var host = o.TryGetValue("host", out var h) ? r.String(h.Value, h.Path, "a host name or IP address") : throw r.Error(r.Property(path, "host"), "a host name or IP address", Missing);
         if (!HostName.TryNormalize(host, out _, out var problem))
         {
             throw r.Error(h.Path, "a host name or IP address", StrictJsonReader.Describe(h.Value) + ": " + problem);
         }
 
+        // "quic" and "any" both let QUIC race first with TCP behind it (HEv3); "udp" is a request/response exchange (§7.1).
+        var transports = o.TryGetValue("transport", out var t)
+            ? Pick<IReadOnlyList<TransportName>>(r, t.Value, t.Path, ("tcp", [TransportName.Tcp]), ("quic", QuicAndTcp), ("any", QuicAndTcp), ("udp", [TransportName.Udp]))
+            : [TransportName.Tcp];
+        var exchange = transports is [var only] && only == TransportName.Udp;
+        string? datagram = null;
+        string? prefix = null;
+        foreach (var (key, set) in new (string Key, Action<string> Set)[] { ("request", v => datagram = v), ("expectPrefix", v => prefix = v) })
+        {
+            if (o.TryGetValue(key, out var v))
+            {
+                if (!exchange)
+                {
+                    throw r.Error(v.Path, "no \"" + key + "\" here: only a UDP exchange (\"transport\": \"udp\") sends a request datagram", v.Value);
+                }
+
+                var text = r.String(v.Value, v.Path, key == "request" ? "the request datagram's text (1 or more characters)" : "the text the response must begin with");
+                if (key == "request" && text.Length == 0)
+                {
+                    throw r.Error(v.Path, "the request datagram's text (1 or more characters)", v.Value);
+                }
+
+                set(text);
+            }
+        }
+
         return new ScenarioRequest(host, o.TryGetValue("port", out var port) ? (int)r.Integer(port.Value, port.Path, 1, 65535, "a port from 1 to 65535") : 443)
         {
-            // "quic" and "any" both let QUIC race first with TCP behind it (HEv3).
-            Transports = o.TryGetValue("transport", out var t)
-                ? Pick<IReadOnlyList<TransportName>>(r, t.Value, t.Path, ("tcp", [TransportName.Tcp]), ("quic", QuicAndTcp), ("any", QuicAndTcp))
-                : [TransportName.Tcp],
+            Transports = transports,
+            Request = exchange ? datagram ?? ScenarioRequest.DefaultRequest : null,
+            ExpectPrefix = prefix,
             ExpectedBytes = o.TryGetValue("expectedBytes", out var b) ? r.Integer(b.Value, b.Path, 0, long.MaxValue, "a size in bytes (0 or more)") : null,
             At = o.TryGetValue("atMs", out var at) ? Milliseconds(r, at.Value, at.Path, 0, "a time in milliseconds from the scenario's start (0 or more)") : null,
             Hold = o.TryGetValue("holdMs", out var hold) ? Milliseconds(r, hold.Value, hold.Path, 0, "how long to keep the connection open, in milliseconds (0 or more)") : null,

@@ -99,6 +99,7 @@ internal sealed class SimulatedNetwork
         Resolver = new SimulatedResolver(this);
         Tcp = new SimulatedTransport(this, TransportName.Tcp, overUdp: false, null);
         Quic = new SimulatedTransport(this, TransportName.Quic, overUdp: true, quicSupported ? null : QuicUnsupportedReason);
+        Udp = new SimulatedTransport(this, TransportName.Udp, overUdp: true, null);
     }
 
     /// <summary>The connectivity probe (draft §5.2.1).</summary>
@@ -113,8 +114,15 @@ internal sealed class SimulatedNetwork
     /// <summary>QUIC attempts; <see cref="AttemptTransport.UnsupportedReason"/> is set when the host has no QUIC.</summary>
     public AttemptTransport Quic { get; }
 
-    /// <summary>The engine's registry of this network's transports: QUIC and TCP, TCP alone for a request that names none.</summary>
-    internal Race.TransportRegistry Transports => new([Tcp, Quic], [TransportName.Tcp]);
+    /// <summary>
+    /// UDP request/response exchanges (draft §7.1): the destination's responder echoes the request one round trip later,
+    /// resent on <see cref="DatagramExchange"/>'s backoff when the path loses it; <see cref="SimulatedPath.Udp"/> may block
+    /// it or answer with ICMP port unreachable.
+    /// </summary>
+    public AttemptTransport Udp { get; }
+
+    /// <summary>The engine's registry of this network's transports: QUIC, TCP and UDP exchanges, TCP alone for a request that names none.</summary>
+    internal Race.TransportRegistry Transports => new([Tcp, Quic, Udp], [TransportName.Tcp]);
 
     /// <summary>Connections established and not yet disposed.</summary>
     public int OpenConnections
@@ -152,9 +160,9 @@ internal sealed class SimulatedNetwork
         }
     }
 
-    /// <summary>The transport named <paramref name="name"/> (<c>tcp</c> or <c>quic</c>).</summary>
+    /// <summary>The transport named <paramref name="name"/> (<c>tcp</c>, <c>quic</c> or <c>udp</c>).</summary>
     public AttemptTransport TransportFor(TransportName name) =>
-        name == TransportName.Quic ? Quic : name == TransportName.Tcp ? Tcp : throw new ArgumentException($"The simulated network has no transport '{name}'.", nameof(name));
+        name == TransportName.Quic ? Quic : name == TransportName.Tcp ? Tcp : name == TransportName.Udp ? Udp : throw new ArgumentException($"The simulated network has no transport '{name}'.", nameof(name));
 
     /// <summary>The operations logged on one interface.</summary>
     public IReadOnlyList<NetworkOperation> LogOf(string interfaceName)
@@ -449,8 +457,14 @@ internal sealed class SimulatedNetwork
     private static string Describe(IReadOnlyList<IPAddress> addresses) =>
         addresses.Count == 0 ? "no addresses" : string.Join(", ", addresses);
 
-    private Task<ConnectedPath> ConnectAsync(TransportName protocol, bool overUdp, string? unsupported, InterfaceFacts networkInterface, IPEndPoint remote, CancellationToken cancellationToken)
+    private Task<ConnectedPath> ConnectAsync(TransportName protocol, bool overUdp, string? unsupported, InterfaceFacts networkInterface, IPEndPoint remote,
+        DatagramExchange? exchange, CancellationToken cancellationToken)
     {
+        if (protocol == TransportName.Udp)
+        {
+            return ExchangeAsync(networkInterface, remote, exchange, cancellationToken);
+        }
+
         ArgumentNullException.ThrowIfNull(networkInterface);
         ArgumentNullException.ThrowIfNull(remote);
         if (cancellationToken.IsCancellationRequested)
@@ -479,7 +493,7 @@ internal sealed class SimulatedNetwork
             return FailNow(name, what, "network unreachable");
         }
 
-        if (overUdp && path.Quic == QuicBehavior.Blocked)
+        if (overUdp && (path.Quic == QuicBehavior.Blocked || path.Udp == UdpBehavior.Blocked))
         {
             behavior = FamilyBehavior.Blackhole;
         }
@@ -515,6 +529,78 @@ internal sealed class SimulatedNetwork
                     tcs.TrySetException(new AttemptFailedException(AttemptFailureKind.Hard, $"{error} ({what} on {name})"));
                     break;
             }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// One try of a UDP exchange, as <c>UdpExchangeTransport</c> makes it on a real host: sends on the documented backoff
+    /// (0, 1, 3, 7 s; <see cref="DatagramExchange"/>) while the path loses them, an answer one round trip after the send
+    /// that got through (the responder echoes the request; one the matcher does not take is ignored, and the try waits on),
+    /// silence where UDP is blocked, ICMP port unreachable (hard) where nothing listens, and a soft failure 8 s after the
+    /// fourth send was lost.
+    /// </summary>
+    private Task<ConnectedPath> ExchangeAsync(InterfaceFacts networkInterface, IPEndPoint remote, DatagramExchange? exchange, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(networkInterface);
+        ArgumentNullException.ThrowIfNull(remote);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<ConnectedPath>(cancellationToken);
+        }
+
+        var name = networkInterface.Name;
+        var path = PathOf(name);
+        var what = $"UDP {remote}";
+        Record(name, NetworkOperationKind.ConnectStarted, what);
+        if (exchange is null)
+        {
+            return FailNow(name, what, "the udp transport carries request/response exchanges only (IHeMifConnector.ExchangeAsync); this attempt has no request datagram");
+        }
+
+        if (path.LinkDown)
+        {
+            return FailNow(name, what, "network is down");
+        }
+
+        var behavior = path.BehaviorFor(remote.AddressFamily);
+        if (behavior == FamilyBehavior.Absent)
+        {
+            return FailNow(name, what, "network unreachable");
+        }
+
+        var response = exchange.Request.ToArray();
+        if (behavior == FamilyBehavior.Blackhole || path.Udp == UdpBehavior.Blocked || path.Quic == QuicBehavior.Blocked || !exchange.Matches(response))
+        {
+            // Nothing comes back that the try would take: it waits until the race or its own deadline ends it.
+            return Schedule<ConnectedPath>(name, what, null, _ => { }, cancellationToken);
+        }
+
+        var (lost, jitter) = Draw(name, path with { MaxTries = DatagramExchange.MaxSends });
+        if (lost == DatagramExchange.MaxSends)
+        {
+            return Schedule<ConnectedPath>(name, what, RetransmissionOffset(lost), tcs =>
+            {
+                Record(name, NetworkOperationKind.ConnectFailed, $"{what}: no answer ({lost} sends lost)");
+                tcs.TrySetException(new AttemptFailedException(AttemptFailureKind.Soft, $"no answer from {remote} on {name} ({lost} sends unanswered)"));
+            }, cancellationToken);
+        }
+
+        var roundTrip = path.RttFor(remote.AddressFamily) + jitter;
+        var refused = path.Udp == UdpBehavior.PortUnreachable || behavior == FamilyBehavior.Reject;
+        var delay = RetransmissionOffset(lost) + (behavior == FamilyBehavior.Unreachable ? roundTrip / 2 : roundTrip);
+        return Schedule<ConnectedPath>(name, what, delay, tcs =>
+        {
+            if (refused || behavior == FamilyBehavior.Unreachable)
+            {
+                var error = refused ? "ICMP port unreachable" : "ICMP host unreachable";
+                Record(name, NetworkOperationKind.ConnectFailed, what + ": " + error);
+                tcs.TrySetException(new AttemptFailedException(AttemptFailureKind.Hard, $"{error} ({remote} on {name})"));
+                return;
+            }
+
+            var local = networkInterface.Addresses.FirstOrDefault(a => a.Address.AddressFamily == remote.AddressFamily)?.Address;
+            Record(name, NetworkOperationKind.Connected, $"{what}: answered ({response.Length} bytes) after {lost + 1} {(lost == 0 ? "send" : "sends")}");
+            tcs.TrySetResult(new DatagramAnswer(response, local is null ? null : new IPEndPoint(local, 49152), remote, lost + 1, 0, ""));
         }, cancellationToken);
     }
 
@@ -634,7 +720,7 @@ internal sealed class SimulatedNetwork
         public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(context);
-            return owner.ConnectAsync(name, overUdp, unsupportedReason, context.Interface, context.Remote, cancellationToken);
+            return owner.ConnectAsync(name, overUdp, unsupportedReason, context.Interface, context.Remote, context.Exchange, cancellationToken);
         }
     }
 }

@@ -49,6 +49,22 @@ public enum QuicBehavior
     Blocked,
 }
 
+/// <summary>What UDP request/response exchanges (the <c>udp</c> transport, draft §7.1) meet on a simulated interface.</summary>
+public enum UdpBehavior
+{
+    /// <summary>The destination's UDP responder answers each request with the request itself, one round trip later.</summary>
+    Ok,
+
+    /// <summary>UDP is dropped on the path (a firewall that drops it): no answer, no error; QUIC is blackholed too.</summary>
+    Blocked,
+
+    /// <summary>
+    /// Nothing listens on the destination's UDP port: an exchange's try gets ICMP port unreachable one round trip later (a
+    /// hard error, draft §7.2).
+    /// </summary>
+    PortUnreachable,
+}
+
 /// <summary>
 /// How one simulated interface's path behaves: latency, jitter, loss, per-family verdicts, what its connectivity probe
 /// sees, and how its DNS resolver answers. Every default is that of a healthy path with a 50 ms round trip.
@@ -84,6 +100,9 @@ public sealed record SimulatedPath
 
     /// <summary>What QUIC does.</summary>
     public QuicBehavior Quic { get; init; } = QuicBehavior.Ok;
+
+    /// <summary>What UDP exchanges meet (the file's <c>"udp"</c>: <c>ok</c>, <c>blocked</c> or <c>portUnreachable</c>).</summary>
+    public UdpBehavior Udp { get; init; } = UdpBehavior.Ok;
 
     /// <summary>Where a captive portal redirects the probe to; when set, the probe finds a captive portal.</summary>
     public Uri? CaptivePortal { get; init; }

@@ -97,6 +97,7 @@ public static class Simulator
                 {
                     Transports = r.Transports,
                     ExpectedBytes = r.ExpectedBytes,
+                    Exchange = r.Exchange(),
                 };
                 var (completion, _) = engine.Start(request);
                 var limit = race.RaceTimeout + TimeSpan.FromMinutes(1);

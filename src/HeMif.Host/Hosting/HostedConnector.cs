@@ -235,6 +235,14 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         _inner.WatchSubflows(host, port, mode, options ?? DefaultOptions());
 
     /// <inheritdoc/>
+    public Task<HeMifExchange> ExchangeAsync(string host, int port, ReadOnlyMemory<byte> request, ResponseMatcher matcher, ExchangeOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _inner.ExchangeAsync(host, port, request, matcher, options, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<QuicPathVerdict>> ProbeQuicAsync(string host, int port, string? interfaceName = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

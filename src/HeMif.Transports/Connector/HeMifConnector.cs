@@ -250,6 +250,33 @@ public interface IHeMifConnector : IAsyncDisposable
     }
 
     /// <summary>
+    /// A request/response exchange over UDP (draft §7.1: "For connectionless transport protocols (e.g., UDP), a similar
+    /// mechanism can be used if the application has request/response semantics"; docs/exchange.md): sends
+    /// <paramref name="request"/> to <paramref name="host"/>:<paramref name="port"/> over the preferred interface first
+    /// (each try on a socket pinned to its interface, as TCP attempts are), over the others after the fallback delay or
+    /// at once on an ICMP hard error (port, host or network unreachable), each interface with its own IPv6/IPv4 order
+    /// and attempt delay (RFC 8305); each try resends on <see cref="DatagramExchange"/>'s backoff. Returns the first
+    /// response <paramref name="matcher"/> takes, with the interface, addresses and time it came with; datagrams it does
+    /// not take are counted and ignored, a response from another source than the one sent to never reaches it, and a
+    /// response after the winner is dropped. The hard set, validation, soft set, policy rules (transport <c>udp</c>) and
+    /// <see cref="ExchangeOptions.Choice"/> apply as for <see cref="ConnectAsync"/>, and the outcomes go to the same
+    /// outcome cache. Throws <see cref="HeMifExchangeException"/> (every try listed) when no response came within
+    /// <see cref="ExchangeOptions.Timeout"/> or every try failed, <see cref="HeMifExchangeCanceledException"/> (an
+    /// <see cref="OperationCanceledException"/>) when the caller cancels, <see cref="ArgumentException"/> for a bad
+    /// host, port or request before any packet is sent. Every socket is closed when it returns or throws.
+    /// A connector implemented elsewhere that does not override it throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="host">A host name or IP literal.</param>
+    /// <param name="port">The UDP port, 1 to 65535.</param>
+    /// <param name="request">The request datagram, 1 to <see cref="DatagramExchange.MaxRequestBytes"/> bytes.</param>
+    /// <param name="matcher">Recognises the response to this request (a request identifier, for instance).</param>
+    /// <param name="options">Per-exchange hints; null: none.</param>
+    /// <param name="cancellationToken">Cancels the exchange.</param>
+    Task<HeMifExchange> ExchangeAsync(string host, int port, ReadOnlyMemory<byte> request, ResponseMatcher matcher, ExchangeOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement ExchangeAsync (UDP request/response); the connectors HeMif makes do.");
+
+    /// <summary>
     /// Probes, now, whether UDP/QUIC reaches <paramref name="host"/>:<paramref name="port"/> (UDP) through each
     /// interface, or only <paramref name="interfaceName"/>: a client Initial with a reserved version that a QUIC server
     /// answers with Version Negotiation (RFC 9000 §6), no TLS. One verdict per interface, in name order; each is also
@@ -461,6 +488,7 @@ public static class HeMifConnector
         (TransportName.Tcp, typeof(TcpTransport).FullName!),
         (TransportName.Quic, typeof(QuicTransport).FullName!),
         (TransportName.Mptcp, typeof(MptcpTransport).FullName!),
+        (TransportName.Udp, typeof(Transports.Udp.UdpExchangeTransport).FullName!),
     ];
 
     /// <summary>
@@ -522,7 +550,9 @@ public static class HeMifConnector
         var mptcp = new MptcpTransport(tcp);
         // TCP by default; QUIC when a request asks for it (TransportPreference.Any or Quic), MPTCP for a multipath one;
         // the application's after them.
-        var transports = Registry([tcp, parts.Quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp, .. parts.Transports], parts.Defaults ?? [TransportName.Tcp]);
+        // UDP exchanges (ExchangeAsync) have a transport of their own that only they name.
+        var transports = Registry([tcp, parts.Quic ?? new QuicTransport(options.QuicCertificateValidation), mptcp,
+            new Transports.Udp.UdpExchangeTransport(options.TimeProvider), .. parts.Transports], parts.Defaults ?? [TransportName.Tcp]);
         var engineOptions = new EngineOptions
         {
             Interfaces = interfaces,
@@ -744,6 +774,65 @@ public static class HeMifConnector
                 await session.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
+        }
+
+        public async Task<HeMifExchange> ExchangeAsync(string host, int port, ReadOnlyMemory<byte> request, ResponseMatcher matcher, ExchangeOptions? options = null,
+            CancellationToken cancellationToken = default)
+        {
+            var exchange = ToExchangeRequest(host, port, request, matcher, options);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!Unusable(exchange))
+            {
+                await WaitForFirstValidationAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // Started here rather than through engine.ConnectAsync: a cancelled exchange still hands back its report.
+            var (completion, id) = engine.Start(exchange);
+            RaceResult result;
+            using (cancellationToken.Register(() => engine.Cancel(id, "the caller cancelled")))
+            {
+                try
+                {
+                    result = await completion.ConfigureAwait(false);
+                }
+                catch (TaskCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("The exchange was cancelled.", cancellationToken);
+                }
+            }
+
+            switch (result.Connection)
+            {
+                case DatagramAnswer answer:
+                    return new HeMifExchange(answer, result.Report);
+                case { } other:
+                    // Only the udp transport is raced for an exchange; anything else here is a wiring error, closed and said.
+                    await other.DisposeAsync().ConfigureAwait(false);
+                    throw new InvalidOperationException($"The exchange with {host}:{port} was answered by {other.GetType().Name}, not a datagram answer.");
+                default:
+                    throw cancellationToken.IsCancellationRequested
+                        ? new HeMifExchangeCanceledException(result.Report, cancellationToken)
+                        : new HeMifExchangeException(result.Report);
+            }
+        }
+
+        /// <summary>An exchange as the engine races it: the udp transport alone, with the request, matcher and deadline.</summary>
+        private ConnectionRequest ToExchangeRequest(string host, int port, ReadOnlyMemory<byte> request, ResponseMatcher matcher, ExchangeOptions? options)
+        {
+            ArgumentNullException.ThrowIfNull(matcher);
+            options ??= new ExchangeOptions();
+            if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), timeout, $"ExchangeOptions.Timeout must be positive; got {timeout}.");
+            }
+
+            var connect = ToRequest(host, port, new ConnectOptions { Choice = options.Choice, TrafficClass = options.TrafficClass, FallbackDelay = options.FallbackDelay });
+            return connect with
+            {
+                Transports = [TransportName.Udp],
+                Exchange = new DatagramExchange(request, matcher),
+                Timeout = options.Timeout,
+            };
         }
 
         /// <summary>The path events of a connection the engine made (the winner's interface and local address).</summary>

@@ -63,7 +63,7 @@ public sealed class HeMifConnectorBuilder
 
     /// <summary>
     /// Registers <paramref name="transport"/> under its <see cref="AttemptTransport.Name"/>, beside HeMif's <c>tcp</c>,
-    /// <c>quic</c> and <c>mptcp</c>. A request races it when it may use that name: name it in
+    /// <c>quic</c>, <c>mptcp</c> and <c>udp</c> (UDP exchanges). A request races it when it may use that name: name it in
     /// <see cref="UseDefaultTransports"/> (the transports of requests that name none). Two transports with one name
     /// (one of HeMif's included) are an <see cref="ArgumentException"/> naming both types.
     /// </summary>

@@ -325,7 +325,7 @@ internal sealed class QuicVersionProbe : QuicPathProbe
     /// for all of them (ip(7): "IP_RECVERR … all errors are queued"; for IPv6, IPV6_RECVERR): without it a router's
     /// network or host unreachable — the hard errors that matter here — would look like silence.
     /// </summary>
-    private static void ReportAllIcmpErrors(Socket socket)
+    internal static void ReportAllIcmpErrors(Socket socket)
     {
         if (!OperatingSystem.IsLinux())
         {

@@ -53,10 +53,11 @@ public sealed class ScenarioTests
         """;
 
     [Fact]
-    public void The_built_in_scenarios_are_the_eight_of_issue_4_the_four_of_issue_14_and_the_one_of_issue_16()
+    public void The_built_in_scenarios_are_the_eight_of_issue_4_the_four_of_issue_14_and_the_three_of_issue_16()
     {
         Assert.Equal(
-            ["cache-warm", "captive-portal-login", "healthy", "policy-conflict", "roaming-no-cellular", "user-over-operator", "user-prefer-operator-ban",
+            ["cache-warm", "captive-portal-login", "healthy", "policy-conflict", "roaming-no-cellular", "udp-blocked-wifi", "udp-port-unreachable-wifi",
+             "user-over-operator", "user-prefer-operator-ban",
              "v6-blackhole", "v6-blackhole-warm", "wifi-broken", "wifi-captive", "wifi-lost-and-back", "wifi-reject"],
             Scenario.BuiltInNames);
     }
