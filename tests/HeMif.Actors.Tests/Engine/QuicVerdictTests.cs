@@ -230,6 +230,62 @@ public sealed class QuicVerdictTests : IAsyncLifetime
         Assert.Equal(2, _probe.Started.Count(i => i == "wlan0"));
     }
 
+    /// <summary>
+    /// Issue 16: a UDP exchange's outcomes are shared with the QUIC path probe's verdicts where both are about the same
+    /// path: the same interface identity (the verdict goes when the interface's network changes) and the same
+    /// destination host and port, over UDP. The probe found UDP/QUIC blocked on Wi-Fi to www.example.com:443, so an
+    /// exchange with www.example.com:443 is not tried there (the timeline says why) and cellular answers at once.
+    /// </summary>
+    [Fact]
+    public async Task A_blocked_QUIC_verdict_on_the_same_path_keeps_an_exchange_off_that_interface()
+    {
+        WifiDropsUdp();
+        await StartAsync();
+        await ProbeNowAsync();
+
+        var exchange = await RaceAsync(Exchange(443));
+        Assert.Equal(("rmnet0", "udp"), (exchange.Report.Winner!.Interface, exchange.Report.Winner.Transport));
+        Assert.DoesNotContain(exchange.Report.Attempts, a => a.Interface == "wlan0");
+        Assert.Contains(exchange.Report.Events, e => e.Interface == "wlan0" && e.Detail.Contains("UDP known blocked on this interface", StringComparison.Ordinal));
+    }
+
+    /// <summary>Another port is another path: the verdict about :443 says nothing of an exchange with :123, which goes to Wi-Fi first.</summary>
+    [Fact]
+    public async Task A_QUIC_verdict_about_another_port_does_not_touch_an_exchange()
+    {
+        WifiDropsUdp();
+        await StartAsync();
+        await ProbeNowAsync();
+
+        var exchange = await RaceAsync(Exchange(123));
+        Assert.Equal("wlan0", exchange.Report.Winner!.Interface);
+    }
+
+    /// <summary>
+    /// The other way: an answered exchange with www.example.com:443 over Wi-Fi proves UDP gets through there (as a QUIC
+    /// handshake would), so the next QUIC request starts no path probe on Wi-Fi. The exchange itself starts none: a QUIC
+    /// Initial to a server of another protocol would only be noise to it, and its silence would wrongly say "blocked".
+    /// </summary>
+    [Fact]
+    public async Task An_answered_exchange_says_UDP_gets_through_so_no_QUIC_probe_follows_and_it_starts_none_itself()
+    {
+        await StartAsync();
+        var probedBefore = _probe.Started.Count;
+
+        var exchange = await RaceAsync(Exchange(443));
+        Assert.Equal("wlan0", exchange.Report.Winner!.Interface);
+        Assert.Equal(probedBefore, _probe.Started.Count);
+
+        await (await RaceAsync(Quic)).Connection!.DisposeAsync();
+        Assert.DoesNotContain("wlan0", _probe.Started.Skip(probedBefore));
+    }
+
+    private static ConnectionRequest Exchange(int port) => new("www.example.com", port)
+    {
+        Transports = [TransportName.Udp],
+        Exchange = new DatagramExchange(new byte[] { 1, 2, 3 }, _ => true),
+    };
+
     /// <summary>Wi-Fi drops UDP (QUIC attempts there never answer, its probe says blocked); cellular lets it through.</summary>
     private void WifiDropsUdp()
     {
@@ -242,7 +298,7 @@ public sealed class QuicVerdictTests : IAsyncLifetime
     {
         _engine = new HeMifEngine(_network.Options(_clock) with
         {
-            Transports = new TransportRegistry([new FakeNetwork.TcpPort(_network), _quic], [TransportName.Tcp]),
+            Transports = new TransportRegistry([new FakeNetwork.TcpPort(_network), _quic, new FakeUdp(_clock)], [TransportName.Tcp]),
             QuicProbe = withProbe ? _probe : null,
         });
         _driver = new EngineDriver(_engine, _clock);
@@ -311,6 +367,18 @@ public sealed class QuicVerdictTests : IAsyncLifetime
 
             public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>UDP exchanges on the virtual clock: every request is answered (an echo) 20 ms after it is sent.</summary>
+    private sealed class FakeUdp(TimeProvider clock) : AttemptTransport
+    {
+        public override TransportName Name => TransportName.Udp;
+
+        public override bool RunsOverUdp => true;
+
+        public override Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken) =>
+            FakeTimers.After<ConnectedPath>(clock, TimeSpan.FromMilliseconds(20),
+                () => new DatagramAnswer(context.Exchange!.Request.ToArray(), null, context.Remote, 1, 0, ""), cancellationToken);
     }
 
     /// <summary>A QUIC path probe that answers a scripted verdict per interface after <see cref="Delay"/> of virtual time.</summary>

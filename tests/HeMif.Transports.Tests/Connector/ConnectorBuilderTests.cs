@@ -35,6 +35,7 @@ public sealed class ConnectorBuilderTests
             "transport tcp: HeMif.Transports.Tcp.TcpTransport",
             "transport quic: HeMif.Transports.Quic.QuicTransport",
             "transport mptcp: HeMif.Transports.Mptcp.MptcpTransport",
+            "transport udp: HeMif.Transports.Udp.UdpExchangeTransport",
             "defaults: tcp",
             "resolver: HeMif.Transports.Resolve.DnsInterfaceResolver",
             "probe: HeMif.Transports.Probes.LoopbackExemptProbe(HeMif.Validate.ScopedProbe)",
@@ -137,7 +138,7 @@ public sealed class ConnectorBuilderTests
         var builder = HeMifConnector.CreateBuilder().UseOptions(Options).UseDefaultTransports(TransportName.Tcp, new TransportName("socks5"));
 
         var error = Assert.Throws<ArgumentException>(builder.Build);
-        Assert.Contains("UseDefaultTransports names 'socks5', which no transport is registered as (registered: tcp, quic, mptcp)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("UseDefaultTransports names 'socks5', which no transport is registered as (registered: tcp, quic, mptcp, udp)", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => builder.UseDefaultTransports());
     }
 
