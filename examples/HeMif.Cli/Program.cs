@@ -51,6 +51,7 @@ public static class Program
             PlanCommand.Create(safeOutput, safeError),
             SimulateCommand.Create(safeOutput, safeError),
             ConnectCommand.Create(safeOutput, safeError),
+            ExchangeCommand.Create(safeOutput, safeError),
             ProbeCommand.Create(safeOutput, safeError),
             InterfacesCommand.Create(safeOutput, safeError),
         };

@@ -27,7 +27,7 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
     /// <summary>
     /// The table: for each option (<c>command --option</c>) or argument (<c>command &lt;name&gt;</c>), runs that use it,
     /// good values and bad ones. Placeholders: {tcp} a loopback port that accepts, {sink} one that answers like the lab's
-    /// mptcp-sink, {quic} a QUIC responder, {silent} a UDP port that never answers, {interfaces} {policy} the samples,
+    /// mptcp-sink, {quic} a QUIC responder, {silent} a UDP port that never answers, {udp} a UDP echo, {interfaces} {policy} the samples,
     /// {scenario} {overrides} {no-loopback} files of the fixture, {missing} {dir} a missing file and a directory.
     /// </summary>
     public static readonly Dictionary<string, CliCase[]> Cases = new(StringComparer.Ordinal)
@@ -116,6 +116,54 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
         ["connect --hold"] = [new("connect 127.0.0.1 {tcp} --no-validation --hold 1", 0, "connected over lo"), new("connect 127.0.0.1 {tcp} --no-validation --hold -1", 2, "--hold must be between 0 and 3600000")],
         ["connect --color"] = [new("connect 127.0.0.1 {tcp} --no-validation --color always", 0, "\u001b["), new("connect 127.0.0.1 {tcp} --no-validation --color blue", 2, "blue")],
         ["connect --events"] = [new("connect 127.0.0.1 {tcp} --no-validation --events", 0, "Events")],
+
+        ["exchange <host>"] =
+        [
+            new("exchange 127.0.0.1 {udp} --text hello --no-validation", 0, "response: 5 bytes from 127.0.0.1:"),
+            new("exchange localhost {udp} --text hello --no-validation", 0, "over lo"),
+            new("exchange a..b {udp} --text hello --no-validation", 2, "HOST"),
+        ],
+        ["exchange <port>"] = [new("exchange 127.0.0.1 0 --text x --no-validation", 2, "PORT must be a port between 1 and 65535; got '0'"), new("exchange 127.0.0.1 dns --text x --no-validation", 2, "got 'dns'")],
+        ["exchange --hex"] =
+        [
+            new("exchange 127.0.0.1 {udp} --hex 1b00ff --no-validation", 0, ": 1b00ff"),
+            new("exchange 127.0.0.1 {udp} --hex 1b0 --no-validation", 2, "--hex: expected hexadecimal digits, two per byte"),
+            new("exchange 127.0.0.1 {udp} --hex xy --no-validation", 2, "'x' is not one"),
+            new("exchange 127.0.0.1 {udp} --hex 00 --text x --no-validation", 2, "exactly one of --hex BYTES or --text STRING"),
+        ],
+        ["exchange --text"] = [new("exchange 127.0.0.1 {udp} --text ping --no-validation", 0, "\"ping\""), new("exchange 127.0.0.1 {udp} --no-validation", 2, "exactly one of --hex BYTES or --text STRING")],
+        ["exchange --expect-prefix"] =
+        [
+            new("exchange 127.0.0.1 {udp} --text ping --expect-prefix pi --no-validation", 0, "\"ping\""),
+            new("exchange 127.0.0.1 {udp} --text ping --expect-prefix 0x7069 --no-validation", 0, "(1 send, 0 ignored)"),
+            new("exchange 127.0.0.1 {udp} --text ping --expect-prefix pong --no-validation --timeout 200", 3, "No answer from 127.0.0.1:"),
+            new("exchange 127.0.0.1 {udp} --text ping --expect-prefix 0xzz --no-validation", 2, "--expect-prefix: expected hexadecimal digits"),
+        ],
+        ["exchange --interfaces"] =
+        [
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --interfaces {overrides}", 0, "over lo"),
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --interfaces {absent-interface}", 2, "$.interfaces[0].name"),
+        ],
+        ["exchange --policy"] =
+        [
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --policy {policy}", 0, "over lo"),
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --policy {no-loopback}", 3, "no-loopback"),
+        ],
+        ["exchange --probe-url"] =
+        [
+            new("exchange 127.0.0.1 {udp} --text x --probe-url http://127.0.0.1:{tcp}/generate_204", 0, "over lo"),
+            new("exchange 127.0.0.1 {udp} --text x --probe-url ftp://example.net/", 2, "--probe-url must be an absolute http:// URL"),
+        ],
+        ["exchange --no-validation"] = [new("exchange 127.0.0.1 {udp} --text x --no-validation --events", 0, "won            lo: #0: UDP 127.0.0.1:")],
+        ["exchange --timeout"] =
+        [
+            new("exchange 127.0.0.1 {silent} --text x --no-validation --timeout 200", 3, "within the race timeout of 200 ms"),
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --timeout 0", 2, "--timeout must be between 1 and 600000 ms; got '0'"),
+            new("exchange 127.0.0.1 {udp} --text x --no-validation --timeout 1s", 2, "got '1s'"),
+        ],
+        ["exchange --json"] = [new("exchange 127.0.0.1 {udp} --text ping --no-validation --json", 0, "\"text\": \"ping\"")],
+        ["exchange --color"] = [new("exchange 127.0.0.1 {udp} --text x --no-validation --color always", 0, "\u001b["), new("exchange 127.0.0.1 {udp} --text x --no-validation --color blue", 2, "blue")],
+        ["exchange --events"] = [new("exchange 127.0.0.1 {udp} --text x --no-validation --events", 0, "Events")],
 
         ["probe quic <host>"] = [new("probe quic 127.0.0.1 {quic} --interface lo", 0, "reachable"), new("probe quic a..b {quic}", 2, "HOST")],
         ["probe quic <port>"] = [new("probe quic 127.0.0.1 0", 2, "PORT must be a port between 1 and 65535; got '0'"), new("probe quic 127.0.0.1 quic", 2, "got 'quic'")],
@@ -232,6 +280,7 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
         private readonly List<Task> _loops = [];
         private FakeQuicServer? _quic;
         private FakeQuicServer? _silent;
+        private FakeQuicServer? _udp;
         private Dictionary<string, string> _values = [];
 
         public Task InitializeAsync()
@@ -242,6 +291,7 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
             _loops.Add(AcceptAsync(_sink, AnswerLikeTheSinkAsync));
             _quic = new FakeQuicServer(IPAddress.Loopback, d => [FakeQuicServer.ValidAnswer(d)]);
             _silent = new FakeQuicServer(IPAddress.Loopback);
+            _udp = new FakeQuicServer(IPAddress.Loopback, d => [d]); // a UDP echo for hemif exchange
             var samples = Path.Combine(AppContext.BaseDirectory, "samples");
             Directory.CreateDirectory(_dir.Name("dir"));
             _values = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -250,6 +300,7 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
                 ["sink"] = Port(_sink),
                 ["quic"] = _quic.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
                 ["silent"] = _silent.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
+                ["udp"] = _udp.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
                 ["interfaces"] = Path.Combine(samples, "interfaces.json"),
                 ["policy"] = Path.Combine(samples, "policy.json"),
                 ["missing"] = _dir.Name("missing.json"),
@@ -292,6 +343,11 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
             if (_silent is not null)
             {
                 await _silent.DisposeAsync();
+            }
+
+            if (_udp is not null)
+            {
+                await _udp.DisposeAsync();
             }
 
             _stop.Dispose();
