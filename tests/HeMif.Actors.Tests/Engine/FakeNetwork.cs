@@ -77,9 +77,17 @@ internal sealed class FakeNetwork(TimeProvider clock)
     public int ProbeCalls;
     public List<string> Log { get; } = [];
 
+    /// <summary>Every interface a connectivity probe ran on, in order.</summary>
+    public List<string> Probed { get; } = [];
+
     public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ProbeCalls);
+        lock (Probed)
+        {
+            Probed.Add(networkInterface.Name);
+        }
+
         var path = Paths[networkInterface.Name];
         if (path.ProbeThrows)
         {
