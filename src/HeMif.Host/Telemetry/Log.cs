@@ -100,4 +100,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 25, EventName = "RaceEvent", Level = LogLevel.Trace,
         Message = "{Milliseconds} ms {Kind} {Interface}: {Detail}")]
     public static partial void RaceEvent(ILogger logger, double milliseconds, string kind, string @interface, string detail);
+
+    // 40-49: after the race (session continuity, draft §7.4)
+    [LoggerMessage(EventId = 40, EventName = "HttpConnectionRetired", Level = LogLevel.Information,
+        Message = "Pooled HTTP connection to {Host}:{Port} over {Interface} retired ({Reason}): the next request races again; requests in flight finish on it. Because: {PathEvent}")]
+    public static partial void HttpConnectionRetired(ILogger logger, string host, int port, string @interface, string reason, HeMif.Continuity.PathEvent pathEvent);
 }
