@@ -18,6 +18,12 @@ internal struct InterfaceState
     /// <summary>A Require rule in force selected the interface (§4.2.5 "Vpn last unless required").</summary>
     public bool Required;
 
+    /// <summary>
+    /// The interface's own answers for the host (128-bit forms), when the request was resolved per interface before the
+    /// sort (<see cref="Sort.RankAfterResolution"/>); null: the request's destinations apply to every interface.
+    /// </summary>
+    public UInt128[]? Destinations;
+
     public readonly bool Excluded => Reasons is not null;
 }
 

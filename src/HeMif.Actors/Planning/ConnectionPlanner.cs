@@ -211,6 +211,14 @@ public sealed class ConnectionPlanner
             facts[i] = states[i].Facts;
         }
 
+        if (request.InterfaceAddresses is { } answers)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                states[i].Destinations = answers.TryGetValue(states[i].Facts.Name, out var own) ? [.. own.Select(Rfc6724.ToUInt128)] : [];
+            }
+        }
+
         var env = HostEnvironment.Of(facts, now);
         Span<UInt128> destBuffer = stackalloc UInt128[16];
         var destinations = destBuffer[..HardSetFilter.Destinations(request, destBuffer)];
