@@ -20,7 +20,7 @@ set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE_ROOT=${HEMIF_LAB_STATE_ROOT:-/run/hemif-lab}
 SWITCHES="healthy wifi-broken wifi-hard-error wifi-reset wifi-captive v6-broken dns-broken-wifi wifi-down"
-SWITCHES+=" wifi-udp-blocked" # QUIC (see start_quic_server, apply_quic_switch)
+SWITCHES+=" wifi-udp-blocked wifi-udp-port-unreachable" # UDP: QUIC and exchanges (see start_quic_server, apply_quic_switch)
 
 # Addresses (inside the lab's namespaces only).
 WIFI_ADDR4=198.18.1.2    WIFI_GW4=198.18.1.1    WIFI_ADDR6=2001:db8:1::2    WIFI_GW6=2001:db8:1::1
@@ -37,6 +37,7 @@ MISSING_NAME=missing.lab.example
 PORTAL_NAME=portal.lab.example
 PVD_NAME=pvd.lab.example # the Wi-Fi router's PvD ID: its own address, where a test serves /.well-known/pvd (RFC 8801 §4)
 SERVER_TCP_PORT=7
+SERVER_UDP_PORT=7 # the lab server's UDP responder (echo; "spoof ..." requests get two answers to ignore first)
 SERVER_HTTP_PORT=80
 SERVER_MPTCP_PORT=5201
 SERVER_QUIC_PORT=4433
@@ -196,6 +197,7 @@ MISSING_NAME=$MISSING_NAME
 SERVER_ADDR4=$SERVER_ADDR4
 SERVER_ADDR6=$SERVER_ADDR6
 SERVER_TCP_PORT=$SERVER_TCP_PORT
+SERVER_UDP_PORT=$SERVER_UDP_PORT
 SERVER_HTTP_PORT=$SERVER_HTTP_PORT
 SERVER_MPTCP_PORT=$SERVER_MPTCP_PORT
 MPTCP=$MPTCP
@@ -248,8 +250,11 @@ quic_env() {
 apply_quic_switch() {
   case $1 in
     wifi-udp-blocked)
-      # The Wi-Fi router drops UDP to the server's QUIC port, and only that: TCP and DNS still work.
-      nft_router "$WR" add rule inet hemif_lab forward iifname client0 udp dport "$SERVER_QUIC_PORT" drop ;;
+      # The Wi-Fi router drops UDP to the server's QUIC port and its UDP responder, and only that: TCP and DNS still work.
+      nft_router "$WR" add rule inet hemif_lab forward iifname client0 udp dport "{ $SERVER_QUIC_PORT, $SERVER_UDP_PORT }" drop ;;
+    wifi-udp-port-unreachable)
+      # The Wi-Fi router answers UDP to the server's UDP responder with ICMP port unreachable (hard failure).
+      nft_router "$WR" add rule inet hemif_lab forward iifname client0 udp dport "$SERVER_UDP_PORT" reject with icmpx type port-unreachable ;;
     *) return 1 ;;
   esac
 }
@@ -402,6 +407,7 @@ EOF
   wait_for 5 "the relay's rmnet0 link (see $STATE/relay.log)" carrier "$CLI" rmnet0
   wait_for 20 "the server (see $STATE/server.log)" listening "$SRV" tcp "$SERVER_TCP_PORT"
   wait_for 20 "the server's HTTP (see $STATE/server.log)" listening "$SRV" tcp "$SERVER_HTTP_PORT"
+  wait_for 20 "the server's UDP responder (see $STATE/server.log)" listening "$SRV" udp "$SERVER_UDP_PORT"
   wait_for 20 "the portal (see $STATE/portal.log)" listening "$WR" tcp 80
   [ "$MPTCP" = 0 ] || wait_for 20 "the MPTCP sink (see $STATE/mptcp-sink.log)" listening "$SRV" tcp "$SERVER_MPTCP_PORT"
   # End to end through both links and both families (bash's /dev/tcp over the default route, then

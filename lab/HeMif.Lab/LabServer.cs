@@ -20,7 +20,8 @@ internal enum HttpMode
 
 /// <summary>
 /// The lab's services, dual-stack on every address of its namespace: a TCP echo service (what the
-/// connection tests reach) and an HTTP/1.1 listener (the connectivity check, or the captive portal).
+/// connection tests reach), a UDP responder on the same port (what the UDP exchange tests reach, <see cref="UdpAsync"/>)
+/// and an HTTP/1.1 listener (the connectivity check, or the captive portal).
 /// </summary>
 internal static class LabServer
 {
@@ -49,11 +50,12 @@ internal static class LabServer
             await File.WriteAllTextAsync(pidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n").ConfigureAwait(false);
         }
 
-        Console.WriteLine($"serving echo on {echoPort}, http ({mode}) on {httpPort}");
+        Console.WriteLine($"serving echo on {echoPort} (TCP and UDP), http ({mode}) on {httpPort}");
         var loops = new List<Task>();
         if (echoPort > 0)
         {
             loops.Add(AcceptLoopAsync(listeners[0], EchoAsync));
+            loops.Add(UdpAsync(echoPort));
         }
 
         if (httpPort > 0)
@@ -110,6 +112,85 @@ internal static class LabServer
             }
 
             await client.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The UDP responder: one socket per address of the namespace (so that each answer leaves from the address its
+    /// request was sent to, as a client's connected socket requires), each answering a datagram with the datagram
+    /// itself. A request that begins with <c>spoof </c> first gets two answers the client must ignore (issue 16: "a spoofed
+    /// response from a wrong source address or with a wrong request identifier is ignored"): the same bytes from another
+    /// address of this namespace, then, 50 ms later, the bytes with the last one changed (a wrong request identifier)
+    /// from the right address; the echo itself follows 50 ms after that.
+    /// </summary>
+    private static async Task UdpAsync(int port)
+    {
+        var sockets = new List<Socket>();
+        foreach (var address in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                     .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).Where(a => !a.IsIPv6LinkLocal).Distinct())
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                socket.Bind(new IPEndPoint(address, port));
+                sockets.Add(socket);
+            }
+            catch (SocketException e)
+            {
+                Console.WriteLine($"udp: not on {address}: {e.SocketErrorCode}");
+                socket.Dispose();
+            }
+        }
+
+        Console.WriteLine($"udp: answering on {string.Join(", ", sockets.Select(s => s.LocalEndPoint))}");
+        await Task.WhenAll(sockets.Select(s => AnswerLoopAsync(s, sockets))).ConfigureAwait(false);
+    }
+
+    private static async Task AnswerLoopAsync(Socket socket, IReadOnlyList<Socket> all)
+    {
+        var buffer = new byte[65536];
+        var any = socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        while (true)
+        {
+            SocketReceiveFromResult got;
+            try
+            {
+                got = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                continue; // an ICMP error for an earlier answer: nothing to do
+            }
+
+            var request = buffer.AsSpan(0, got.ReceivedBytes).ToArray();
+            var from = got.RemoteEndPoint;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    if (request.AsSpan().StartsWith("spoof "u8))
+                    {
+                        var other = all.FirstOrDefault(s => s != socket && s.AddressFamily == socket.AddressFamily
+                                                            && !IPAddress.IsLoopback(((IPEndPoint)s.LocalEndPoint!).Address));
+                        if (other is not null)
+                        {
+                            await other.SendToAsync(request, SocketFlags.None, from).ConfigureAwait(false);
+                        }
+
+                        await Task.Delay(50).ConfigureAwait(false);
+                        var wrong = request.ToArray();
+                        wrong[^1] ^= 1;
+                        await socket.SendToAsync(wrong, SocketFlags.None, from).ConfigureAwait(false);
+                        await Task.Delay(50).ConfigureAwait(false);
+                    }
+
+                    await socket.SendToAsync(request, SocketFlags.None, from).ConfigureAwait(false);
+                }
+                catch (SocketException)
+                {
+                    // the client is gone; nothing to do
+                }
+            });
         }
     }
 
