@@ -163,7 +163,7 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
         ["exchange --no-validation"] = [new("exchange 127.0.0.1 {udp} --text x --no-validation --events", 0, "won            lo: #0: UDP 127.0.0.1:")],
         ["exchange --timeout"] =
         [
-            new("exchange 127.0.0.1 {silent} --text x --no-validation --timeout 200", 3, "within the race timeout of 200 ms"),
+            new("exchange 127.0.0.1 {silent} --text x --no-validation --timeout 200", 3, "no answer within the race timeout of 200 ms"),
             new("exchange 127.0.0.1 {udp} --text x --no-validation --timeout 0", 2, "--timeout must be between 1 and 600000 ms; got '0'"),
             new("exchange 127.0.0.1 {udp} --text x --no-validation --timeout 1s", 2, "got '1s'"),
         ],

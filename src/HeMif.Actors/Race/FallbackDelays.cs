@@ -189,13 +189,19 @@ internal static class RaceSettingsFor
     /// <summary>
     /// <paramref name="settings"/> itself when nothing is stated (no allocation), else a copy with
     /// <see cref="RaceSettings.FallbackInputs"/>, and with the request's own deadline when it is shorter than the race
-    /// timeout (an exchange's, <see cref="ConnectionRequest.Timeout"/>).
+    /// timeout (an exchange's, <see cref="ConnectionRequest.Timeout"/>); an exchange's race fails at its deadline for
+    /// want of an "answer", not a "connection".
     /// </summary>
     public static RaceSettings Request(RaceSettings settings, ConnectionRequest request, ConnectionPlan plan)
     {
         var stated = request.FallbackDelay.IsEmpty && plan.FallbackDelayRules.Count == 0 && settings.ConfiguredFallbackDelay.IsEmpty
             ? settings
             : settings with { FallbackInputs = FallbackDelays.InputsFor(request, plan, settings) };
+        if (request.Exchange is not null)
+        {
+            stated = stated with { Awaits = "answer" };
+        }
+
         return request.Timeout is { } timeout && timeout < stated.RaceTimeout ? stated with { RaceTimeout = timeout } : stated;
     }
 }

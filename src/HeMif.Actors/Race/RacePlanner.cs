@@ -324,7 +324,7 @@ internal sealed class RacePlanner
 
         if (now >= _settings.RaceTimeout)
         {
-            Fail(now, $"no connection within the race timeout of {Ms(_settings.RaceTimeout)}", AttemptOutcome.Cancelled);
+            Fail(now, $"no {_settings.Awaits} within the race timeout of {Ms(_settings.RaceTimeout)}", AttemptOutcome.Cancelled);
             return;
         }
 

@@ -75,6 +75,12 @@ internal sealed record RaceSettings
     /// <summary>The whole race fails after this long.</summary>
     public TimeSpan RaceTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// What the race waits for, in the words of its failure at <see cref="RaceTimeout"/>: "connection", or "answer" for
+    /// a UDP request/response exchange (draft §7.1).
+    /// </summary>
+    public string Awaits { get; init; } = "connection";
+
     /// <summary>Throws naming the first setting that makes no sense.</summary>
     public void Validate()
     {

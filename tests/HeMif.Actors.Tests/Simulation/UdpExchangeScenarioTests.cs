@@ -100,7 +100,7 @@ public sealed class UdpExchangeScenarioTests
         var race = (await Simulator.RunAsync(Scenario.Parse(json, "no-match.json"))).Races.Single();
 
         Assert.Equal(RaceOutcome.Failed, race.Outcome);
-        Assert.Contains("5000 ms", race.Failure, StringComparison.Ordinal);
+        Assert.Contains("no answer within the race timeout of 5000 ms", race.Failure, StringComparison.Ordinal);
         Assert.Contains(race.Attempts, a => a.Interface == "wlan0");
         Assert.Contains(race.Attempts, a => a.Interface == "rmnet0");
         Assert.All(race.Attempts, a => Assert.Equal("cancelled", a.Result));
