@@ -2,12 +2,18 @@ using BenchmarkDotNet.Running;
 using HeMif.Benchmarks;
 
 // `loopback`: the connector against raw sockets on one loopback listener, medians and ratios printed by this program
-// (LoopbackConnectBenchmark). `startup`: a cold process's start-up (StartupBenchmark). `races`: the engine's races in
+// (LoopbackConnectBenchmark). `scale`: 64 against 1,024 races in flight through one connector on loopback
+// (ScaleBenchmark). `startup`: a cold process's start-up (StartupBenchmark). `races`: the engine's races in
 // plain rounds, for a quick before/after (EngineRoundsBenchmark). Anything else: every
 // BenchmarkDotNet class in this assembly; pick with --filter, e.g. `--filter '*EngineThroughput*'`.
 if (args.Length > 0 && args[0] == "loopback")
 {
     return await LoopbackConnectBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "scale")
+{
+    return await ScaleBenchmark.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "races")
