@@ -6,7 +6,7 @@ namespace HeMif.Cli;
 
 /// <summary>
 /// <c>hemif connect HOST PORT [--interfaces FILE] [--policy FILE] [--transport tcp|quic|any] [--probe-url URL]
-/// [--no-validation] [--json] [--mptcp [MODE]] [--send-bytes N] [--send-rate B/S] [--hold MS]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
+/// [--no-validation] [--json] [--listen MS] [--mptcp [MODE]] [--send-bytes N] [--send-rate B/S] [--hold MS]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
 /// (times in real milliseconds), and with <c>--mptcp</c> the subflow plan and the subflows (<see cref="MultipathCli"/>).
 /// Exit codes: 0 connected, 3 nothing connected, 2 bad input, 4 the payload did not arrive intact.
 /// </summary>
@@ -28,10 +28,11 @@ public static class ConnectCommand
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip the connectivity check (hosts without a check server)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
         var count = CliInput.Int("--count", "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", "between 1 and 1000", 1, 1000, 1);
+        var listen = CliInput.Int("--listen", "Milliseconds to listen (for Router Advertisements, validation) before connecting, 0-600000", "between 0 and 600000 ms", 0, 600_000, 0);
         var multipath = new MultipathCli();
         var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
         {
-            host, port, interfaces, policy, transport, probeUrl, noValidation, json, count,
+            host, port, interfaces, policy, transport, probeUrl, noValidation, json, count, listen,
         };
         foreach (var option in multipath.All)
         {
@@ -97,6 +98,9 @@ public static class ConnectCommand
             var portValue = parse.GetValue(port);
             try
             {
+                // What the network says comes in Router Advertisements, every few minutes or when a router starts: with
+                // --listen the race waits for it, as `hemif interfaces --listen` does.
+                Thread.Sleep(parse.GetValue(listen));
                 var reports = new List<Report.RaceReport>();
                 var extras = new Dictionary<int, ConnectionExtras>();
                 var exit = 0;

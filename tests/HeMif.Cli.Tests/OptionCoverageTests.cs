@@ -90,6 +90,12 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
         // Without it every interface is checked against the default check URL on the internet; the other cases use it too.
         ["connect --no-validation"] = [new("connect 127.0.0.1 {tcp} --no-validation --events", 0, "won            lo: #0: TCP 127.0.0.1:")],
         ["connect --json"] = [new("connect 127.0.0.1 {tcp} --no-validation --json", 0, "\"outcome\": \"connected\"")],
+        ["connect --listen"] =
+        [
+            new("connect 127.0.0.1 {tcp} --no-validation --listen 10", 0, "connected over lo"),
+            new("connect 127.0.0.1 {tcp} --listen -1", 2, "--listen must be between 0 and 600000 ms"),
+            new("connect 127.0.0.1 {tcp} --listen 1s", 2, "got '1s'"),
+        ],
         ["connect --count"] =
         [
             new("connect 127.0.0.1 {tcp} --no-validation --count 3", 0, "Connect 3 of 3"),

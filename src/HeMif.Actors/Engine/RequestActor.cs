@@ -31,10 +31,12 @@ internal sealed record RequestContext(
 /// a ReceiveActor builds its handler table (delegates, type lists, match arguments: about 3.5 KB) in every instance.
 /// </para>
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's resources are released in PostStop, which Akka runs on stop.")]
 internal sealed class RequestActor : UntypedActor, IWithTimers
 {
     private const string GuardTimer = "guard";
     private const string ColdStartTimer = "cold-start";
+    private const string RankTimer = "rank";
     private static readonly RuleReference NotValidated = new("builtin:validation", RuleSource.BuiltIn, PreferenceLevel.Prohibit);
     private readonly long _id;
     private readonly ConnectionRequest _request;
@@ -44,6 +46,14 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     private readonly List<ValidateMessages.InterfaceSnapshot> _snapshots = [];
     private IActorRef? _racer;
     private bool _cancelled;
+
+    // Ranking after resolution (Sort/RankAfterResolution): the lookups made before the sort, handed to the race.
+    private RankAfterResolution? _ranking;
+    private long _rankingStart;
+    private bool _ranked;
+    private string? _rankingNote;
+    private CancellationTokenSource? _lookupCancel;
+    private Dictionary<(string Interface, AddressFamily Family), Task<ResolveResult>>? _lookups;
 
     /// <summary>Set once this request waited for another race to its destination (what happened, for the timeline).</summary>
     private string? _coalesced;
@@ -102,7 +112,27 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 if (!_cancelled)
                 {
                     Timers.Cancel(GuardTimer);
+                    if (!_ranked && StartRanking(plan))
+                    {
+                        break;
+                    }
+
                     StartRace(plan);
+                }
+
+                break;
+            case LookupEnded ended:
+                if (_ranking is not null && !_ranked && !_cancelled)
+                {
+                    _ranking.Answered(ended.Interface, ended.Family, ended.Result, RankingNow);
+                    RankWhenDone();
+                }
+
+                break;
+            case RankDue:
+                if (_ranking is not null && !_ranked && !_cancelled)
+                {
+                    RankWhenDone();
                 }
 
                 break;
@@ -114,6 +144,7 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
                 _cancelled = true;
                 if (_racer is null)
                 {
+                    _lookupCancel?.Cancel();
                     _completion.TrySetCanceled();
                     Context.Stop(Self);
                 }
@@ -220,6 +251,9 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     /// </summary>
     protected override void PostStop()
     {
+        // Lookups made for the ranking that the race did not take over end here (the racer cancels those it took).
+        _lookupCancel?.Cancel();
+        _lookupCancel?.Dispose();
         _completion.TrySetResult(RaceResult.Failed(_request, _context.Options.Race, HeMifEngine.EngineStoppedReason));
         // The registry forgets this request (its racer, if it decided a race, has already said so with the report).
         Context.Parent.Tell(new EngineMessages.RequestEnded(_id, null));
@@ -248,6 +282,75 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
     }
 
     private void AskForPlan() => _context.Policy.Tell(PlanMessage(_snapshots, _request, _context.Options.TimeProvider.GetLocalNow()), Self);
+
+    private TimeSpan RankingNow => _context.Options.TimeProvider.GetElapsedTime(_rankingStart);
+
+    /// <summary>
+    /// Ranking after resolution (draft §5.2.2, <see cref="RankAfterResolution"/>): when the validated candidates differ in
+    /// something an address decides, resolve on each of them now, and rank again with their answers. Returns false when
+    /// it does not apply (the race starts with this plan).
+    /// </summary>
+    private bool StartRanking(ConnectionPlan plan)
+    {
+        var byName = _snapshots.ToDictionary(s => s.Facts.Name, StringComparer.Ordinal);
+        var validated = plan.Candidates
+            .Where(c => byName.TryGetValue(c.Interface, out var s) && s.State == ValidationState.Validated)
+            .Select(c => byName[c.Interface].Facts)
+            .ToList();
+        var wait = _context.Options.Race.RankingWait;
+        if (!RankAfterResolution.Applies(_request, validated, wait))
+        {
+            return false;
+        }
+
+        _ranking = new RankAfterResolution(
+            validated.ConvertAll(f => (f.Name, RankAfterResolution.Families(f).IPv6, RankAfterResolution.Families(f).IPv4)),
+            wait, _context.Options.Race.InterfaceFallbackDelay);
+        _rankingStart = _context.Options.TimeProvider.GetTimestamp();
+        _lookupCancel = new CancellationTokenSource();
+        _lookups = [];
+        var facts = validated.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        foreach (var (name, family) in _ranking.Lookups)
+        {
+            Task<ResolveResult> lookup;
+            try
+            {
+                lookup = _context.Options.Resolver.ResolveAsync(facts[name], _request.Host, family, _lookupCancel.Token);
+            }
+#pragma warning disable CA1031 // A resolver that throws instead of returning a failure: that lookup failed, as the race treats it.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                lookup = Task.FromException<ResolveResult>(e);
+            }
+
+            _lookups[(name, family)] = lookup;
+            lookup.PipeTo(Self,
+                success: r => new LookupEnded(name, family, r),
+                failure: e => new LookupEnded(name, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)));
+        }
+
+        Timers.StartSingleTimer(RankTimer, RankDue.Instance, _ranking.Deadline);
+        return true;
+    }
+
+    /// <summary>Ranks again with the answers once the ranking may go ahead (<see cref="RankAfterResolution.IsDone"/>), else waits for the deadline.</summary>
+    private void RankWhenDone()
+    {
+        var now = RankingNow;
+        if (!_ranking!.IsDone(now))
+        {
+            Timers.StartSingleTimer(RankTimer, RankDue.Instance, _ranking.Deadline - now);
+            return;
+        }
+
+        Timers.Cancel(RankTimer);
+        _ranked = true;
+        _rankingNote = _ranking.Describe(now);
+        var ranked = _request with { DestinationAddresses = _ranking.Union(), InterfaceAddresses = _ranking.Answers() };
+        Timers.StartSingleTimer(GuardTimer, Guard.Instance, _context.Options.InternalAskTimeout);
+        _context.Policy.Tell(PlanMessage(_snapshots, ranked, _context.Options.TimeProvider.GetLocalNow()), Self);
+    }
 
     private void StartRace(ConnectionPlan plan)
     {
@@ -283,6 +386,9 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
             _context.Publish, _completion, options.TimeProvider, _context.Engine, _id)
         {
             Coalesced = _coalesced,
+            RankedAfterResolution = _rankingNote,
+            Lookups = _lookups,
+            LookupCancel = _lookupCancel,
         };
         // Not watched: the racer says when it stops (RaceMessages.RacerStopped, from its PostStop).
         _racer = Context.ActorOf(ActorProps.Of(() => new RacerActor(job)), "racer");
@@ -378,6 +484,15 @@ internal sealed class RequestActor : UntypedActor, IWithTimers
         _context.Engine.Tell(new EngineMessages.RequestEnded(_id, result.Report));
         _completion.TrySetResult(result);
         Context.Stop(Self);
+    }
+
+    /// <summary>A lookup made for the ranking ended.</summary>
+    private sealed record LookupEnded(string Interface, AddressFamily Family, ResolveResult Result);
+
+    /// <summary>The timer message: the ranking's wait may be over.</summary>
+    private sealed class RankDue
+    {
+        public static readonly RankDue Instance = new();
     }
 
     private sealed class Guard

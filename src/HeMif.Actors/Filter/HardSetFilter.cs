@@ -18,6 +18,12 @@ internal struct InterfaceState
     /// <summary>A Require rule in force selected the interface (§4.2.5 "Vpn last unless required").</summary>
     public bool Required;
 
+    /// <summary>
+    /// The interface's own answers for the host (128-bit forms), when the request was resolved per interface before the
+    /// sort (<see cref="Sort.RankAfterResolution"/>); null: the request's destinations apply to every interface.
+    /// </summary>
+    public UInt128[]? Destinations;
+
     public readonly bool Excluded => Reasons is not null;
 }
 
@@ -179,6 +185,39 @@ internal static class HardSetFilter
                 components.Truncate(componentStart);
             }
         }
+    }
+
+    /// <summary>
+    /// The hard rule that keeps <paramref name="f"/> out of every request whatever it asks, or null when some request
+    /// could use it: an unconditional user hard rule against it (nothing lifts a user's hard rule), or an unconditional
+    /// operator hard rule against it that no user hard rule (of any condition) could lift. Such an interface is not
+    /// examined (its validation state is Excluded): a connectivity check would put packets on an interface the policy forbids.
+    /// </summary>
+    public static CompiledRule? ExcludingAlways(CompiledRule[] operatorRules, CompiledRule[] userRules, InterfaceFacts f, DateTimeOffset now)
+    {
+        foreach (var rule in userRules)
+        {
+            if (rule.IsHard && rule.IsUnconditional && Verdict(rule, f, now, out _) == Direction.Against)
+            {
+                return rule;
+            }
+        }
+
+        var liftable = userRules.Any(rule => rule.IsHard && Verdict(rule, f, now, out _) == Direction.For);
+        if (liftable)
+        {
+            return null;
+        }
+
+        foreach (var rule in operatorRules)
+        {
+            if (rule.IsHard && rule.IsUnconditional && Verdict(rule, f, now, out _) == Direction.Against)
+            {
+                return rule;
+            }
+        }
+
+        return null;
     }
 
     private static Direction Verdict(CompiledRule rule, InterfaceFacts f, DateTimeOffset now, out InterfaceCondition mismatch)

@@ -114,6 +114,14 @@ public sealed record ConnectionRequest(string Host, int Port)
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> DestinationAddresses { get; init; } = [];
 
+    /// <summary>
+    /// Each interface's own answers for the host (draft §5.2.2: "Name resolution is executed on the validated interfaces";
+    /// §7.3: an answer is valid for its provisioning domain), when the request resolved before it was ranked
+    /// (<see cref="Sort.RankAfterResolution"/>): the sort's address-based factors (§4.2.2 networks, §4.2.3 routes, §4.2.4
+    /// RFC 6724) read each interface's own answers. Null: not resolved per interface yet.
+    /// </summary>
+    internal IReadOnlyDictionary<string, IReadOnlyList<System.Net.IPAddress>>? InterfaceAddresses { get; init; }
+
     /// <summary>The ALPN protocol IDs QUIC attempts offer (RFC 9001 §8.1: QUIC requires ALPN). Default: HTTP/3.</summary>
     internal IReadOnlyList<string> ApplicationProtocols { get; init; } = DefaultApplicationProtocols;
 

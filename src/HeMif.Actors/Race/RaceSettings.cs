@@ -10,6 +10,15 @@ internal sealed record RaceSettings
     /// </summary>
     public TimeSpan ResolutionDelay { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Ranking after resolution (<see cref="Sort.RankAfterResolution"/>): once the first interface has answered, how long
+    /// the sort waits for the other interfaces' answers before it ranks with what it has (an interface that has not
+    /// answered by then is ranked without its answers, as before resolution). No larger than <see cref="ResolutionDelay"/>:
+    /// RFC 8305 §3 lets a client hold a positive answer back that long waiting for a better one, and ranking interfaces
+    /// must not hold the fast answer longer than that. Zero: the sort does not wait for answers (ranked before resolution).
+    /// </summary>
+    public TimeSpan RankingWait { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>RFC 8305 §8: "Connection Attempt Delay (Section 5): 250 milliseconds".</summary>
     public TimeSpan ConnectionAttemptDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -70,6 +79,7 @@ internal sealed record RaceSettings
     public void Validate()
     {
         Require(ResolutionDelay >= TimeSpan.Zero, nameof(ResolutionDelay), ResolutionDelay, "must not be negative");
+        Require(RankingWait >= TimeSpan.Zero && RankingWait <= ResolutionDelay, nameof(RankingWait), RankingWait, "must lie between zero and ResolutionDelay");
         // RFC 8305 §5: "Connection Attempt Delay … MUST NOT be less than 10 milliseconds".
         Require(MinConnectionAttemptDelay >= TimeSpan.FromMilliseconds(10), nameof(MinConnectionAttemptDelay), MinConnectionAttemptDelay, "must be at least 10 ms (RFC 8305 §5)");
         Require(MaxConnectionAttemptDelay >= MinConnectionAttemptDelay, nameof(MaxConnectionAttemptDelay), MaxConnectionAttemptDelay, "must be at least MinConnectionAttemptDelay");

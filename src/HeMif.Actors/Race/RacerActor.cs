@@ -32,6 +32,18 @@ internal sealed record RaceJob(
     /// coalescing of cold starts); the timeline starts with it. Null: it did not wait.
     /// </summary>
     public string? Coalesced { get; init; }
+
+    /// <summary>How the request was ranked after resolution (<see cref="Sort.RankAfterResolution"/>), for the timeline; null: it was not.</summary>
+    public string? RankedAfterResolution { get; init; }
+
+    /// <summary>
+    /// The lookups the request made before it was ranked, by interface and family: the race takes them over instead of
+    /// asking again (draft §5.2.2 resolves once per interface). Null: none.
+    /// </summary>
+    public IReadOnlyDictionary<(string Interface, AddressFamily Family), Task<ResolveResult>>? Lookups { get; init; }
+
+    /// <summary>Cancels <see cref="Lookups"/>: the race cancels it when it is decided, as it cancels its own lookups.</summary>
+    public CancellationTokenSource? LookupCancel { get; init; }
 }
 
 /// <summary>A finished race: its report, and the winner's connection (the caller owns it) when it connected.</summary>
@@ -152,6 +164,11 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         if (_job.Coalesced is { } coalesced)
         {
             Log("note", coalesced, null);
+        }
+
+        if (_job.RankedAfterResolution is { } ranked)
+        {
+            Log("note", ranked, null);
         }
 
         // The decision, with its reasons ("why is wlan0 first?"), before the race it starts.
@@ -329,7 +346,9 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         _outstanding++;
         var family = resolve.Family;
         var iface = resolve.Interface;
-        Started(() => _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token))
+        var lookup = _job.Lookups is { } made && made.TryGetValue((iface, family), out var earlier) ? earlier
+            : Started(() => _job.Resolver.ResolveAsync(_job.Facts[iface], _job.Request.Host, family, _raceCancel.Token));
+        lookup
             .PipeTo(Self, success: r => new Resolved(iface, family, r),
                 failure: e => new Resolved(iface, family, ResolveResult.Failure(e is OperationCanceledException ? "cancelled" : e.Message)));
     }
@@ -366,6 +385,7 @@ internal sealed class RacerActor : UntypedActor, IWithTimers
         _finished = true;
         Timers.Cancel(PollTimer);
         _raceCancel.Cancel();
+        _job.LookupCancel?.Cancel();
         var report = BuildReport(outcome, failure);
         if (!failure?.StartsWith("cancelled", StringComparison.Ordinal) ?? true)
         {

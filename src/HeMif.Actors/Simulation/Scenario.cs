@@ -106,6 +106,8 @@ public sealed record ScenarioSettings
         return s with
         {
             ResolutionDelay = ResolutionDelay ?? s.ResolutionDelay,
+            // The ranking's wait is bounded by the resolution delay (RaceSettings.RankingWait): a shorter one shortens it.
+            RankingWait = ResolutionDelay is { } rd && rd < s.RankingWait ? rd : s.RankingWait,
             MaxConcurrentAttempts = MaxConcurrentAttempts ?? s.MaxConcurrentAttempts,
             RaceTimeout = RaceTimeout ?? s.RaceTimeout,
         };

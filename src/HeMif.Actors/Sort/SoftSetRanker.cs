@@ -62,6 +62,7 @@ internal static class SoftSetRanker
         Span<DestinationCandidate> best = states.Length <= 64 ? stackalloc DestinationCandidate[states.Length] : new DestinationCandidate[states.Length];
         Span<bool> hasBest = states.Length <= 64 ? stackalloc bool[states.Length] : new bool[states.Length];
         hasBest.Clear();
+        var anyDestinations = false;
 
         for (var i = 0; i < states.Length; i++)
         {
@@ -73,17 +74,21 @@ internal static class SoftSetRanker
 
             var f = s.Facts;
             components.Owner = i;
+
+            // Resolved per interface before the sort: each interface is judged by its own answers (draft §7.3).
+            var own = s.Destinations is { } d ? d.AsSpan() : destinations;
+            anyDestinations |= own.Length > 0;
             Pvd(f, request.Host, now, components);
-            Dns(f, request.Host, destinations, components);
-            if (destinations.Length > 0)
+            Dns(f, request.Host, own, components);
+            if (own.Length > 0)
             {
-                NextHop(f, destinations, components);
-                hasBest[i] = BestPair(f, i, destinations, table, out best[i]);
+                NextHop(f, own, components);
+                hasBest[i] = BestPair(f, i, own, table, out best[i]);
             }
         }
 
         // §4.2.4 ranks interfaces by the best (destination, source) pair each offers, compared by RFC 6724 §6.
-        if (destinations.Length > 0)
+        if (anyDestinations)
         {
             SourceAddressClasses(states, best, hasBest, table, components);
         }

@@ -150,6 +150,9 @@ internal sealed class HeMifTelemetry
             case ValidationState.Down:
                 Log.InterfaceDown(_logger, change.Interface, change.Detail);
                 break;
+            case ValidationState.Excluded:
+                Log.InterfaceExcludedByPolicy(_logger, change.Interface, change.Detail);
+                break;
             default:
                 Log.InterfaceExamining(_logger, change.Interface, change.Detail);
                 break;
@@ -196,6 +199,7 @@ internal sealed class HeMifTelemetry
         ValidationState.DnsIntercepted => "dns_intercepted",
         ValidationState.NoConnectivity => "no_connectivity",
         ValidationState.Down => "down",
+        ValidationState.Excluded => "excluded",
         ValidationState.Validating => "validating",
         _ => "unknown",
     };

@@ -64,6 +64,10 @@ internal static partial class Log
         Message = "Interface {Interface} is down and is not used: {Detail}")]
     public static partial void InterfaceDown(ILogger logger, string @interface, string detail);
 
+    [LoggerMessage(EventId = 16, EventName = "InterfaceExcludedByPolicy", Level = LogLevel.Information,
+        Message = "Interface {Interface} is kept out of every request by the policy and is not examined (nothing is sent on it): {Detail}")]
+    public static partial void InterfaceExcludedByPolicy(ILogger logger, string @interface, string detail);
+
     [LoggerMessage(EventId = 15, EventName = "InterfaceExamining", Level = LogLevel.Debug,
         Message = "Interface {Interface} is being examined: {Detail}")]
     public static partial void InterfaceExamining(ILogger logger, string @interface, string detail);

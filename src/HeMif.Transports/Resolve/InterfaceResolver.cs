@@ -25,6 +25,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using HeMif.Interfaces;
+using HeMif.Resolve;
 
 namespace HeMif.Transports.Resolve;
 
@@ -37,7 +38,8 @@ internal sealed record DnsLookup(IReadOnlyList<DnsRecord> Records, string? Error
 /// <summary>
 /// A small, strict DNS stub that asks one interface's own DNS servers from sockets pinned to that interface, so the
 /// answer belongs to that interface's provisioning domain (draft §5.2.2: "Name resolution is executed on the validated
-/// interfaces"; §7.3: "A DNS answer may be only valid for a specific provisioning domain"). Servers are tried in order:
+/// interfaces"; §7.3: "A DNS answer may be only valid for a specific provisioning domain"). Servers are tried in order (a server an RFC 6731
+/// selection option names for the name's namespace first, <see cref="DnsServerChoice"/>):
 /// UDP first, TCP when the answer is truncated, one timeout per query; NXDOMAIN ends the lookup, any other failure
 /// moves on to the next server, and when every server failed the last failure is the result. When the interface's
 /// servers are unknown the system resolver answers and the result's <see cref="ResolveResult.Note"/> says so. Answers
@@ -102,7 +104,8 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
             return new ResolveResult(literal.AddressFamily == family ? [literal] : []) { Note = "address literal" };
         }
 
-        if (networkInterface.DnsServers.Count == 0)
+        // RFC 6731: a server selected for the name's namespace counts even when the interface has no servers of its own.
+        if (DnsServerChoice.For(networkInterface, host).Servers.Count == 0)
         {
             return await ResolveWithSystemAsync(host, family, cancellationToken).ConfigureAwait(false);
         }
@@ -138,7 +141,9 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
             return new DnsLookup([], "invalid host name: " + invalid, null);
         }
 
-        if (networkInterface.DnsServers.Count == 0)
+        // RFC 6731 (draft §4.2.2): a server selected for the name's namespace is asked first; then the interface's own.
+        var order = DnsServerChoice.For(networkInterface, name);
+        if (order.Servers.Count == 0)
         {
             return new DnsLookup([], $"no DNS servers known for {networkInterface.Name}", null);
         }
@@ -159,8 +164,13 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
 
         var question = new DnsQuestion(name, type, DnsClass.In);
         var trail = new List<string>();
+        if (order.Note is { } selected)
+        {
+            trail.Add(selected);
+        }
+
         var lastError = "no DNS server answered";
-        foreach (var server in networkInterface.DnsServers)
+        foreach (var server in order.Servers)
         {
             var (response, error) = await QueryServerAsync(networkInterface, server, question, trail, cancellationToken).ConfigureAwait(false);
             var where = new IPEndPoint(server, _options.Port).ToString();

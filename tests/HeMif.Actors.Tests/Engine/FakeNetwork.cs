@@ -23,6 +23,15 @@ internal sealed record FakePath
     public string IPv4 { get; init; } = "ok";
 
     public bool ProbeThrows { get; set; }
+
+    /// <summary>How long this interface's DNS takes to answer (default 5 ms); <see cref="Timeout.InfiniteTimeSpan"/>: never.</summary>
+    public TimeSpan DnsDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>This interface's AAAA answer; null: the test server's IPv6 address. Empty: NODATA.</summary>
+    public IReadOnlyList<IPAddress>? AaaaAnswer { get; init; }
+
+    /// <summary>This interface's A answer; null: the test server's IPv4 address. Empty: NODATA.</summary>
+    public IReadOnlyList<IPAddress>? AAnswer { get; init; }
 }
 
 /// <summary>
@@ -77,9 +86,20 @@ internal sealed class FakeNetwork(TimeProvider clock)
     public int ProbeCalls;
     public List<string> Log { get; } = [];
 
+    /// <summary>Every interface a connectivity probe ran on, in order.</summary>
+    public List<string> Probed { get; } = [];
+
+    /// <summary>Each lookup and attempt as it started, with the clock's time: "resolve wlan0 InterNetworkV6", "connect wlan0 …".</summary>
+    public List<(DateTimeOffset At, string What)> Timed { get; } = [];
+
     public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ProbeCalls);
+        lock (Probed)
+        {
+            Probed.Add(networkInterface.Name);
+        }
+
         var path = Paths[networkInterface.Name];
         if (path.ProbeThrows)
         {
@@ -89,8 +109,17 @@ internal sealed class FakeNetwork(TimeProvider clock)
         return After(path.ProbeDelay ?? path.Rtt, () => new ValidationResult(path.Probe, $"fake probe: {path.Probe}"), cancellationToken);
     }
 
-    public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken) =>
-        After(TimeSpan.FromMilliseconds(5), () => new ResolveResult([family == AddressFamily.InterNetworkV6 ? ServerV6 : ServerV4]), cancellationToken);
+    public Task<ResolveResult> ResolveAsync(InterfaceFacts networkInterface, string host, AddressFamily family, CancellationToken cancellationToken)
+    {
+        var path = Paths.GetValueOrDefault(networkInterface.Name) ?? new FakePath();
+        lock (Log)
+        {
+            Timed.Add((clock.GetUtcNow(), $"resolve {networkInterface.Name} {family}"));
+        }
+
+        IReadOnlyList<IPAddress> answer = family == AddressFamily.InterNetworkV6 ? path.AaaaAnswer ?? [ServerV6] : path.AAnswer ?? [ServerV4];
+        return After(path.DnsDelay, () => new ResolveResult(answer), cancellationToken);
+    }
 
     public Task<ConnectedPath> ConnectAsync(AttemptContext context, CancellationToken cancellationToken)
     {
@@ -100,6 +129,7 @@ internal sealed class FakeNetwork(TimeProvider clock)
         lock (Log)
         {
             Log.Add($"connect {networkInterface.Name} {remote}");
+            Timed.Add((clock.GetUtcNow(), $"connect {networkInterface.Name} {remote}"));
         }
 
         if (mode == "throw")
