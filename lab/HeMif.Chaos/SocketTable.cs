@@ -48,7 +48,9 @@ internal static class SocketTable
             {
                 var target = new FileInfo(fd).LinkTarget ?? "?";
                 var bracket = target.IndexOf(":[", StringComparison.Ordinal);
-                kind = bracket > 0 && !target.StartsWith("anon_inode", StringComparison.Ordinal) ? target[..bracket] : target.StartsWith('/') ? "file" : target;
+                kind = bracket > 0 && !target.StartsWith("anon_inode", StringComparison.Ordinal) ? target[..bracket]
+                    : target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal) ? "assembly file (loaded code)"
+                    : target.StartsWith('/') ? "other file" : target;
             }
             catch (IOException)
             {
