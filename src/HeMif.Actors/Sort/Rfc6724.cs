@@ -407,16 +407,23 @@ internal static class Rfc6724
         }
 
         var candidates = new DestinationCandidate[destinations.Count];
-        var byAddress = new Dictionary<UInt128, IPAddress>(destinations.Count);
+        var keys = new UInt128[destinations.Count];
         for (var i = 0; i < candidates.Length; i++)
         {
-            var d = ToUInt128(destinations[i]);
-            byAddress.TryAdd(d, destinations[i]);
-            candidates[i] = new DestinationCandidate(d, SelectSource(sources, d, 0, table));
+            keys[i] = ToUInt128(destinations[i]);
+            candidates[i] = new DestinationCandidate(keys[i], SelectSource(sources, keys[i], 0, table));
         }
 
         SortDestinations(candidates, table);
-        return candidates.Select(c => byAddress[c.Address]).ToList();
+        // Back to the caller's address objects, the first one of equal addresses for each. An interface has a few
+        // destinations, so a scan; it runs on every request (a dictionary and a LINQ projection allocated per race).
+        var sorted = new List<IPAddress>(candidates.Length);
+        foreach (var c in candidates)
+        {
+            sorted.Add(destinations[Array.IndexOf(keys, c.Address)]);
+        }
+
+        return sorted;
     }
 
     /// <summary>

@@ -99,7 +99,7 @@ internal sealed class DnsInterfaceResolver : InterfaceResolver
         // An address literal (IPv6 possibly in URI brackets, RFC 3986 §3.2.2) needs no DNS. IPAddress.TryParse also
         // reads "10" as 0.0.0.10, so only dotted quads and colon forms count as literals.
         var bare = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-        if ((bare.Contains(':', StringComparison.Ordinal) || bare.Count(c => c == '.') == 3) && IPAddress.TryParse(bare, out var literal))
+        if ((bare.Contains(':', StringComparison.Ordinal) || bare.AsSpan().Count('.') == 3) && IPAddress.TryParse(bare, out var literal))
         {
             return new ResolveResult(literal.AddressFamily == family ? [literal] : []) { Note = "address literal" };
         }
