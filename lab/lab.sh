@@ -5,6 +5,7 @@
 #   lab.sh up [--wifi-delay-ms N] [--cell-delay-ms N]   build a lab, print KEY=VALUE lines, leave it up
 #   lab.sh switch [RUNID] NAME[,NAME...]                 put the lab into a state (see SWITCHES)
 #   lab.sh count [RUNID]                                 packets sent by the client per interface
+#   lab.sh link [RUNID] wlan0|rmnet0 DELAY_MS [LOSS_PCT]   change a client link's one-way delay and loss (%) now
 #   lab.sh env [RUNID]                                   print the KEY=VALUE lines again
 #   lab.sh down RUNID                                    tear one lab down (idempotent)
 #   lab.sh run [--switch NAME] [up options] -- CMD...    one-shot: up, run CMD with the KEY=VALUE
@@ -328,7 +329,7 @@ cmd_up() {
   done
 
   # Start the relay before the routes: a TAP has no carrier until someone holds it open.
-  start_daemon "$CLI" "$STATE/relay.log" dotnet "$DLL" relay --pid-file "$STATE/relay.pid" --stats-file "$STATE/relay.stats" \
+  start_daemon "$CLI" "$STATE/relay.log" dotnet "$DLL" relay --pid-file "$STATE/relay.pid" --stats-file "$STATE/relay.stats" --control-file "$STATE/relay.control" \
     --link "$CLI:wlan0:$WR:client0:$WIFI_DELAY_MS" --link "$CLI:rmnet0:$CR:client0:$CELL_DELAY_MS"
   start_daemon "$SRV" "$STATE/server.log" dotnet "$DLL" serve --echo-port "$SERVER_TCP_PORT" \
     --http-port "$SERVER_HTTP_PORT" --mode check --pid-file "$STATE/server.pid"
@@ -547,6 +548,24 @@ cmd_count() {
   done
 }
 
+# Delay and loss of one client link, changed while the lab runs (the relay reads its control file every 20 ms); the
+# chaos lab changes Wi-Fi in the middle of a race with it. The file keeps one line per link, so each link keeps its own.
+cmd_link() {
+  local run
+  [ $# -ge 2 ] && [ $# -le 4 ] || die "usage: lab.sh link [RUNID] wlan0|rmnet0 DELAY_MS [LOSS_PCT]"
+  if [[ "$1" == wlan0 || "$1" == rmnet0 ]]; then run=$(default_run); else run=$1; shift; fi
+  local dev=$1 delay=$2 loss=${3:-0}
+  valid_run "$run"; names "$run"
+  [ -d "$STATE" ] && ns_exists "$CLI" || die "lab $run is not up"
+  [[ "$dev" == wlan0 || "$dev" == rmnet0 ]] || die "link: '$dev' is not a client link (wlan0 or rmnet0)"
+  [[ "$delay" =~ ^[0-9]+$ ]] || die "link: delay '$delay' is not whole milliseconds"
+  [[ "$loss" =~ ^[0-9]+$ ]] && [ "$loss" -le 100 ] || die "link: loss '$loss' is not a percentage (0-100)"
+  local file="$STATE/relay.control"
+  { grep -v "^$dev " "$file" 2>/dev/null || true; echo "$dev delay_ms=$delay loss_pct=$loss"; } >"$file.tmp"
+  mv "$file.tmp" "$file"
+  echo "LINK=$dev DELAY_MS=$delay LOSS_PCT=$loss"
+}
+
 cmd_env() {
   local run=${1:-$(default_run)}
   valid_run "$run"; names "$run"
@@ -619,11 +638,12 @@ main() {
     up) cmd_up "$@" ;;
     switch) cmd_switch "$@" ;;
     count) cmd_count "$@" ;;
+    link) cmd_link "$@" ;;
     env) cmd_env "$@" ;;
     down) cmd_down "$@" ;;
     run) cmd_run "$@" ;;
     list) cmd_list ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 

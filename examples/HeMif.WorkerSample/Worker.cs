@@ -20,7 +20,10 @@ internal sealed class WorkerOptions
     /// <summary>How many requests, then stop (0: until stopped).</summary>
     public int Count { get; set; }
 
-    /// <summary>Print one result line on stdout per request (--once).</summary>
+    /// <summary>
+    /// Print one result line on stdout per request (--once): a new connection's interface, transport, family and
+    /// remote, or "pooled"; with the first line of a short text answer as <c>body=</c>.
+    /// </summary>
     public bool PrintResult { get; set; }
 }
 
@@ -82,6 +85,8 @@ internal sealed partial class Worker(
         {
             using var response = await client.GetAsync(url, cancellationToken);
             var status = (int)response.StatusCode;
+            // The first line of a short text answer (a server may say which address the request came from).
+            var body = print ? FirstLine(await response.Content.ReadAsStringAsync(cancellationToken)) : "";
             if (response.RequestMessage?.Options.TryGetValue(HeMifConnectCallback.RaceReportKey, out var report) == true && report.Winner is { } w)
             {
                 var ms = (report.TimeToConnect ?? TimeSpan.Zero).TotalMilliseconds;
@@ -89,12 +94,16 @@ internal sealed partial class Worker(
                 if (print)
                 {
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"result: status={status} interface={w.Interface} kind={w.Kind} transport={w.Transport} family={w.Family} remote={w.Remote} timeToConnectMs={ms:F1}"));
+                        $"result: status={status} interface={w.Interface} kind={w.Kind} transport={w.Transport} family={w.Family} remote={w.Remote} timeToConnectMs={ms:F1}{body}"));
                 }
             }
             else
             {
                 LogPooledConnection(logger, url, status);
+                if (print)
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result: status={status} pooled{body}"));
+                }
             }
 
             return response.IsSuccessStatusCode;
@@ -114,6 +123,13 @@ internal sealed partial class Worker(
         {
             return false;
         }
+    }
+
+    /// <summary>" body=LINE" for the first line of a short text body, or nothing.</summary>
+    private static string FirstLine(string body)
+    {
+        var line = body.Split('\n', 2)[0].Trim();
+        return line.Length is > 0 and <= 100 ? " body=" + line : "";
     }
 
     /// <summary>

@@ -8,7 +8,10 @@ namespace HeMif.Lab;
 /// <summary>What the lab's HTTP listener answers.</summary>
 internal enum HttpMode
 {
-    /// <summary>The connectivity check: <c>204</c> on <c>/generate_204</c>, <c>404</c> elsewhere.</summary>
+    /// <summary>
+    /// The connectivity check: <c>204</c> on <c>/generate_204</c>; <c>200</c> on <c>/pooled</c> with the client's source
+    /// address, keeping the connection open; <c>404</c> elsewhere.
+    /// </summary>
     Check,
 
     /// <summary>A captive portal: <c>302</c> to the login page for every path, the login page itself <c>200</c>.</summary>
@@ -112,39 +115,58 @@ internal static class LabServer
 
     private static async Task HttpAsync(Socket client, HttpMode mode)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var request = new StringBuilder();
-        var buffer = new byte[2048];
-        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        // One request after the other on the connection; every answer but /pooled's closes it.
+        while (true)
         {
-            var n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            if (n == 0 || request.Length > 16384)
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var request = new StringBuilder();
+            var buffer = new byte[2048];
+            while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
             {
-                return;
+                var n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0 || request.Length > 16384)
+                {
+                    return;
+                }
+
+                request.Append(Encoding.ASCII.GetString(buffer, 0, n));
             }
 
-            request.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
+            var requestLine = request.ToString().Split("\r\n")[0].Split(' ');
+            var path = requestLine.Length >= 2 ? requestLine[1] : "/";
+            if (Uri.TryCreate(path, UriKind.Absolute, out var absolute))
+            {
+                path = absolute.AbsolutePath;
+            }
 
-        var requestLine = request.ToString().Split("\r\n")[0].Split(' ');
-        var path = requestLine.Length >= 2 ? requestLine[1] : "/";
-        if (Uri.TryCreate(path, UriKind.Absolute, out var absolute))
-        {
-            path = absolute.AbsolutePath;
+            // /pooled: 200 with the client's address as this server sees it (its source address: which interface
+            // the connection left the client by), on a connection kept open for the next request, so that a client's
+            // pool has something to reuse (issue 16: pooled connections retired when the path changes).
+            var keepAlive = mode == HttpMode.Check && path == "/pooled";
+            var response = mode switch
+            {
+                HttpMode.Check when keepAlive => Response("200 OK", null, SourceAddress(client) + "\n", keepAlive: true),
+                HttpMode.Check when path == "/generate_204" => Response("204 No Content", null, ""),
+                HttpMode.Check => Response("404 Not Found", null, "not found\n"),
+                HttpMode.Portal when path == "/login" => Response("200 OK", null, "<html><body>HeMif lab captive portal: log in</body></html>\n"),
+                _ => Response("302 Found", PortalLogin, ""),
+            };
+            await client.SendAsync(Encoding.ASCII.GetBytes(response), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            if (!keepAlive)
+            {
+                client.Shutdown(SocketShutdown.Send);
+                return;
+            }
         }
-
-        var response = mode switch
-        {
-            HttpMode.Check when path == "/generate_204" => Response("204 No Content", null, ""),
-            HttpMode.Check => Response("404 Not Found", null, "not found\n"),
-            HttpMode.Portal when path == "/login" => Response("200 OK", null, "<html><body>HeMif lab captive portal: log in</body></html>\n"),
-            _ => Response("302 Found", PortalLogin, ""),
-        };
-        await client.SendAsync(Encoding.ASCII.GetBytes(response), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-        client.Shutdown(SocketShutdown.Send);
     }
 
-    private static string Response(string status, string? location, string body)
+    private static string SourceAddress(Socket client)
+    {
+        var address = ((IPEndPoint)client.RemoteEndPoint!).Address;
+        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    }
+
+    private static string Response(string status, string? location, string body, bool keepAlive = false)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status}\r\n");
@@ -154,7 +176,7 @@ internal static class LabServer
         }
 
         text.Append(CultureInfo.InvariantCulture, $"Content-Length: {Encoding.ASCII.GetByteCount(body)}\r\n");
-        text.Append("Connection: close\r\n\r\n").Append(body);
+        text.Append(keepAlive ? "\r\n" : "Connection: close\r\n\r\n").Append(body);
         return text.ToString();
     }
 }

@@ -15,9 +15,11 @@ internal static class Program
 {
     private const string Usage = """
         usage: HeMif.Lab COMMAND [options]
-          relay --link NSA:DEVA:NSB:DEVB:DELAYMS [--link ...] [--pid-file F] [--stats-file F]
+          relay --link NSA:DEVA:NSB:DEVB:DELAYMS [--link ...] [--pid-file F] [--stats-file F] [--control-file F]
                 join TAP devices of two namespaces, holding each frame DELAYMS in each direction; the stats file
-                (rewritten every 100 ms) says per direction: frames relayed, shortest and longest hold, early releases
+                (rewritten every 100 ms) says per direction: frames relayed, shortest and longest hold, early releases;
+                the control file (read every 20 ms, one line per link: DEVA delay_ms=D loss_pct=P) changes a link's
+                delay and loss while the relay runs
           serve [--echo-port N] [--http-port N] [--mode check|portal] [--pid-file F]
                 TCP echo and HTTP (check: 204 on /generate_204; portal: 302 to the login page)
           probe-tcp ADDR PORT [--bind ADDR] [--device DEV] [--timeout-ms N] [--echo]
@@ -53,7 +55,7 @@ internal static class Program
             var options = Options.Parse(args.Skip(1));
             return args[0] switch
             {
-                "relay" => TapRelay.Run(options.All("link").Select(LinkSpec.Parse).ToList(), options.Value("pid-file"), options.Value("stats-file")),
+                "relay" => TapRelay.Run(options.All("link").Select(LinkSpec.Parse).ToList(), options.Value("pid-file"), options.Value("stats-file"), options.Value("control-file")),
                 "serve" => await LabServer.RunAsync(options.Int("echo-port", 0), options.Int("http-port", 0), options.Mode(), options.Value("pid-file")),
                 "probe-tcp" => await ProbeTcpAsync(options),
                 "measure" => await MeasureAsync(options),

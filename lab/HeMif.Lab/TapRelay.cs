@@ -34,6 +34,9 @@ internal sealed record LinkSpec(string NamespaceA, string DeviceA, string Namesp
 /// With a stats file, the relay keeps its own record of what it did per direction (frames relayed, the
 /// shortest and longest time a frame was held, frames released before their due time) and rewrites the
 /// file every 100 ms: tests check the configured delays by that record, not by timing handshakes.
+/// With a control file (<c>lab.sh link</c> writes it), a link's delay and loss change while the relay runs: the chaos lab
+/// (lab/chaos.sh) slows or thins Wi-Fi in the middle of a race. A shorter delay never reorders a direction: a frame
+/// read later still waits behind the ones read before it.
 /// </summary>
 internal static class TapRelay
 {
@@ -44,13 +47,34 @@ internal static class TapRelay
 
     private static readonly TimeSpan StatsInterval = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan ControlInterval = TimeSpan.FromMilliseconds(20);
+
     private sealed record Frame(byte[] Buffer, int Length, long ReadAt, long Due);
+
+    /// <summary>One link's current delay and loss, shared by its two directions; set by the control thread only.</summary>
+    private sealed class LinkControl(string device, long delayTicks)
+    {
+        private long _delayTicks = delayTicks;
+        private int _lossPercent;
+
+        public string Device => device;
+
+        public long DelayTicks => Volatile.Read(ref _delayTicks);
+
+        public int LossPercent => Volatile.Read(ref _lossPercent);
+
+        public void Set(long delayTicks, int lossPercent)
+        {
+            Volatile.Write(ref _delayTicks, delayTicks);
+            Volatile.Write(ref _lossPercent, lossPercent);
+        }
+    }
 
     /// <summary>
     /// What one direction did since the relay started. Written by that direction's writer thread only, read by the
     /// stats thread (a torn read between two fields costs nothing: the file is rewritten 100 ms later).
     /// </summary>
-    private sealed class DirectionStats(string name, long delayTicks)
+    private sealed class DirectionStats(string name, LinkControl control)
     {
         private long _frames;
         private long _minHeld = long.MaxValue;
@@ -59,7 +83,7 @@ internal static class TapRelay
 
         public string Name => name;
 
-        public long DelayTicks => delayTicks;
+        public LinkControl Control => control;
 
         public void Relayed(long readAt, long due, long writtenAt)
         {
@@ -81,12 +105,13 @@ internal static class TapRelay
             var frames = Volatile.Read(ref _frames);
             var min = Volatile.Read(ref _minHeld);
             var max = Volatile.Read(ref _maxHeld);
+            var delayTicks = control.DelayTicks;
             return string.Create(CultureInfo.InvariantCulture,
-                $"{name} delay_ms={Ms(delayTicks)} frames={frames} min_held_ms={(frames == 0 ? "none" : Ms(min))} max_held_ms={(frames == 0 ? "none" : Ms(max))} early={Volatile.Read(ref _early)}");
+                $"{name} delay_ms={Ms(delayTicks)} loss_pct={control.LossPercent} frames={frames} min_held_ms={(frames == 0 ? "none" : Ms(min))} max_held_ms={(frames == 0 ? "none" : Ms(max))} early={Volatile.Read(ref _early)}");
         }
     }
 
-    public static int Run(IReadOnlyList<LinkSpec> links, string? pidFile, string? statsFile = null)
+    public static int Run(IReadOnlyList<LinkSpec> links, string? pidFile, string? statsFile = null, string? controlFile = null)
     {
         if (links.Count == 0)
         {
@@ -95,19 +120,26 @@ internal static class TapRelay
 
         var threads = new List<Thread>();
         var stats = new List<DirectionStats>();
+        var controls = new List<LinkControl>();
         foreach (var link in links)
         {
             var a = Native.OpenTap(link.NamespaceA, link.DeviceA);
             var b = Native.OpenTap(link.NamespaceB, link.DeviceB);
-            var delayTicks = (long)(link.OneWayDelay.TotalSeconds * Stopwatch.Frequency);
-            threads.AddRange(Direction(a, b, new DirectionStats($"{link.DeviceA}>{link.DeviceB}@{link.NamespaceB}", delayTicks), stats));
-            threads.AddRange(Direction(b, a, new DirectionStats($"{link.DeviceB}@{link.NamespaceB}>{link.DeviceA}", delayTicks), stats));
+            var control = new LinkControl(link.DeviceA, Ticks(link.OneWayDelay.TotalMilliseconds));
+            controls.Add(control);
+            threads.AddRange(Direction(a, b, new DirectionStats($"{link.DeviceA}>{link.DeviceB}@{link.NamespaceB}", control), stats));
+            threads.AddRange(Direction(b, a, new DirectionStats($"{link.DeviceB}@{link.NamespaceB}>{link.DeviceA}", control), stats));
             Console.WriteLine($"relay {link.NamespaceA}/{link.DeviceA} <-> {link.NamespaceB}/{link.DeviceB}: {link.OneWayDelay.TotalMilliseconds} ms each way");
         }
 
         if (statsFile is not null)
         {
             threads.Add(new Thread(() => StatsLoop(statsFile, stats)) { IsBackground = true, Name = "stats" });
+        }
+
+        if (controlFile is not null)
+        {
+            threads.Add(new Thread(() => ControlLoop(controlFile, controls)) { IsBackground = true, Name = "control" });
         }
 
         foreach (var thread in threads)
@@ -133,7 +165,7 @@ internal static class TapRelay
     {
         all.Add(stats);
         var queue = new BlockingCollection<Frame>(new ConcurrentQueue<Frame>());
-        var reader = new Thread(() => ReadLoop(from, queue, stats.DelayTicks, stats.Name)) { IsBackground = true, Name = "read " + stats.Name };
+        var reader = new Thread(() => ReadLoop(from, queue, stats.Control, stats.Name)) { IsBackground = true, Name = "read " + stats.Name };
         var writer = new Thread(() => WriteLoop(to, queue, stats)) { IsBackground = true, Name = "write " + stats.Name, Priority = ThreadPriority.AboveNormal };
         return [reader, writer];
     }
@@ -150,7 +182,68 @@ internal static class TapRelay
         }
     }
 
-    private static unsafe void ReadLoop(int fd, BlockingCollection<Frame> queue, long delayTicks, string name)
+    private static long Ticks(double ms) => (long)(ms / 1000 * Stopwatch.Frequency);
+
+    /// <summary>
+    /// Reads <paramref name="path"/> every <see cref="ControlInterval"/> while it exists: one line per link,
+    /// <c>DEVICE delay_ms=D loss_pct=P</c> (DEVICE: the link's first device, as in <c>--link</c>). A link the file does not
+    /// name keeps what it has; a line that does not parse is reported once and ignored, so a bad write never stops a link.
+    /// </summary>
+    private static void ControlLoop(string path, List<LinkControl> controls)
+    {
+        string? last = null;
+        while (true)
+        {
+            string? text = null;
+            try
+            {
+                text = File.Exists(path) ? File.ReadAllText(path) : null;
+            }
+            catch (IOException)
+            {
+                // Being replaced (lab.sh writes a temporary file and renames it); read again next round.
+            }
+
+            if (text is not null && text != last)
+            {
+                last = text;
+                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (!TryParseControl(line, out var device, out var delayMs, out var loss))
+                    {
+                        Console.Error.WriteLine($"relay: control line '{line}' ignored: expected 'DEVICE delay_ms=D loss_pct=P' (D >= 0, P 0-100)");
+                        continue;
+                    }
+
+                    foreach (var control in controls.Where(c => c.Device == device))
+                    {
+                        control.Set(Ticks(delayMs), loss);
+                        Console.WriteLine($"relay {device}: now {delayMs} ms each way, {loss} % loss");
+                    }
+                }
+            }
+
+            Thread.Sleep(ControlInterval);
+        }
+    }
+
+    private static bool TryParseControl(string line, out string device, out double delayMs, out int lossPercent)
+    {
+        device = "";
+        delayMs = -1;
+        lossPercent = -1;
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 3 || !parts[1].StartsWith("delay_ms=", StringComparison.Ordinal) || !parts[2].StartsWith("loss_pct=", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        device = parts[0];
+        return double.TryParse(parts[1]["delay_ms=".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out delayMs) && delayMs >= 0
+            && int.TryParse(parts[2]["loss_pct=".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out lossPercent) && lossPercent <= 100;
+    }
+
+    private static unsafe void ReadLoop(int fd, BlockingCollection<Frame> queue, LinkControl control, string name)
     {
         var buffer = new byte[MaxFrame];
         fixed (byte* p = buffer)
@@ -176,9 +269,15 @@ internal static class TapRelay
                     continue;
                 }
 
+                var loss = control.LossPercent;
+                if (loss > 0 && Random.Shared.Next(100) < loss)
+                {
+                    continue; // lost on the way, as on a lossy radio link
+                }
+
                 var copy = new byte[n];
                 buffer.AsSpan(0, (int)n).CopyTo(copy);
-                queue.Add(new Frame(copy, (int)n, readAt, readAt + delayTicks));
+                queue.Add(new Frame(copy, (int)n, readAt, readAt + control.DelayTicks));
             }
         }
     }

@@ -278,7 +278,20 @@ internal sealed class EngineActor : ReceiveActor
                 supervisor.Tell(new ValidateMessages.ProbeQuicNow(probe.Destination), collector);
             }
         });
-        Receive<PolicyMessages.UpdatePolicy>(update => _registry.Policy.Forward(update));
+        Receive<PolicyMessages.UpdatePolicy>(update =>
+        {
+            _registry.Policy.Forward(update);
+            // The supervisors learn which interfaces the new policy keeps out of every request (not examined, nothing
+            // sent on them). A policy the policy actor refuses changes nothing here either.
+            if (Exclusions(update.Policy) is { } check)
+            {
+                _registry.Exclusions = check;
+                foreach (var supervisor in _registry.Supervisors.Values)
+                {
+                    supervisor.Tell(new ValidateMessages.PolicyChanged(check));
+                }
+            }
+        });
         Receive<HeMifActor.GetInterfaceStates>(_ =>
             Sender.Tell(new HeMifActor.InterfaceStates([.. _shared.Snapshot.States.Values.OrderBy(s => s.Interface, StringComparer.Ordinal)])));
         Receive<HeMifActor.GetLastRaceReport>(get =>
@@ -300,6 +313,7 @@ internal sealed class EngineActor : ReceiveActor
 
         var policy = _shared.Options.Policy;
         _registry.Policy = Context.ActorOf(ActorProps.Of(() => new PolicyActor(policy)), "policy");
+        _registry.Exclusions = Exclusions(policy);
         _registry.Discovery = new DiscoveryRegistry(_shared.Options.RouterAdvertisements, _shared.Options.TimeProvider, _shared.Views) { Fetcher = _shared.Options.PvdInformation };
         foreach (var facts in _shared.Options.Interfaces)
         {
@@ -333,13 +347,26 @@ internal sealed class EngineActor : ReceiveActor
         var options = _shared.Options;
         var (self, failures) = (Self, (Action<ActorFailure>)_shared.ReportFailure);
         var supervisor = Context.ActorOf(
-            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe, options.Resolver)),
+            ActorProps.Of(() => new InterfaceSupervisor(facts, options.Probe, options.Validation, options.TimeProvider, self, failures, options.QuicProbe, options.Resolver, _registry.Exclusions)),
             ActorNames.InterfaceSupervisor(facts.Name, ++_registry.SupervisorCount));
         _registry.Supervisors = _registry.Supervisors.SetItem(facts.Name, supervisor);
         _registry.Names[supervisor] = facts.Name;
         _shared.Snapshot = _shared.Snapshot.With(facts.Name);
         Context.Watch(supervisor);
         _registry.Discovery?.Added(Context, facts);
+    }
+
+    /// <summary>The policy's "excluded from every request" check, or null for a policy that does not compile (refused elsewhere).</summary>
+    private static ExclusionCheck? Exclusions(HeMifPolicy policy)
+    {
+        try
+        {
+            return new ConnectionPlanner(policy).ExcludesAlways;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private void OnInterfaceState(InterfaceStateChanged change)
@@ -407,6 +434,9 @@ internal sealed class QuicVerdictCollector : ReceiveActor
 internal sealed class EngineRegistry
 {
     public IActorRef? Policy { get; set; }
+
+    /// <summary>Which interfaces the current policy keeps out of every request (their supervisors do not examine them).</summary>
+    public ExclusionCheck? Exclusions { get; set; }
 
     /// <summary>RA listeners and learned facts (docs/discovery.md); set at the first start.</summary>
     public DiscoveryRegistry? Discovery { get; set; }

@@ -87,6 +87,24 @@ internal sealed class CompiledRule
 
     public bool IsHard => Rule.Level is PreferenceLevel.Require or PreferenceLevel.Prohibit;
 
+    /// <summary>
+    /// The rule has no request condition and no validity condition: it concerns every request at every time, so its
+    /// verdict on an interface depends on the interface alone.
+    /// </summary>
+    public bool IsUnconditional
+    {
+        get
+        {
+            var r = Rule.Request;
+            var v = Rule.Validity;
+            return Empty(r.Hosts) && Empty(r.DomainSuffixes) && Empty(r.Ports) && r.Transport is null && r.MinExpectedBytes is null
+                && r.MaxExpectedBytes is null && Empty(r.TrafficClasses)
+                && Empty(v.TimeOfDay) && v.Roaming is null && Empty(v.WifiNetworks) && Empty(v.PvdIds);
+
+            static bool Empty<T>(IReadOnlyList<T>? list) => list is null || list.Count == 0;
+        }
+    }
+
     /// <summary>The rule is in force (§4.1.1 validity conditions) and concerns this request.</summary>
     public bool AppliesTo(ConnectionRequest request, in HostEnvironment env) => MatchesRequest(request) && IsValid(env);
 

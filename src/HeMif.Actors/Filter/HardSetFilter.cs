@@ -187,6 +187,39 @@ internal static class HardSetFilter
         }
     }
 
+    /// <summary>
+    /// The hard rule that keeps <paramref name="f"/> out of every request whatever it asks, or null when some request
+    /// could use it: an unconditional user hard rule against it (nothing lifts a user's hard rule), or an unconditional
+    /// operator hard rule against it that no user hard rule (of any condition) could lift. Such an interface is not
+    /// examined (its validation state is Excluded): a connectivity check would put packets on an interface the policy forbids.
+    /// </summary>
+    public static CompiledRule? ExcludingAlways(CompiledRule[] operatorRules, CompiledRule[] userRules, InterfaceFacts f, DateTimeOffset now)
+    {
+        foreach (var rule in userRules)
+        {
+            if (rule.IsHard && rule.IsUnconditional && Verdict(rule, f, now, out _) == Direction.Against)
+            {
+                return rule;
+            }
+        }
+
+        var liftable = userRules.Any(rule => rule.IsHard && Verdict(rule, f, now, out _) == Direction.For);
+        if (liftable)
+        {
+            return null;
+        }
+
+        foreach (var rule in operatorRules)
+        {
+            if (rule.IsHard && rule.IsUnconditional && Verdict(rule, f, now, out _) == Direction.Against)
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+
     private static Direction Verdict(CompiledRule rule, InterfaceFacts f, DateTimeOffset now, out InterfaceCondition mismatch)
     {
         mismatch = rule.FirstMismatch(f, now);

@@ -54,6 +54,18 @@ public sealed class ConnectionPlanner
     /// <summary>The policy this planner applies.</summary>
     public HeMifPolicy Policy { get; }
 
+    /// <summary>
+    /// The hard rule that keeps this interface (with the policy's overrides applied) out of every request, in words, or
+    /// null when some request could use it (see <see cref="HardSetFilter.ExcludingAlways"/>).
+    /// </summary>
+    internal string? ExcludesAlways(InterfaceFacts facts, DateTimeOffset now)
+    {
+        var f = _overrides.TryGetValue(facts.Name, out var o) ? o.ApplyTo(facts) : facts;
+        return HardSetFilter.ExcludingAlways(_operatorRules, _userRules, f, now) is { } rule
+            ? $"{rule.Source.ToString().ToLowerInvariant()} rule '{rule.Rule.Name}' ({rule.Level}) excludes it from every request"
+            : null;
+    }
+
     private static CompiledRule[] Compile(IReadOnlyList<PolicyRule> rules, RuleSource source, HashSet<string> names)
     {
         var compiled = new CompiledRule[rules.Count];

@@ -81,6 +81,12 @@ internal sealed record ValidationSettings
 }
 
 /// <summary>Messages of the validation step.</summary>
+/// <summary>
+/// Why the policy keeps an interface out of every request whatever it asks, in words, or null when some request could
+/// use it (the planner's answer, passed in so that validation does not depend on planning).
+/// </summary>
+internal delegate string? ExclusionCheck(InterfaceFacts facts, DateTimeOffset now);
+
 internal static class ValidateMessages
 {
     /// <summary>Ask: the interface's facts, state and history to <paramref name="Destination"/>.</summary>
@@ -91,6 +97,12 @@ internal static class ValidateMessages
 
     /// <summary>The interface's facts changed (link, addresses, PvD, …).</summary>
     public sealed record UpdateFacts(InterfaceFacts Facts);
+
+    /// <summary>
+    /// The policy changed: an interface it now keeps out of every request stops being examined
+    /// (<see cref="ValidationState.Excluded"/>), and one it no longer does is examined at once.
+    /// </summary>
+    public sealed record PolicyChanged(ExclusionCheck ExcludesAlways);
 
     /// <summary>What a race learned about this interface and a destination.</summary>
     public sealed record RecordOutcome(Destination Destination, bool Succeeded, TimeSpan? Rtt)
@@ -208,10 +220,12 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     private CancellationTokenSource _quicCancel = new();
     private long _network;
     private DateTimeOffset? _lastSilenceExamination;
+    private ExclusionCheck? _excludesAlways;
 
-    public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null, InterfaceResolver? resolver = null)
+    public InterfaceSupervisor(InterfaceFacts facts, ConnectivityProbe probe, ValidationSettings settings, TimeProvider clock, IActorRef reportTo, Action<ActorFailure> failures, QuicPathProbe? quicProbe = null, InterfaceResolver? resolver = null, ExclusionCheck? excludesAlways = null)
     {
         _facts = facts;
+        _excludesAlways = excludesAlways;
         _probe = probe;
         _quicProbe = quicProbe;
         _resolver = resolver;
@@ -271,6 +285,14 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
                 OnFactsChanged(update.Facts);
             }
         });
+        Receive<ValidateMessages.PolicyChanged>(changed =>
+        {
+            _excludesAlways = changed.ExcludesAlways;
+            if (!_retired && (_state == ValidationState.Excluded) != (ExcludedBy() is not null))
+            {
+                StartValidation("the policy changed");
+            }
+        });
         Receive<ValidateMessages.Retire>(retire =>
         {
             if (_retired)
@@ -319,6 +341,11 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
             if (_quicProbe is null)
             {
                 Sender.Tell(new QuicPathVerdict(_facts.Name, QuicPathState.Unknown, "no QUIC path probe is configured"));
+            }
+            else if (_state == ValidationState.Excluded)
+            {
+                // Nothing is sent on an interface the policy keeps out of every request, a QUIC probe included.
+                Sender.Tell(new QuicPathVerdict(_facts.Name, QuicPathState.Unknown, $"not probed: {_detail}"));
             }
             else
             {
@@ -390,6 +417,12 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
                       || !Discovery.LearnedFacts.SameNetwork(old.Pvds, facts.Pvds)
                       || !string.Equals(old.WifiNetwork, facts.WifiNetwork, StringComparison.Ordinal)
                       || !old.Addresses.Select(a => a.Address).ToHashSet().SetEquals(facts.Addresses.Select(a => a.Address));
+        if (!changed && (_state == ValidationState.Excluded) != (ExcludedBy() is not null))
+        {
+            // A fact a hard rule reads (kind, name, cost flags) changed: the interface left or joined the excluded ones.
+            StartValidation("the interface changed (a fact the policy's hard rules read)");
+        }
+
         if (changed)
         {
             _cache.Flush();
@@ -493,6 +526,27 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
+        if (_facts.Addresses.Count == 0)
+        {
+            // Nothing to examine with: a check bound to an interface with no address of its own leaves with another
+            // interface's source address (the kernel picks one), on a link the hard set excludes anyway (no address
+            // family). Found by the chaos lab: a veth peer without addresses carried a check's SYN and ARP.
+            _generation++;
+            _probeInFlight = false;
+            SetState(ValidationState.NoConnectivity, "not examined: the interface has no IP address");
+            return;
+        }
+
+        if (ExcludedBy() is { } rule)
+        {
+            // The hard set decides before validation (draft §5.1, §5.2.1): an interface no request may use is not examined,
+            // so not a packet goes out on it (a connectivity check resolves and connects there).
+            _generation++;
+            _probeInFlight = false;
+            SetState(ValidationState.Excluded, $"not examined: {rule}");
+            return;
+        }
+
         if (_probeChild is null)
         {
             // Named by a counter, not by the interface's name: names come from the OS or a file, and may hold characters
@@ -516,6 +570,9 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
         // a Validating in between every few seconds. The probe's answer changes the state if the path changed.
         _probeChild.Tell(new ValidateMessages.RunProbe(_facts, _generation), Self);
     }
+
+    /// <summary>Why the policy keeps this interface out of every request now, or null.</summary>
+    private string? ExcludedBy() => _excludesAlways?.Invoke(_facts, _clock.GetUtcNow());
 
     private void SetState(ValidationState state, string detail)
     {

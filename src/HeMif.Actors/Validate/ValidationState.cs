@@ -23,4 +23,12 @@ public enum ValidationState
 
     /// <summary>The link is down.</summary>
     Down,
+
+    /// <summary>
+    /// A hard rule of the policy keeps the interface out of every request, whatever it asks (an operator or user
+    /// <c>Prohibit</c> or <c>Require</c> with no request or validity condition, not lifted by a user's hard rule): it is
+    /// not examined, so HeMif sends nothing on it, not even a connectivity check (draft §5.1: the hard set "will
+    /// provide a filter which will exclude not qualifying interfaces"; a prohibited interface carries no packet).
+    /// </summary>
+    Excluded,
 }

@@ -325,6 +325,19 @@ internal sealed class HostedConnector : IHeMifConnector, IHeMifEvents, IDisposab
         };
     }
 
+    /// <summary>HeMif:RetireHttpConnections as it is now (the last valid settings when a change was refused).</summary>
+    internal bool RetireHttpConnections()
+    {
+        try
+        {
+            return _monitor.CurrentValue.RetireHttpConnections;
+        }
+        catch (OptionsValidationException)
+        {
+            return _applied.RetireHttpConnections;
+        }
+    }
+
     private void Finished(RaceReport report, System.Diagnostics.Activity? activity)
     {
         _telemetry.RaceFinished(report, activity);

@@ -2,13 +2,17 @@ namespace HeMif.Hosting;
 
 /// <summary>
 /// The stream handed to SocketsHttpHandler for a connection that owns more than its socket (MPTCP: the path manager's
-/// endpoints for its subflows). Disposing it closes the socket at once, as disposing the bare stream would, and then
-/// disposes the whole <see cref="HeMifConnection"/> so that nothing it set up outlives it.
+/// endpoints for its subflows), or whose path events a <see cref="RetiringHttpHandler"/> watches. Disposing it closes
+/// the socket at once, as disposing the bare stream would, then disposes the whole <see cref="HeMifConnection"/> so that
+/// nothing it set up outlives it (its path events complete), and tells <paramref name="closed"/>.
 /// </summary>
-internal sealed class ConnectionStream(HeMifConnection connection) : Stream
+internal sealed class ConnectionStream(HeMifConnection connection, Action? closed = null) : Stream
 {
     private readonly Stream _inner = connection.Stream;
     private int _disposed;
+
+    /// <summary>The connection this stream is the byte stream of.</summary>
+    public HeMifConnection Connection => connection;
 
     public override bool CanRead => _inner.CanRead;
 
@@ -67,6 +71,7 @@ internal sealed class ConnectionStream(HeMifConnection connection) : Stream
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            closed?.Invoke();
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
@@ -79,6 +84,7 @@ internal sealed class ConnectionStream(HeMifConnection connection) : Stream
             // SocketsHttpHandler disposes synchronously: close the socket now, and let the rest (removing path-manager
             // endpoints, which runs a command) finish in the background rather than block the handler's thread.
             _inner.Dispose();
+            closed?.Invoke();
             _ = Task.Run(async () => await connection.DisposeAsync().ConfigureAwait(false)).ContinueWith(
                 t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }

@@ -53,6 +53,22 @@ public sealed class HeMifConnectCallback
     /// </summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        var connection = await RaceAsync(context, cancellationToken).ConfigureAwait(false);
+
+        // A plain TCP connection is its NetworkStream, which owns the socket: hand it over as it is. An MPTCP connection
+        // owns more than its socket (the path manager's endpoints), so the handler gets a stream that disposes it all.
+        return connection.Multipath is null ? connection.Stream : new ConnectionStream(connection);
+    }
+
+    /// <summary>
+    /// Whether <c>UseHeMif()</c> wraps the handler this callback serves in a <see cref="RetiringHttpHandler"/> (pooled
+    /// connections retired when their path changes; docs/continuity.md). Off for a callback an application builds itself.
+    /// </summary>
+    internal bool RetireOnPathChange { get; init; }
+
+    /// <summary>Races the connection for <paramref name="context"/>, and notes its report on the request that opened it.</summary>
+    internal async ValueTask<HeMifConnection> RaceAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
         var endpoint = context.DnsEndPoint;
@@ -68,9 +84,6 @@ public sealed class HeMifConnectCallback
         // would only add a layer.
         var connection = await _connector.ConnectAsync(endpoint.Host, endpoint.Port, options, cancellationToken).ConfigureAwait(false);
         context.InitialRequestMessage.Options.Set(RaceReportKey, connection.Report);
-
-        // A plain TCP connection is its NetworkStream, which owns the socket: hand it over as it is. An MPTCP connection
-        // owns more than its socket (the path manager's endpoints), so the handler gets a stream that disposes it all.
-        return connection.Multipath is null ? connection.Stream : new ConnectionStream(connection);
+        return connection;
     }
 }

@@ -58,6 +58,14 @@ public sealed class HeMifOptions
     /// <summary>Skip validation: every up interface counts as validated (HeMif:DisableValidation). Applies at restart.</summary>
     public bool DisableValidation { get; set; }
 
+    /// <summary>
+    /// Whether <c>UseHeMif()</c> clients retire their pooled connections when a connection's path is no longer viable
+    /// or a better path appears, so that the next request races again while requests in flight finish where they are
+    /// (HeMif:RetireHttpConnections, true or false; default true; docs/continuity.md). Read at each path event, so a
+    /// change applies to the next one. A client opts out on its own with <c>UseHeMif(options, retireOnPathChange: false)</c>.
+    /// </summary>
+    public bool RetireHttpConnections { get; set; } = true;
+
     /// <summary>Runs the connectivity check on loopback too (tests: it is the one network they have to check against).</summary>
     internal bool ProbeLoopback { get; set; }
 

@@ -30,9 +30,10 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
     internal const string FallbackDelayKey = "FallbackDelay";
     internal const string MinFallbackDelayKey = "MinFallbackDelay";
     internal const string MaxFallbackDelayKey = "MaxFallbackDelay";
+    internal const string RetireHttpConnectionsKey = "RetireHttpConnections";
 
     /// <summary>The host's own keys, beside the policy's.</summary>
-    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey, CaptivePortalPeriodKey, FallbackDelayKey, MinFallbackDelayKey, MaxFallbackDelayKey];
+    internal static readonly string[] HostKeys = [PolicyFileKey, OverridesFileKey, ProbeUrlKey, DisableValidationKey, TransportKey, MultipathKey, RaceTimeoutKey, StartupTimeoutKey, QuicProbeTimeoutKey, CaptivePortalPeriodKey, FallbackDelayKey, MinFallbackDelayKey, MaxFallbackDelayKey, RetireHttpConnectionsKey];
 
     /// <summary>The policy's keys (the top level of docs/policy.md's format).</summary>
     internal static readonly string[] PolicyKeys = ["kindOrder", "operatorRules", "userRules", "interfaceOverrides", "addressSelectionTable", "fallbackDelays"];
@@ -66,6 +67,7 @@ internal sealed class HeMifOptionsSetup(IConfiguration? configuration) : IConfig
         Text(section, OverridesFileKey, v => options.OverridesFile = v);
         Parse<Uri>(section, ProbeUrlKey, "an absolute http:// URL", (string v, out Uri u) => Uri.TryCreate(v, UriKind.Absolute, out u!) && u.Scheme == Uri.UriSchemeHttp, v => options.ProbeUrl = v, options);
         Parse<bool>(section, DisableValidationKey, "true or false", bool.TryParse, v => options.DisableValidation = v, options);
+        Parse<bool>(section, RetireHttpConnectionsKey, "true or false", bool.TryParse, v => options.RetireHttpConnections = v, options);
         Parse<TransportPreference>(section, TransportKey, "one of " + string.Join(", ", Enum.GetNames<TransportPreference>()),
             (string v, out TransportPreference t) => Enum.TryParse(v, ignoreCase: true, out t) && !v.Any(char.IsDigit), v => options.Transport = v, options);
         Parse<MultipathMode?>(section, MultipathKey, "one of Off, " + string.Join(", ", Enum.GetNames<MultipathMode>()), ParseMultipath, v => options.Multipath = v, options);

@@ -28,6 +28,7 @@ internal sealed class HeMifTelemetry
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _exclusions;
     private readonly Counter<long> _validations;
+    private readonly Counter<long> _retired;
 
     public HeMifTelemetry(IMeterFactory meters, ILoggerFactory loggers)
     {
@@ -42,6 +43,8 @@ internal sealed class HeMifTelemetry
         _fallbacks = meter.CreateCounter<long>("hemif.fallbacks", "{race}", "Races in which the other interfaces were started behind the preferred one (draft §7.2).");
         _exclusions = meter.CreateCounter<long>("hemif.policy.exclusions", "{interface}", "Interfaces the hard set excluded from a race, by the source of the rule.");
         _validations = meter.CreateCounter<long>("hemif.validations", "{result}", "Interface validation results (draft §5.2.1), by state.");
+        _retired = meter.CreateCounter<long>("hemif.http.connections.retired", "{connection}",
+            "Pooled HTTP connections of UseHeMif() clients retired because a path changed (draft §7.4), by reason and interface.");
     }
 
     public ILogger Logger => _logger;
@@ -147,11 +150,34 @@ internal sealed class HeMifTelemetry
             case ValidationState.Down:
                 Log.InterfaceDown(_logger, change.Interface, change.Detail);
                 break;
+            case ValidationState.Excluded:
+                Log.InterfaceExcludedByPolicy(_logger, change.Interface, change.Detail);
+                break;
             default:
                 Log.InterfaceExamining(_logger, change.Interface, change.Detail);
                 break;
         }
     }
+
+    /// <summary>
+    /// Counts and logs one pooled HTTP connection retired by a <c>UseHeMif()</c> client (docs/continuity.md):
+    /// <paramref name="reason"/> for this connection, <paramref name="trigger"/> the path event that retired its pool.
+    /// </summary>
+    public void HttpConnectionRetired(string host, int port, string @interface, HttpRetireReason reason, Continuity.PathEvent trigger)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        var tag = RetireTag(reason);
+        _retired.Add(1, new("hemif.retire.reason", tag), new("hemif.interface", @interface));
+        Log.HttpConnectionRetired(_logger, host, port, @interface, tag, trigger);
+    }
+
+    /// <summary>The metric tag of a retirement reason: snake_case, as OpenTelemetry names values.</summary>
+    internal static string RetireTag(HttpRetireReason reason) => reason switch
+    {
+        HttpRetireReason.NotViable => "not_viable",
+        HttpRetireReason.BetterPath => "better_path",
+        _ => "shared_pool",
+    };
 
     /// <summary>A failure inside HeMif's actors (a bug, or a probe that throws), at Warning: rare, and worth a look.</summary>
     public void InternalFailure(string failure) => Log.InternalFailure(_logger, failure);
@@ -173,6 +199,7 @@ internal sealed class HeMifTelemetry
         ValidationState.DnsIntercepted => "dns_intercepted",
         ValidationState.NoConnectivity => "no_connectivity",
         ValidationState.Down => "down",
+        ValidationState.Excluded => "excluded",
         ValidationState.Validating => "validating",
         _ => "unknown",
     };

@@ -64,6 +64,10 @@ internal static partial class Log
         Message = "Interface {Interface} is down and is not used: {Detail}")]
     public static partial void InterfaceDown(ILogger logger, string @interface, string detail);
 
+    [LoggerMessage(EventId = 16, EventName = "InterfaceExcludedByPolicy", Level = LogLevel.Information,
+        Message = "Interface {Interface} is kept out of every request by the policy and is not examined (nothing is sent on it): {Detail}")]
+    public static partial void InterfaceExcludedByPolicy(ILogger logger, string @interface, string detail);
+
     [LoggerMessage(EventId = 15, EventName = "InterfaceExamining", Level = LogLevel.Debug,
         Message = "Interface {Interface} is being examined: {Detail}")]
     public static partial void InterfaceExamining(ILogger logger, string @interface, string detail);
@@ -96,4 +100,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 25, EventName = "RaceEvent", Level = LogLevel.Trace,
         Message = "{Milliseconds} ms {Kind} {Interface}: {Detail}")]
     public static partial void RaceEvent(ILogger logger, double milliseconds, string kind, string @interface, string detail);
+
+    // 40-49: after the race (session continuity, draft §7.4)
+    [LoggerMessage(EventId = 40, EventName = "HttpConnectionRetired", Level = LogLevel.Information,
+        Message = "Pooled HTTP connection to {Host}:{Port} over {Interface} retired ({Reason}): the next request races again; requests in flight finish on it. Because: {PathEvent}")]
+    public static partial void HttpConnectionRetired(ILogger logger, string host, int port, string @interface, string reason, HeMif.Continuity.PathEvent pathEvent);
 }

@@ -86,12 +86,20 @@ internal sealed class FakeNetwork(TimeProvider clock)
     public int ProbeCalls;
     public List<string> Log { get; } = [];
 
+    /// <summary>Every interface a connectivity probe ran on, in order.</summary>
+    public List<string> Probed { get; } = [];
+
     /// <summary>Each lookup and attempt as it started, with the clock's time: "resolve wlan0 InterNetworkV6", "connect wlan0 …".</summary>
     public List<(DateTimeOffset At, string What)> Timed { get; } = [];
 
     public Task<ValidationResult> ProbeAsync(InterfaceFacts networkInterface, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref ProbeCalls);
+        lock (Probed)
+        {
+            Probed.Add(networkInterface.Name);
+        }
+
         var path = Paths[networkInterface.Name];
         if (path.ProbeThrows)
         {
