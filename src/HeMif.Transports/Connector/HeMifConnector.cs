@@ -643,7 +643,12 @@ public static class HeMifConnector
             ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
             : http;
         // Validation per PvD: an interface that serves only its own scope (noInternet, a split tunnel) is checked there.
-        return new ScopedProbe(internet, resolver, time);
+        return new ScopedProbe(internet, resolver, time, url => new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
+        {
+            Url = url,
+            ExpectedStatus = settings.ExpectedStatus,
+            Timeout = settings.Timeout,
+        }, time));
     }
 
     /// <summary>A probe's type, with the one it wraps (loopback exemption around the check).</summary>
