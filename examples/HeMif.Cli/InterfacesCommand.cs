@@ -269,6 +269,7 @@ public static class InterfacesCommand
         FactSource.RouterAdvertisement => "RA",
         FactSource.PvdAdditionalInformation => "PvD additional information",
         FactSource.HostResolver => "host resolver",
+        FactSource.SystemdNetworkd => "systemd-networkd",
         _ => "configuration",
     };
 
