@@ -69,6 +69,11 @@ internal sealed record InterfaceScope(ScopeReason Reason, IReadOnlyList<string> 
         return new InterfaceScope(reason, zones, prefixes) { CheckUrl = info?.ConnectivityCheckUrl ?? f.ScopeCheckUrl };
     }
 
+    /// <summary>Whether two scopes (null: not scoped) would be validated and used alike: same reason, zones, prefixes and check URL.</summary>
+    public static bool Same(InterfaceScope? a, InterfaceScope? b) =>
+        a is null || b is null ? a is null && b is null
+            : a.Reason == b.Reason && a.CheckUrl == b.CheckUrl && a.Zones.SequenceEqual(b.Zones, StringComparer.OrdinalIgnoreCase) && a.Prefixes.SequenceEqual(b.Prefixes);
+
     /// <summary>
     /// The destination is inside the scope: the host is in one of the zones, or (the host being an address, or its
     /// addresses known) every address lies in one of the prefixes.
