@@ -33,6 +33,7 @@ internal static class Program
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         var fdsBefore = SocketTable.Descriptors(Environment.ProcessId);
+        var kindsBefore = SocketTable.DescriptorKinds(Environment.ProcessId);
         var records = new List<RaceRecord>();
         var violations = new List<Violation>();
         var connector = HeMifConnector.Create(new HeMifConnectorOptions
@@ -82,7 +83,7 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine(Summary.Table(records, violations));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"descriptors of this process: {fdsBefore} before the connector, {fdsAfter} after it was disposed"));
+            $"descriptors of this process: {fdsBefore} before the connector ({kindsBefore}), {fdsAfter} after it was disposed ({SocketTable.DescriptorKinds(Environment.ProcessId)})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"invariant violations: {violations.Count} (seed {options.Seed}; `lab/chaos.sh --seed {options.Seed} --races {options.Races} --process-races {options.ProcessRaces}` draws the same faults)"));
         if (options.JsonOut is not null)

@@ -37,6 +37,32 @@ internal static class SocketTable
         }
     }
 
+    /// <summary>Process <paramref name="pid"/>'s descriptors by what they are: socket, pipe, anon_inode:[eventpoll], a file, ...</summary>
+    public static string DescriptorKinds(int pid)
+    {
+        var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            string kind;
+            try
+            {
+                var target = new FileInfo(fd).LinkTarget ?? "?";
+                var bracket = target.IndexOf(":[", StringComparison.Ordinal);
+                kind = bracket > 0 && !target.StartsWith("anon_inode", StringComparison.Ordinal) ? target[..bracket]
+                    : target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal) ? "assembly file (loaded code)"
+                    : target.StartsWith('/') ? "other file" : target;
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+
+        return string.Join(", ", kinds.Select(k => $"{k.Value} {k.Key}"));
+    }
+
     private static HashSet<long> SocketInodes(int pid)
     {
         var inodes = new HashSet<long>();

@@ -580,7 +580,12 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Why the policy keeps this interface out of every request now, or null.</summary>
-    private string? ExcludedBy() => _excludesAlways?.Invoke(_facts, _clock.GetUtcNow());
+    /// <remarks>
+    /// Loopback is never held back: nothing it carries leaves the host, and its examination is a verdict by definition, so
+    /// a policy update that lifts its exclusion finds it validated at once (a real interface takes part again once its
+    /// examination passes, as a new one does: draft §5.2.1, "unexamined ... should be accounted as 'unconnected'").
+    /// </remarks>
+    private string? ExcludedBy() => _facts.Kind == InterfaceKind.Loopback ? null : _excludesAlways?.Invoke(_facts, _clock.GetUtcNow());
 
     private void SetState(ValidationState state, string detail)
     {

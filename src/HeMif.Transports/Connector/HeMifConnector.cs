@@ -391,25 +391,16 @@ public sealed class HeMifConnection : IAsyncDisposable
 }
 
 /// <summary>Nothing connected; <see cref="Report"/> lists every attempt, why it failed, and every excluded interface.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1032:Implement standard exception constructors",
+    Justification = "Every HeMifConnectException carries the race that failed: a constructor without a report would make Report null.")]
 public sealed class HeMifConnectException : Exception
 {
     /// <summary>Creates the exception from the race's report.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="report"/> is null.</exception>
     public HeMifConnectException(RaceReport report)
-        : base(Describe(report)) => Report = report;
+        : base(Describe(report ?? throw new ArgumentNullException(nameof(report)))) => Report = report;
 
-    /// <summary>Creates the exception (serialization-style constructors are not supported).</summary>
-    public HeMifConnectException()
-        : base("No connection could be made.") => Report = null!;
-
-    /// <summary>Creates the exception.</summary>
-    public HeMifConnectException(string message)
-        : base(message) => Report = null!;
-
-    /// <summary>Creates the exception.</summary>
-    public HeMifConnectException(string message, Exception innerException)
-        : base(message, innerException) => Report = null!;
-
-    /// <summary>The race: attempts, exclusions, timeline.</summary>
+    /// <summary>The race: attempts, exclusions, timeline. Never null.</summary>
     public RaceReport Report { get; }
 
     private static string Describe(RaceReport report)

@@ -109,6 +109,14 @@ public sealed class ConnectorTests
         Assert.Equal(RaceOutcome.Failed, error.Report.Outcome);
     }
 
+    /// <summary>Issue 13: "HeMifConnectException.Report is never null": the only constructor takes the report and refuses null.</summary>
+    [Fact]
+    public void A_connect_exception_always_carries_its_report()
+    {
+        Assert.Equal(["report"], typeof(HeMifConnectException).GetConstructors().Select(c => string.Join(",", c.GetParameters().Select(p => p.Name))));
+        Assert.Throws<ArgumentNullException>(() => new HeMifConnectException(null!));
+    }
+
     /// <summary>
     /// Issue 11: "hemif connect sends such names to DNS and exits 3 blaming the interfaces … The library's ConnectAsync
     /// throws ArgumentException for it before any packet." No race starts: nothing is resolved, nothing attempted.
