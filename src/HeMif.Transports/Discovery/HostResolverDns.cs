@@ -305,7 +305,7 @@ internal sealed class ResolvedClient(string? busAddress, TimeSpan timeout)
 /// The connector's reading of the host resolver: wraps interface discovery so that every reading (at start, on each
 /// interface watcher tick and OS network event) asks resolved again, and keeps how the last reading went.
 /// </summary>
-internal sealed class HostDnsReading(ResolvedClient? client, string? networkdDirectory = null, Func<string, int?>? indexOf = null)
+internal sealed class HostDnsReading(ResolvedClient? client, string? networkdDirectory = null, Func<string, int?>? indexOf = null, Func<bool>? inNetworkdsNamespace = null)
 {
     private HostDnsStatus _status = HostDnsStatus.Off;
 
@@ -330,13 +330,16 @@ internal sealed class HostDnsReading(ResolvedClient? client, string? networkdDir
 
         if (networkdDirectory is not null)
         {
-            var networkd = NetworkdState.Read(networkdDirectory, found.Select(f => index(f.Name)).OfType<int>());
-            if (networkd.Detail is { } detail)
+            var networkd = NetworkdState.Read(networkdDirectory, found.Select(f => index(f.Name)).OfType<int>(), inNetworkdsNamespace);
+            var gave = networkd.Links.Values.Any(static l => l.Servers.Count > 0);
+            if (networkd.Detail is { } detail && (gave || networkd.Refused))
             {
+                // Said only when networkd's state gave something or refused a file: an empty state directory (networkd
+                // running without DNS for these links) leaves resolved's status as it was.
                 found = HostDns.Apply(found, networkd.Links, index, FactSource.SystemdNetworkd);
-                status = status.State == HostDnsState.Read
-                    ? status with { Detail = $"{status.Detail}; {detail}" }
-                    : new HostDnsStatus(HostDnsState.Read, status.Problem, status.State == HostDnsState.Off ? detail : $"{detail}; resolved: {status.Detail}");
+                status = status.State == HostDnsState.Read ? status with { Detail = $"{status.Detail}; {detail}" }
+                    : gave ? new HostDnsStatus(HostDnsState.Read, HostDnsProblem.None, status.State == HostDnsState.Off ? detail : $"{detail}; resolved: {status.Detail}")
+                    : status with { Detail = $"{status.Detail}; {detail}" };
             }
         }
 

@@ -9,6 +9,9 @@ namespace HeMif.Discovery;
 /// <param name="Detail">What was read, and every file that was refused and why; null when there is no state directory.</param>
 internal sealed record NetworkdReading(IReadOnlyDictionary<int, HostDnsLink> Links, string? Detail)
 {
+    /// <summary>A file was refused (the detail says which and why).</summary>
+    public bool Refused { get; init; }
+
     public static NetworkdReading None { get; } = new(new Dictionary<int, HostDnsLink>(), null);
 }
 
@@ -98,11 +101,14 @@ internal static class NetworkdState
     /// (<see cref="NetworkdReading.None"/>: networkd does not run here); a missing file is a link networkd does not manage.
     /// Never throws.
     /// </summary>
-    public static NetworkdReading Read(string directory, IEnumerable<int> ifIndexes)
+    /// <param name="directory">The state directory.</param>
+    /// <param name="ifIndexes">The links to read.</param>
+    /// <param name="inNetworkdsNamespace">Whether the indexes are networkd's (default <see cref="InNetworkdsNamespace"/>); when not, nothing is read.</param>
+    public static NetworkdReading Read(string directory, IEnumerable<int> ifIndexes, Func<bool>? inNetworkdsNamespace = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(ifIndexes);
-        if (!Directory.Exists(directory))
+        if (!Directory.Exists(directory) || !(inNetworkdsNamespace ?? InNetworkdsNamespace)())
         {
             return NetworkdReading.None;
         }
@@ -144,7 +150,26 @@ internal static class NetworkdState
         var read = links.Values.Where(l => l.Servers.Count > 0).Select(l => l.IfIndex.ToString(CultureInfo.InvariantCulture)).ToList();
         var detail = $"systemd-networkd's state ({directory}): {(read.Count == 0 ? "no link with DNS servers" : "DNS servers for links " + string.Join(", ", read))}"
                      + (refused.Count == 0 ? "" : "; refused: " + string.Join("; ", refused));
-        return new NetworkdReading(links, detail);
+        return new NetworkdReading(links, detail) { Refused = refused.Count > 0 };
+    }
+
+    /// <summary>
+    /// Whether this process shares the network namespace of PID 1, where networkd runs: its files are named by the
+    /// interface indexes of that namespace, and inside another one (a container, <c>ip netns exec</c>) the same index names
+    /// another link. When that cannot be told (<c>/proc/1/ns/net</c> is readable by root only), the files are read.
+    /// </summary>
+    internal static bool InNetworkdsNamespace()
+    {
+        try
+        {
+            var own = new FileInfo("/proc/self/ns/net").LinkTarget;
+            var init = new FileInfo("/proc/1/ns/net").LinkTarget;
+            return own is null || init is null || string.Equals(own, init, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
     }
 
     /// <summary>The address of one <c>DNS=</c> entry (<c>ADDRESS[:PORT][%IFINDEX][#NAME]</c>, IPv6 with a port in brackets), or null.</summary>

@@ -18,6 +18,9 @@ public sealed class NetworkdStateTests : IDisposable
     private static readonly InterfaceFacts Wlan = new("wlan0", InterfaceKind.Wifi) { Sources = InterfaceFactSources.OperatingSystem };
     private static readonly InterfaceFacts Rmnet = new("rmnet0", InterfaceKind.Cellular) { Sources = InterfaceFactSources.OperatingSystem };
 
+    /// <summary>The test runs as if in networkd's network namespace (the machine's own check cannot be relied on here).</summary>
+    private static bool Same() => true;
+
     private static int? Index(string name) => name switch { "wlan0" => 3, "rmnet0" => 4, _ => null };
 
     private void Write(int ifIndex, string text) => File.WriteAllText(Path.Combine(_dir.FullName, ifIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)), text);
@@ -70,7 +73,7 @@ public sealed class NetworkdStateTests : IDisposable
     {
         Write(3, "DNS=192.0.2.53\nDOMAINS=corp.example\n");
         Write(4, "DNS=garbage\n");
-        var reading = new HostDnsReading(null, _dir.FullName, Index);
+        var reading = new HostDnsReading(null, _dir.FullName, Index, Same);
 
         var found = reading.Around(() => [Wlan, Rmnet])();
 
@@ -93,16 +96,40 @@ public sealed class NetworkdStateTests : IDisposable
         var resolved = new Dictionary<int, HostDnsLink> { [3] = new(3, [IPAddress.Parse("192.0.2.53")], []) };
 
         var afterResolved = HostDns.Apply([Wlan, Rmnet], resolved, Index, FactSource.HostResolver);
-        var after = HostDns.Apply(afterResolved, NetworkdState.Read(_dir.FullName, [3, 4]).Links, Index, FactSource.SystemdNetworkd);
+        var after = HostDns.Apply(afterResolved, NetworkdState.Read(_dir.FullName, [3, 4], Same).Links, Index, FactSource.SystemdNetworkd);
 
         Assert.Equal((IPAddress.Parse("192.0.2.53"), FactSource.HostResolver), (after[0].DnsServers.Single(), after[0].Sources.DnsServers));
         Assert.Equal((IPAddress.Parse("198.51.100.53"), FactSource.SystemdNetworkd), (after[1].DnsServers.Single(), after[1].Sources.DnsServers));
     }
 
+    /// <summary>An empty state directory (networkd without DNS for these links) leaves resolved's status as it was.</summary>
+    [Fact]
+    public void An_empty_state_directory_changes_nothing_said()
+    {
+        var reading = new HostDnsReading(null, _dir.FullName, Index, Same);
+
+        var found = reading.Around(() => [Wlan])();
+
+        Assert.Empty(found[0].DnsServers);
+        Assert.Equal(HostDnsStatus.Off, reading.Status);
+    }
+
+    /// <summary>In another network namespace than networkd's (a container, ip netns exec) the indexes name other links: nothing is read.</summary>
+    [Fact]
+    public void Outside_networkds_network_namespace_nothing_is_read()
+    {
+        Write(3, "DNS=192.0.2.53\n");
+
+        var reading = NetworkdState.Read(_dir.FullName, [3], () => false);
+
+        Assert.Empty(reading.Links);
+        Assert.Null(reading.Detail);
+    }
+
     [Fact]
     public void Without_the_directory_nothing_is_read_and_nothing_said()
     {
-        var reading = NetworkdState.Read(Path.Combine(_dir.FullName, "absent"), [3]);
+        var reading = NetworkdState.Read(Path.Combine(_dir.FullName, "absent"), [3], Same);
         Assert.Empty(reading.Links);
         Assert.Null(reading.Detail);
     }
@@ -112,7 +139,7 @@ public sealed class NetworkdStateTests : IDisposable
     public void The_override_file_still_wins()
     {
         Write(3, "DNS=192.0.2.99\n");
-        var fromNetworkd = new HostDnsReading(null, _dir.FullName, Index).Around(() => [Wlan])();
+        var fromNetworkd = new HostDnsReading(null, _dir.FullName, Index, Same).Around(() => [Wlan])();
         var overrides = HeMif.Transports.Discovery.HostOverrides.Parse("""{ "interfaces": [ { "name": "wlan0", "dnsServers": ["192.0.2.1"] } ] }""", "host.json");
 
         var final = overrides.ApplyTo(fromNetworkd).Single();
