@@ -9,15 +9,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace HeMif.Configuration;
 
-/// <summary>Interface facts as a file describes them, with the recent outcomes per destination.</summary>
-/// <param name="Interfaces">The interfaces.</param>
-/// <param name="History">Recent outcomes, keyed by destination host (case-insensitive).</param>
-public sealed record InterfaceSnapshot(IReadOnlyList<InterfaceFacts> Interfaces, IReadOnlyDictionary<string, IReadOnlyList<PathHistory>> History)
-{
-    /// <summary>The recent outcomes for <paramref name="host"/>, or null when none are recorded.</summary>
-    public IReadOnlyList<PathHistory>? HistoryFor(string host) => History.TryGetValue(host, out var h) ? h : null;
-}
-
 /// <summary>
 /// Loads the policy (<c>docs/policy.md</c> describes the format) from a JSON file or binds it from the <c>HeMif</c>
 /// configuration section, and loads interface facts from a JSON file. Strict: unknown keys, unknown kinds or levels,

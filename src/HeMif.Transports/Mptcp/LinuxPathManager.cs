@@ -39,14 +39,14 @@ internal sealed record OwnedEndpoint(int Id, string Interface, IPAddress Address
 /// their ids); an endpoint someone else made for the same address is left as it is and the log says so. It raises the
 /// <c>subflows</c> limit when the plan needs more, remembers the limits it found, and puts them back on dispose unless
 /// someone changed them since. The in-kernel path manager is one per network namespace: its endpoints apply to every
-/// MPTCP connection of the namespace, which is why everything added is removed again.
+/// MPTCP connection of the namespace, which is why everything added is removed again. What to add, change and delete is
+/// decided by <see cref="EndpointDiff"/> (no I/O); this class reads the kernel, runs <c>ip</c> and keeps what it owns.
 /// </summary>
 internal sealed class LinuxPathManager : IAsyncDisposable
 {
     /// <summary>The in-kernel path manager's ceiling for both limits (<c>MPTCP_PM_ADDR_MAX</c>, 8).</summary>
     public const int MaxLimit = 8;
 
-    private static readonly AddressFamily[] BothFamilies = [AddressFamily.InterNetworkV6, AddressFamily.InterNetwork];
     private readonly ICommandRunner _runner;
     private readonly Func<string, AddressFamily, IPAddress?> _addressOf;
     private readonly KernelInterfaces _kernel;
@@ -123,21 +123,16 @@ internal sealed class LinuxPathManager : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var log = new List<string>();
-            var desired = Desired(plan, log);
+            var desired = EndpointDiff.Desired(plan, _connectionAddress, _owned, _addressOf, log);
 
             // Drop first (an interface lost or excluded, a family not used, an address that changed), so ids are free again.
-            foreach (var (key, owned) in _owned.ToList())
+            foreach (var removal in EndpointDiff.Removals(plan, _owned, desired))
             {
-                if (!desired.TryGetValue(key, out var want) || !want.Address.Equals(owned.Address) || want.Subflow != owned.Subflow)
-                {
-                    await RunAsync(log, $"{key.Interface}: {(desired.ContainsKey(key) ? "address changed" : plan.Subflows.Any(s => s.Interface == key.Interface) ? "family not used" : "no longer in the plan")}",
-                        cancellationToken, "mptcp", "endpoint", "delete", "id", Number(owned.Id)).ConfigureAwait(false);
-                    _owned.Remove(key);
-                }
+                await RunAsync(log, removal.Why, cancellationToken, "mptcp", "endpoint", "delete", "id", Number(removal.Owned.Id)).ConfigureAwait(false);
+                _owned.Remove(removal.Key);
             }
 
-            await EnsureLimitsAsync(desired.Values.Where(d => d.Subflow).GroupBy(d => d.Address.AddressFamily).Select(g => g.Count()).DefaultIfEmpty(0).Max(),
-                log, cancellationToken).ConfigureAwait(false);
+            await EnsureLimitsAsync(EndpointDiff.SubflowsNeeded(desired), log, cancellationToken).ConfigureAwait(false);
 
             List<KernelEndpoint>? existing = null;
             foreach (var (key, want) in desired)
@@ -175,18 +170,9 @@ internal sealed class LinuxPathManager : IAsyncDisposable
                     continue;
                 }
 
-                var id = FreeId(existing);
-                List<string> args = ["mptcp", "endpoint", "add", want.Address.ToString(), "dev", name, "id", Number(id)];
-                if (want.Subflow)
-                {
-                    args.Add("subflow");
-                    if (want.Backup)
-                    {
-                        args.Add("backup");
-                    }
-                }
-
-                await RunAsync(log, $"{name}: {want.Role}", cancellationToken, [.. args]).ConfigureAwait(false);
+                var id = EndpointDiff.FreeId(existing.Select(e => e.Id), _owned.Values.Select(o => o.Id))
+                    ?? throw new PathManagerException("The in-kernel path manager has no free endpoint id (1-255 are all taken).");
+                await RunAsync(log, $"{name}: {want.Role}", cancellationToken, EndpointDiff.AddArguments(want, name, id)).ConfigureAwait(false);
                 _owned[key] = new OwnedEndpoint(id, name, want.Address, want.Subflow, want.Subflow && want.Backup);
                 existing.Add(new KernelEndpoint(id, want.Address, name, want.Subflow, want.Subflow && want.Backup));
                 if (!want.Subflow)
@@ -286,55 +272,6 @@ internal sealed class LinuxPathManager : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// What each interface of the plan should have, by interface and family (interfaces without a usable address of a
-    /// family are left out, and logged).
-    /// </summary>
-    private Dictionary<(string Interface, AddressFamily Family), Wanted> Desired(SubflowPlan plan, List<string> log)
-    {
-        var desired = new Dictionary<(string, AddressFamily), Wanted>();
-        var families = _connectionAddress is { } connection ? [connection.AddressFamily] : BothFamilies;
-        foreach (var assignment in plan.Subflows)
-        {
-            foreach (var family in families)
-            {
-                var key = (assignment.Interface, family);
-                var address = _addressOf(assignment.Interface, family);
-                if (address is null)
-                {
-                    if (_connectionAddress is not null)
-                    {
-                        log.Add($"{assignment.Interface}: no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address; no subflow from it");
-                    }
-
-                    continue;
-                }
-
-                var backup = assignment.Role == SubflowRole.Backup;
-                var initial = _connectionAddress is { } own ? address.Equals(own) : assignment.Role == SubflowRole.Primary;
-                if (initial)
-                {
-                    // The initial subflow's address: an endpoint only to mark it backup; one of ours already there is
-                    // kept (its subflow flag too: deleting it would close the initial subflow) and only re-flagged.
-                    if (_owned.TryGetValue(key, out var ours) && ours.Address.Equals(address))
-                    {
-                        desired[key] = new Wanted(address, ours.Subflow, backup, assignment.Role);
-                    }
-                    else if (backup)
-                    {
-                        desired[key] = new Wanted(address, Subflow: false, Backup: true, assignment.Role);
-                    }
-
-                    continue;
-                }
-
-                desired[key] = new Wanted(address, Subflow: true, backup, assignment.Role);
-            }
-        }
-
-        return desired;
-    }
-
     private async Task EnsureLimitsAsync(int subflows, List<string> log, CancellationToken cancellationToken)
     {
         if (subflows == 0)
@@ -369,19 +306,6 @@ internal sealed class LinuxPathManager : IAsyncDisposable
         return KernelEndpoint.ParseList(result.Stdout);
     }
 
-    private int FreeId(List<KernelEndpoint> existing)
-    {
-        for (var id = 1; id <= 255; id++)
-        {
-            if (existing.All(e => e.Id != id) && _owned.Values.All(o => o.Id != id))
-            {
-                return id;
-            }
-        }
-
-        throw new PathManagerException("The in-kernel path manager has no free endpoint id (1-255 are all taken).");
-    }
-
     private async Task RunAsync(List<string> log, string why, CancellationToken cancellationToken, params string[] args)
     {
         await RunCheckedAsync(cancellationToken, args).ConfigureAwait(false);
@@ -405,8 +329,6 @@ internal sealed class LinuxPathManager : IAsyncDisposable
         ["mptcp", "limits", "set", "subflows", Number(limits.Subflows), "add_addr_accepted", Number(limits.AddAddrAccepted)];
 
     private static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
-
-    private sealed record Wanted(IPAddress Address, bool Subflow, bool Backup, SubflowRole Role);
 
     /// <summary>The per-namespace limits (<c>ip mptcp limits show</c>: "add_addr_accepted 0 subflows 2"; iproute2 6.1 has no JSON for it).</summary>
     internal sealed record Limits(int AddAddrAccepted, int Subflows)
