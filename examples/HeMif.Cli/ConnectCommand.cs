@@ -6,7 +6,7 @@ namespace HeMif.Cli;
 
 /// <summary>
 /// <c>hemif connect HOST PORT [--interfaces FILE] [--policy FILE] [--transport tcp|quic|any] [--probe-url URL]
-/// [--no-validation] [--json] [--listen MS] [--mptcp [MODE]] [--send-bytes N] [--send-rate B/S] [--hold MS]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
+/// [--no-validation] [--json] [--listen MS] [--pvd-ca FILE] [--mptcp [MODE]] [--send-bytes N] [--send-rate B/S] [--hold MS]</c>: one real race from this host over its interfaces, printed like <c>hemif simulate</c>
 /// (times in real milliseconds), and with <c>--mptcp</c> the subflow plan and the subflows (<see cref="MultipathCli"/>).
 /// Exit codes: 0 connected, 3 nothing connected, 2 bad input, 4 the payload did not arrive intact.
 /// </summary>
@@ -29,10 +29,11 @@ public static class ConnectCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the timeline" };
         var count = CliInput.Int("--count", "Connect this many times in a row through one connector (its outcome cache carries over), 1-1000", "between 1 and 1000", 1, 1000, 1);
         var listen = CliInput.Int("--listen", "Milliseconds to listen (for Router Advertisements, validation) before connecting, 0-600000", "between 0 and 600000 ms", 0, 600_000, 0);
+        var pvdCa = CliInput.File("--pvd-ca", "PEM file of the one CA trusted for PvD Additional Information servers (a private or test CA) instead of the system's");
         var multipath = new MultipathCli();
         var command = new Command("connect", "Connect to HOST:PORT over the best interface of this host and show the race.")
         {
-            host, port, interfaces, policy, transport, probeUrl, noValidation, json, count, listen,
+            host, port, interfaces, policy, transport, probeUrl, noValidation, json, count, listen, pvdCa,
         };
         foreach (var option in multipath.All)
         {
@@ -78,7 +79,12 @@ public static class ConnectCommand
                     OverridesFile = parse.GetValue(interfaces),
                     ProbeUrl = parse.GetValue(probeUrl),
                     DisableValidation = parse.GetValue(noValidation),
+                    PvdCertificateValidation = parse.GetValue(pvdCa) is { } ca ? InterfacesCommand.TrustOnly(ca) : null,
                 });
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                return CliInput.Fail(error, $"--pvd-ca: {parse.GetValue(pvdCa)}: not a readable PEM certificate: {e.Message}");
             }
             catch (HeMifConfigurationException e)
             {

@@ -117,7 +117,7 @@ public static class InterfacesCommand
     /// Accepts a PvD server's certificate when it is valid for the PvD ID and chains to <paramref name="caFile"/>'s
     /// certificate alone (revocation not checked: a test CA has no revocation service).
     /// </summary>
-    private static System.Net.Security.RemoteCertificateValidationCallback TrustOnly(string caFile)
+    internal static System.Net.Security.RemoteCertificateValidationCallback TrustOnly(string caFile)
     {
         var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
         return (_, certificate, _, errors) =>
@@ -269,6 +269,7 @@ public static class InterfacesCommand
         FactSource.RouterAdvertisement => "RA",
         FactSource.PvdAdditionalInformation => "PvD additional information",
         FactSource.HostResolver => "host resolver",
+        FactSource.SystemdNetworkd => "systemd-networkd",
         _ => "configuration",
     };
 

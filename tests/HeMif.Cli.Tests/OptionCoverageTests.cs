@@ -96,6 +96,8 @@ public sealed class OptionCoverageTests : IClassFixture<OptionCoverageTests.Serv
             new("connect 127.0.0.1 {tcp} --listen -1", 2, "--listen must be between 0 and 600000 ms"),
             new("connect 127.0.0.1 {tcp} --listen 1s", 2, "got '1s'"),
         ],
+        ["connect --pvd-ca"] =
+            [new("connect 127.0.0.1 {tcp} --no-validation --pvd-ca {missing}", 2, "Could not find file"), new("connect 127.0.0.1 {tcp} --no-validation --pvd-ca {overrides}", 2, "not a readable PEM certificate")],
         ["connect --count"] =
         [
             new("connect 127.0.0.1 {tcp} --no-validation --count 3", 0, "Connect 3 of 3"),

@@ -55,6 +55,7 @@ public static class FuzzTargets
         new("http-head", "the HTTP check's answer head: HttpAnswerHeadReader and the verdict (src/HeMif.Transports/Probes)", "none", HttpHead),
         new("ra", "Router Advertisements and their options (PvD, RDNSS, DNSSL, routes, prefixes): RouterAdvertisementReader.Read (src/HeMif.Actors/Discovery)", "none", RouterAdvertisementTarget),
         new("pvd-info", "PvD Additional Information JSON: PvdAdditionalInformation.TryParse and CheckAgainst (src/HeMif.Actors/Interfaces)", "none", PvdInformation),
+        new("networkd", "systemd-networkd link state files (DNS=, DOMAINS=): NetworkdState.Parse (src/HeMif.Transports/Discovery)", "none", NetworkdLink),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     private static void Dns(byte[] input)
@@ -161,6 +162,16 @@ public static class FuzzTargets
 
         _ = information?.CheckAgainst([IPNetwork.Parse("2001:db8:a::/64")], new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero));
         _ = PvdAdditionalInformation.TryParse(input, null, out _);
+    }
+
+    private static void NetworkdLink(byte[] input)
+    {
+        // As read from /run/systemd/netif/links/<ifindex> (File.ReadAllText: UTF-8).
+        var link = NetworkdState.Parse(3, Text(input), out var error);
+        if ((link is null) == (error is null))
+        {
+            throw new InvalidOperationException("a link state file must be read or refused with a reason, not both or neither");
+        }
     }
 
     /// <summary>Input files are read as UTF-8 text (invalid bytes become U+FFFD), as <see cref="HeMifConfiguration.ReadFile"/> does.</summary>

@@ -26,14 +26,14 @@ public sealed class PvdInformationInLabTests(LabFixture lab) : IDisposable
     [LabFact]
     public async Task The_client_learns_noInternet_and_dnsZones_from_the_PvDs_Additional_Information()
     {
-        var (caPem, pfx) = TestCertificates();
+        var (caPem, pfx) = TestCertificates(PvdId);
         var expires = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         var document = Write("pvd.json", $$"""{"identifier": "{{PvdId}}", "expires": "{{expires}}", "prefixes": ["2001:db8:1::/48"], "noInternet": true, "dnsZones": ["corp.lab.example"]}""");
         var ca = Write("ca.pem", caPem);
         var pfxPath = Path.Combine(_dir.FullName, "server.pfx");
         await File.WriteAllBytesAsync(pfxPath, pfx);
 
-        using var server = await StartServerAsync(pfxPath, document);
+        using var server = await StartServerAsync(lab["NS_WIFI_ROUTER"], pfxPath, document);
         var sending = Run(lab["NS_WIFI_ROUTER"], ["dotnet", LabFixture.LabDll, "send-ra", "--device", "client0", "--router-lifetime", "0",
             "--pvd", PvdId, "--seq", "1", "--http", "--rdnss", lab["WIFI_GW6"] + ",600", "--count", "12", "--interval-ms", "1000"]);
         var hemif = LabProcess.RunAsync("ip", ["netns", "exec", lab.ClientNamespace, "dotnet", LabProcess.Hemif, "interfaces", "--json", "--no-validation",
@@ -54,7 +54,7 @@ public sealed class PvdInformationInLabTests(LabFixture lab) : IDisposable
     }
 
     /// <summary>A test CA and a server certificate for the PvD ID signed by it: the CA as PEM, the server's as PKCS#12 with its key.</summary>
-    private static (string CaPem, byte[] ServerPfx) TestCertificates()
+    internal static (string CaPem, byte[] ServerPfx) TestCertificates(string pvdId)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=HeMif lab test CA", caKey, HashAlgorithmName.SHA256);
@@ -64,9 +64,9 @@ public sealed class PvdInformationInLabTests(LabFixture lab) : IDisposable
         using var caCert = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var serverRequest = new CertificateRequest("CN=" + PvdId, serverKey, HashAlgorithmName.SHA256);
+        var serverRequest = new CertificateRequest("CN=" + pvdId, serverKey, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(PvdId);
+        names.AddDnsName(pvdId);
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
@@ -82,11 +82,11 @@ public sealed class PvdInformationInLabTests(LabFixture lab) : IDisposable
         return path;
     }
 
-    /// <summary>Starts <c>serve-pvd</c> on port 443 in the Wi-Fi router's namespace and waits (bounded) until it listens.</summary>
-    private async Task<Server> StartServerAsync(string pfx, string document)
+    /// <summary>Starts <c>serve-pvd</c> on port 443 in namespace <paramref name="ns"/> (a router's) and waits (bounded) until it listens.</summary>
+    internal static async Task<Server> StartServerAsync(string ns, string pfx, string document)
     {
         var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in (string[])["netns", "exec", lab["NS_WIFI_ROUTER"], "dotnet", LabFixture.LabDll, "serve-pvd", "--port", "443", "--pfx", pfx, "--document", document])
+        foreach (var arg in (string[])["netns", "exec", ns, "dotnet", LabFixture.LabDll, "serve-pvd", "--port", "443", "--pfx", pfx, "--document", document])
         {
             info.ArgumentList.Add(arg);
         }
@@ -112,7 +112,7 @@ public sealed class PvdInformationInLabTests(LabFixture lab) : IDisposable
     }
 
     /// <summary>The running server: what it printed; killed on dispose.</summary>
-    private sealed class Server : IDisposable
+    internal sealed class Server : IDisposable
     {
         private readonly Process _process;
         private readonly StringBuilder _output = new();

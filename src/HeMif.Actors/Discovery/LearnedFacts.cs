@@ -39,7 +39,7 @@ internal static class LearnedFacts
         var servers = given.DnsServers;
         // The interface's own RAs speak before the host resolver's per-link view (which may lag until the next re-read);
         // the override file and configuration speak before both.
-        if (servers.Count == 0 || given.Sources.DnsServers == FactSource.HostResolver)
+        if (servers.Count == 0 || given.Sources.DnsServers is FactSource.HostResolver or FactSource.SystemdNetworkd)
         {
             var learned = new List<IPAddress>();
             foreach (var s in pvds.SelectMany(p => p.DnsServers).Where(s => s.IsValidAt(now)).Select(s => s.Value))

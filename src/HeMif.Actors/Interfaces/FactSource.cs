@@ -27,6 +27,12 @@ public enum FactSource
     /// and the interface's own Router Advertisements; above nothing known.
     /// </summary>
     HostResolver,
+
+    /// <summary>
+    /// systemd-networkd's own state for the link (<c>/run/systemd/netif/links/&lt;ifindex&gt;</c>: <c>DNS=</c>,
+    /// <c>DOMAINS=</c>): a further source after the host resolver, for an interface it said nothing about.
+    /// </summary>
+    SystemdNetworkd,
 }
 
 /// <summary>

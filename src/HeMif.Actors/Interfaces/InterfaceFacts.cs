@@ -167,6 +167,14 @@ public sealed record InterfaceFacts(string Name, InterfaceKind Kind)
     /// </summary>
     public IReadOnlyList<ProvisioningDomain> Pvds { get; init; } = [];
 
+    /// <summary>
+    /// A plain <c>http://</c> check URL for the interface's own scope, as the host override file names it
+    /// (<c>interfaces[].checkUrl</c>): an interface that serves only its own scope (a <c>noInternet</c> PvD, a split-tunnel
+    /// VPN) is validated against it; its PvD's Additional Information (<see cref="PvdAdditionalInformation.ConnectivityCheckUrl"/>)
+    /// wins when it names one. Ordinary interfaces take the Internet check. Null: none named.
+    /// </summary>
+    public Uri? ScopeCheckUrl { get; init; }
+
     /// <summary>The name of the Wi-Fi network (SSID) the interface is associated with, for validity conditions.</summary>
     public string? WifiNetwork { get; init; }
 

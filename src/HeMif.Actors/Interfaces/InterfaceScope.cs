@@ -24,6 +24,12 @@ internal enum ScopeReason
 /// <param name="Prefixes">Destination prefixes inside the scope.</param>
 internal sealed record InterfaceScope(ScopeReason Reason, IReadOnlyList<string> Zones, IReadOnlyList<IPNetwork> Prefixes)
 {
+    /// <summary>
+    /// The scope's own check URL: the one its valid PvD Additional Information names (<c>connectivityCheckUrl</c>), else
+    /// the one the override file names (<see cref="InterfaceFacts.ScopeCheckUrl"/>); null: validated by its DNS servers.
+    /// </summary>
+    public Uri? CheckUrl { get; init; }
+
     /// <summary>The scope of <paramref name="f"/> at <paramref name="now"/>, or null when it is an ordinary interface.</summary>
     public static InterfaceScope? Of(InterfaceFacts f, DateTimeOffset now)
     {
@@ -60,8 +66,13 @@ internal sealed record InterfaceScope(ScopeReason Reason, IReadOnlyList<string> 
             }
         }
 
-        return new InterfaceScope(reason, zones, prefixes);
+        return new InterfaceScope(reason, zones, prefixes) { CheckUrl = info?.ConnectivityCheckUrl ?? f.ScopeCheckUrl };
     }
+
+    /// <summary>Whether two scopes (null: not scoped) would be validated and used alike: same reason, zones, prefixes and check URL.</summary>
+    public static bool Same(InterfaceScope? a, InterfaceScope? b) =>
+        a is null || b is null ? a is null && b is null
+            : a.Reason == b.Reason && a.CheckUrl == b.CheckUrl && a.Zones.SequenceEqual(b.Zones, StringComparer.OrdinalIgnoreCase) && a.Prefixes.SequenceEqual(b.Prefixes);
 
     /// <summary>
     /// The destination is inside the scope: the host is in one of the zones, or (the host being an address, or its

@@ -26,6 +26,14 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
     /// <summary>"dnsZones": DNS zones that are searchable and reachable through this PvD (§4.2.1 matches against them).</summary>
     public IReadOnlyList<string> DnsZones { get; init; } = [];
 
+    /// <summary>
+    /// "connectivityCheckUrl" (HeMif's own key; RFC 8801 §4.3 lets a network add keys of its own): a plain <c>http://</c>
+    /// URL inside the PvD that answers the connectivity check (the status the check expects, 204 by default). A PvD that
+    /// serves only its own scope (<c>noInternet</c>) is validated against it instead of an Internet check (draft §5.2.1
+    /// with RFC 7556 §5.3). Null when the document names none.
+    /// </summary>
+    public Uri? ConnectivityCheckUrl { get; init; }
+
     /// <summary>The information may be used at <paramref name="now"/> (strictly before <see cref="Expires"/>).</summary>
     public bool IsValidAt(DateTimeOffset now) => now < Expires;
 
@@ -230,6 +238,7 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
         DateTimeOffset? expires = null;
         List<IPNetwork>? prefixes = null;
         bool noInternet = false, metered = false;
+        Uri? checkUrl = null;
         List<string> zones = [];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in e.EnumerateObject())
@@ -299,6 +308,14 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
                     }
 
                     break;
+                case "connectivityCheckUrl":
+                    if (p.Value.ValueKind != JsonValueKind.String || !Uri.TryCreate(p.Value.GetString(), UriKind.Absolute, out checkUrl)
+                        || checkUrl.Scheme != Uri.UriSchemeHttp)
+                    {
+                        throw Error(at, "an absolute http:// URL (the check is plain HTTP)", p.Value);
+                    }
+
+                    break;
                 default:
                     // RFC 8801 §4.3 allows keys beyond the ones defined there; they carry nothing HE-MIF uses.
                     break;
@@ -331,6 +348,7 @@ public sealed record PvdAdditionalInformation(string Identifier, DateTimeOffset 
             NoInternet = noInternet,
             Metered = metered,
             DnsZones = zones,
+            ConnectivityCheckUrl = checkUrl,
         };
     }
 

@@ -423,6 +423,14 @@ internal sealed class InterfaceSupervisor : ReceiveActor, IWithTimers
             StartValidation("the interface changed (a fact the policy's hard rules read)");
         }
 
+        var now = _clock.GetUtcNow();
+        if (!changed && !InterfaceScope.Same(InterfaceScope.Of(old, now), InterfaceScope.Of(facts, now)))
+        {
+            // Validation per PvD: its PvD's Additional Information came, went or changed what it says (noInternet, zones, its
+            // own check URL), so the check that decides it changed: examined again, on the same network (history kept).
+            StartValidation("its scope changed (its PvD's Additional Information or routes): examined again");
+        }
+
         if (changed)
         {
             _cache.Flush();

@@ -104,6 +104,14 @@ public sealed record HeMifConnectorOptions
     public string? SystemBusAddress { get; init; }
 
     /// <summary>
+    /// Where systemd-networkd keeps each link's state (<c>&lt;ifindex&gt;</c> files with <c>DNS=</c> and <c>DOMAINS=</c>),
+    /// read after the host resolver for the interfaces it said nothing about (docs/discovery.md, "The host's own DNS").
+    /// Default: <c>/run/systemd/netif/links</c>; a directory that does not exist is not read. Read only when
+    /// <see cref="UseHostResolver"/> is on and HeMif discovers the interfaces itself.
+    /// </summary>
+    public string NetworkdStateDirectory { get; init; } = HeMif.Discovery.NetworkdState.DefaultDirectory;
+
+    /// <summary>
     /// Runs the connectivity check on loopback too (normally loopback is validated by definition: it reaches only this
     /// host). Tests use it: loopback is the one network every machine has to run the check against.
     /// </summary>
@@ -515,8 +523,10 @@ public static class HeMifConnector
         var discovery = new InterfaceDiscovery();
         var discover = options.Discover ?? (() => discovery.Discover());
         // The host resolver's per-link DNS, for the host's own interfaces only (not given ones, nor a test's made-up host).
-        var hostDns = new HeMif.Discovery.HostDnsReading(options.Interfaces is null && options.Discover is null && options.UseHostResolver
-            ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null);
+        var readsHost = options.Interfaces is null && options.Discover is null && options.UseHostResolver;
+        var hostDns = new HeMif.Discovery.HostDnsReading(
+            readsHost ? new HeMif.Discovery.ResolvedClient(options.SystemBusAddress, HeMif.Discovery.ResolvedClient.DefaultTimeout) : null,
+            readsHost ? options.NetworkdStateDirectory : null);
         discover = hostDns.Around(discover);
         var interfaces = options.Interfaces ?? discover();
         if (overrides is not null)
@@ -664,7 +674,12 @@ public static class HeMifConnector
             ? new CompositeConnectivityProbe(new DnsInterceptionProbe(resolver, new DnsInterceptionOptions { NonexistentName = ghost }), http)
             : http;
         // Validation per PvD: an interface that serves only its own scope (noInternet, a split tunnel) is checked there.
-        return new ScopedProbe(internet, resolver, time);
+        return new ScopedProbe(internet, resolver, time, url => new HttpConnectivityProbe(resolver, tcp, new HttpProbeOptions
+        {
+            Url = url,
+            ExpectedStatus = settings.ExpectedStatus,
+            Timeout = settings.Timeout,
+        }, time));
     }
 
     /// <summary>A probe's type, with the one it wraps (loopback exemption around the check).</summary>

@@ -21,6 +21,9 @@ internal sealed record InterfaceHostOverride(string Name)
     public string? PvdId { get; init; }
 
     public IReadOnlyList<IPAddress>? DnsServers { get; init; }
+
+    /// <summary>The check URL for the interface's own scope (<see cref="InterfaceFacts.ScopeCheckUrl"/>).</summary>
+    public Uri? CheckUrl { get; init; }
 }
 
 /// <summary>How the connectivity check runs.</summary>
@@ -43,7 +46,7 @@ internal sealed record ProbeSettings
 
 /// <summary>
 /// The host override file of <c>hemif connect --interfaces</c> (documented in docs/connect.md):
-/// <c>{ "interfaces": [ { "name", "kind", "metered", "roaming", "constrained", "pvd", "dnsServers" } ], "probe": { "url",
+/// <c>{ "interfaces": [ { "name", "kind", "metered", "roaming", "constrained", "pvd", "dnsServers", "checkUrl" } ], "probe": { "url",
 /// "expectedStatus", "timeoutMs", "periodSeconds", "nonexistentName", "disabled" } }</c>. Strict: unknown keys, bad values
 /// and duplicate names are errors naming the file, the JSON path and what was expected; names of interfaces the host
 /// does not have are reported by <see cref="ApplyTo"/>, the same way.
@@ -72,7 +75,7 @@ internal sealed record HostOverrides
             var overrides = new List<InterfaceHostOverride>();
             foreach (var (item, at) in r.Array(list.Value, list.Path, "interface overrides"))
             {
-                var o = r.Object(item, at, "name", "kind", "metered", "roaming", "constrained", "pvd", "dnsServers");
+                var o = r.Object(item, at, "name", "kind", "metered", "roaming", "constrained", "pvd", "dnsServers", "checkUrl");
                 var name = o.TryGetValue("name", out var n) ? r.String(n.Value, n.Path, "an interface name")
                     : throw r.Error(r.Property(at, "name"), "an interface name", "nothing (the key is missing)");
                 if (!seen.Add(name))
@@ -91,6 +94,7 @@ internal sealed record HostOverrides
                     DnsServers = o.TryGetValue("dnsServers", out var d)
                         ? r.Array(d.Value, d.Path, "DNS server addresses").Select(x => r.Address(x.Value, x.Path)).ToList()
                         : null,
+                    CheckUrl = o.TryGetValue("checkUrl", out var cu) ? HttpUrl(r, cu.Value, cu.Path) : null,
                 });
             }
 
@@ -108,13 +112,7 @@ internal sealed record HostOverrides
             var settings = new ProbeSettings();
             if (o.TryGetValue("url", out var u))
             {
-                var text = r.String(u.Value, u.Path, "an http:// URL");
-                if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
-                {
-                    throw r.Error(u.Path, "an absolute http:// URL (the check is plain HTTP, like the platforms' own)", u.Value);
-                }
-
-                settings = settings with { Url = url };
+                settings = settings with { Url = HttpUrl(r, u.Value, u.Path) };
             }
 
             if (o.TryGetValue("expectedStatus", out var s))
@@ -148,6 +146,15 @@ internal sealed record HostOverrides
         return result;
     }
 
+    /// <summary>A check URL: absolute and plain <c>http://</c> (the check is plain HTTP, like the platforms' own).</summary>
+    private static Uri HttpUrl(StrictJsonReader r, System.Text.Json.JsonElement value, string path)
+    {
+        var text = r.String(value, path, "an http:// URL");
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttp
+            ? url
+            : throw r.Error(path, "an absolute http:// URL (the check is plain HTTP, like the platforms' own)", value);
+    }
+
     /// <summary>
     /// Applies the overrides. An override for an interface the host does not have is a
     /// <see cref="HeMifConfigurationException"/> naming the file, the JSON path of the first such name, the name, and the
@@ -174,6 +181,7 @@ internal sealed record HostOverrides
                 Constrained = o.Constrained ?? f.Constrained,
                 PvdId = o.PvdId ?? f.PvdId,
                 DnsServers = o.DnsServers ?? f.DnsServers,
+                ScopeCheckUrl = o.CheckUrl ?? f.ScopeCheckUrl,
                 Sources = f.Sources with
                 {
                     Kind = From(o.Kind, f.Sources.Kind),

@@ -305,20 +305,46 @@ internal sealed class ResolvedClient(string? busAddress, TimeSpan timeout)
 /// The connector's reading of the host resolver: wraps interface discovery so that every reading (at start, on each
 /// interface watcher tick and OS network event) asks resolved again, and keeps how the last reading went.
 /// </summary>
-internal sealed class HostDnsReading(ResolvedClient? client)
+internal sealed class HostDnsReading(ResolvedClient? client, string? networkdDirectory = null, Func<string, int?>? indexOf = null, Func<bool>? inNetworkdsNamespace = null)
 {
     private HostDnsStatus _status = HostDnsStatus.Off;
 
-    /// <summary>How the last reading went.</summary>
+    /// <summary>How the last reading went (resolved's, then networkd's state in the detail when there is any).</summary>
     public HostDnsStatus Status => Volatile.Read(ref _status);
 
-    /// <summary><paramref name="discover"/>, with the host resolver's per-link DNS applied (as is when there is no client).</summary>
-    public Func<IReadOnlyList<InterfaceFacts>> Around(Func<IReadOnlyList<InterfaceFacts>> discover) => client is null ? discover : () =>
+    /// <summary>
+    /// <paramref name="discover"/>, with the host resolver's per-link DNS applied, then systemd-networkd's state for the
+    /// interfaces resolved said nothing about (as is when neither is read).
+    /// </summary>
+    public Func<IReadOnlyList<InterfaceFacts>> Around(Func<IReadOnlyList<InterfaceFacts>> discover) => client is null && networkdDirectory is null ? discover : () =>
     {
+        var index = indexOf ?? (name => HostDns.IndexOf(name));
         var found = discover();
-        var snapshot = client.Read();
-        Volatile.Write(ref _status, snapshot.Status);
-        return HostDns.Apply(found, snapshot, name => HostDns.IndexOf(name));
+        var status = HostDnsStatus.Off;
+        if (client is not null)
+        {
+            var snapshot = client.Read();
+            status = snapshot.Status;
+            found = HostDns.Apply(found, snapshot.Links, index, FactSource.HostResolver);
+        }
+
+        if (networkdDirectory is not null)
+        {
+            var networkd = NetworkdState.Read(networkdDirectory, found.Select(f => index(f.Name)).OfType<int>(), inNetworkdsNamespace);
+            var gave = networkd.Links.Values.Any(static l => l.Servers.Count > 0);
+            if (networkd.Detail is { } detail && (gave || networkd.Refused))
+            {
+                // Said only when networkd's state gave something or refused a file: an empty state directory (networkd
+                // running without DNS for these links) leaves resolved's status as it was.
+                found = HostDns.Apply(found, networkd.Links, index, FactSource.SystemdNetworkd);
+                status = status.State == HostDnsState.Read ? status with { Detail = $"{status.Detail}; {detail}" }
+                    : gave ? new HostDnsStatus(HostDnsState.Read, HostDnsProblem.None, status.State == HostDnsState.Off ? detail : $"{detail}; resolved: {status.Detail}")
+                    : status with { Detail = $"{status.Detail}; {detail}" };
+            }
+        }
+
+        Volatile.Write(ref _status, status);
+        return found;
     };
 }
 
@@ -329,17 +355,25 @@ internal static class HostDns
     /// Each interface whose DNS servers nobody stated (their source is the OS: none) gets its link's servers and search
     /// domains, with <see cref="FactSource.HostResolver"/>; the override file, applied after, still wins.
     /// </summary>
-    public static IReadOnlyList<InterfaceFacts> Apply(IReadOnlyList<InterfaceFacts> interfaces, HostDnsSnapshot snapshot, Func<string, int?> indexOf)
+    public static IReadOnlyList<InterfaceFacts> Apply(IReadOnlyList<InterfaceFacts> interfaces, HostDnsSnapshot snapshot, Func<string, int?> indexOf) =>
+        Apply(interfaces, snapshot.Links, indexOf, FactSource.HostResolver);
+
+    /// <summary>
+    /// Each interface whose DNS servers nobody stated (their source is the OS: none) gets its link's servers and search
+    /// domains from <paramref name="links"/>, with <paramref name="source"/>: so resolved, applied first, wins over
+    /// networkd's state, applied after; the override file, applied after both, still wins.
+    /// </summary>
+    public static IReadOnlyList<InterfaceFacts> Apply(IReadOnlyList<InterfaceFacts> interfaces, IReadOnlyDictionary<int, HostDnsLink> links, Func<string, int?> indexOf, FactSource source)
     {
-        if (snapshot.Links.Count == 0)
+        if (links.Count == 0)
         {
             return interfaces;
         }
 
         return [.. interfaces.Select(f =>
             f.Sources.DnsServers == FactSource.OperatingSystem && f.DnsServers.Count == 0
-            && indexOf(f.Name) is { } index && snapshot.Links.TryGetValue(index, out var link) && link.Servers.Count > 0
-                ? f with { DnsServers = link.Servers, SearchDomains = link.SearchDomains, Sources = f.Sources with { DnsServers = FactSource.HostResolver } }
+            && indexOf(f.Name) is { } index && links.TryGetValue(index, out var link) && link.Servers.Count > 0
+                ? f with { DnsServers = link.Servers, SearchDomains = link.SearchDomains, Sources = f.Sources with { DnsServers = source } }
                 : f)];
     }
 

@@ -150,7 +150,7 @@ internal sealed class InterfaceWatcher : IDisposable
     /// application) changed: servers or search domains came, went or changed.
     /// </summary>
     internal static bool HostDnsChanged(InterfaceFacts known, InterfaceFacts current) =>
-        known.Sources.DnsServers is FactSource.OperatingSystem or FactSource.HostResolver
+        known.Sources.DnsServers is FactSource.OperatingSystem or FactSource.HostResolver or FactSource.SystemdNetworkd
         && (!known.DnsServers.SequenceEqual(current.DnsServers) || !known.SearchDomains.SequenceEqual(current.SearchDomains, StringComparer.Ordinal));
 
     internal static bool Differs(InterfaceFacts a, InterfaceFacts b) =>

@@ -87,6 +87,35 @@ public sealed class SplitTunnelTests : IAsyncLifetime
         Assert.DoesNotContain(report.Attempts, a => a.Interface == "tun0");
     }
 
+    /// <summary>
+    /// A PvD's Additional Information arrives after the interface was examined (the fetch waits its random delay): it says
+    /// noInternet, so the Internet check that failed no longer decides it; it is examined again for its own scope at once.
+    /// </summary>
+    [Fact]
+    public void Additional_information_that_scopes_an_interface_gets_it_examined_again_for_its_scope()
+    {
+        var corp = new InterfaceFacts("corp0", InterfaceKind.Ethernet)
+        {
+            Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:9::2"), 64)],
+            DnsServers = [CorpDns],
+        };
+        _network.Paths["corp0"] = new FakePath { Probe = ValidationState.NoConnectivity, Rtt = TimeSpan.FromMilliseconds(10) };
+        _driver.Await(_engine.AddInterfaceAsync(corp));
+        _driver.Until(() => _engine.AllExamined);
+        Assert.Equal(ValidationState.NoConnectivity, _states.Last(s => s.Interface == "corp0").State);
+
+        var now = _clock.GetUtcNow();
+        var informed = corp with
+        {
+            PvdInfo = new PvdAdditionalInformation("corp.example", now.AddHours(1), [IPNetwork.Parse("2001:db8:9::/48")]) { NoInternet = true, DnsZones = ["corp.example"] },
+        };
+        _driver.Await(_engine.UpdateInterfaceAsync(informed));
+        _driver.Until(() => _states.Last(s => s.Interface == "corp0").State == ValidationState.Validated);
+
+        Assert.Contains("its DNS servers answered for corp.example", _states.Last(s => s.Interface == "corp0").Detail, StringComparison.Ordinal);
+        Assert.Equal("corp0", Race("wiki.corp.example").Winner!.Interface);
+    }
+
     /// <summary>An address inside its prefixes is inside its scope; one outside is not.</summary>
     [Fact]
     public void An_address_inside_its_prefixes_is_inside_its_scope()

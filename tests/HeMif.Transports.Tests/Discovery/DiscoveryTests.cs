@@ -73,11 +73,24 @@ public sealed class DiscoveryTests : IDisposable
         Assert.Equal("x.invalid", overrides.Probe.NonexistentName);
     }
 
+    /// <summary>Validation per PvD: the override file names a check URL for an interface's own scope (docs/discovery.md).</summary>
+    [Fact]
+    public void The_override_file_names_a_check_URL_for_an_interface_s_own_scope()
+    {
+        var overrides = HostOverrides.Parse("""{ "interfaces": [ { "name": "tun0", "kind": "Vpn", "checkUrl": "http://10.8.0.1/generate_204" } ] }""", "host.json");
+
+        var facts = overrides.ApplyTo([new InterfaceFacts("tun0", InterfaceKind.Other), new InterfaceFacts("wlan0", InterfaceKind.Wifi)]);
+
+        Assert.Equal(new Uri("http://10.8.0.1/generate_204"), facts[0].ScopeCheckUrl);
+        Assert.Null(facts[1].ScopeCheckUrl);
+    }
+
     [Theory]
     [InlineData("""{ "interfaces": [ { "name": "a" }, { "name": "a" } ] }""", "$.interfaces[1].name", "one override per interface")]
     [InlineData("""{ "interfaces": [ { "name": "a", "kind": "Satellite" } ] }""", "$.interfaces[0].kind", "")]
     [InlineData("""{ "interfaces": [ { "name": "a", "dnsServers": ["not-an-ip"] } ] }""", "$.interfaces[0].dnsServers[0]", "")]
     [InlineData("""{ "probe": { "timeoutMs": -1 } }""", "$.probe.timeoutMs", "from 1 to 600000")]
+    [InlineData("""{ "interfaces": [ { "name": "a", "checkUrl": "https://corp.example/" } ] }""", "$.interfaces[0].checkUrl", "an absolute http:// URL")]
     [InlineData("""{ "probes": {} }""", "$", "")]
     [InlineData("""{ "interfaces": [ """, "$", "valid JSON")]
     public void A_malformed_override_file_names_the_file_the_JSON_path_and_the_expectation(string json, string path, string expected)
