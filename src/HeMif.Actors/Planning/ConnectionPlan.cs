@@ -123,8 +123,31 @@ public enum SoftFactor
 /// <param name="Subject">What it was about: a rule name, a DNS zone, a route, an address, a kind.</param>
 public sealed record ScoreComponent(SoftFactor Factor, int Points, string Subject)
 {
-    /// <summary>The line as a person reads it, e.g. <c>+3000 §4.2.1 PvD dnsZones match: corp.example.com</c>.</summary>
-    public string Reason => string.Create(CultureInfo.InvariantCulture, $"{Points:+0;-0;0} {Label(Factor)}: {Subject}");
+    /// <summary>
+    /// Where the fact behind this line came from (a Router Advertisement, the host resolver, the override file, ...), when
+    /// the line rests on an interface fact and HeMif learned it rather than being given it (issue 15: "Whatever source a
+    /// fact came from is shown ... the plan's explanation"). Null for rules and history, and for facts the application gave.
+    /// </summary>
+    public FactSource? Source { get; init; }
+
+    /// <summary>
+    /// The line as a person reads it, e.g. <c>+3000 §4.2.1 PvD dnsZones match: corp.example.com</c>, with where a learned
+    /// fact came from at the end: <c>+1396 §4.2.3 RFC 4191 route: 2001:db8:100::/48 (Medium) (from a Router Advertisement)</c>.
+    /// </summary>
+    public string Reason => Source is { } source and not FactSource.Configuration
+        ? string.Create(CultureInfo.InvariantCulture, $"{Points:+0;-0;0} {Label(Factor)}: {Subject} (from {SourceName(source)})")
+        : string.Create(CultureInfo.InvariantCulture, $"{Points:+0;-0;0} {Label(Factor)}: {Subject}");
+
+    private static string SourceName(FactSource s) => s switch
+    {
+        FactSource.OperatingSystem => "the operating system",
+        FactSource.OverrideFile => "the override file",
+        FactSource.RouterAdvertisement => "a Router Advertisement",
+        FactSource.PvdAdditionalInformation => "PvD Additional Information",
+        FactSource.HostResolver => "the host resolver",
+        FactSource.SystemdNetworkd => "systemd-networkd",
+        _ => "the application",
+    };
 
     private static string Label(SoftFactor f) => f switch
     {

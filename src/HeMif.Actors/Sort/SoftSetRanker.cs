@@ -107,7 +107,7 @@ internal static class SoftSetRanker
             if (kp != 0)
             {
                 components.Add(new ScoreComponent(SoftFactor.CommonPractice, kp,
-                    s.Required && kp != kindPoints[kind] ? KindNames[kind] + " (required by a rule)" : KindNames[kind]));
+                    s.Required && kp != kindPoints[kind] ? KindNames[kind] + " (required by a rule)" : KindNames[kind]) { Source = Learned(s.Facts.Sources.Kind) });
             }
 
             History(s.Facts.Name, history, historyIndex, slowestKnownRtt, components);
@@ -209,16 +209,23 @@ internal static class SoftSetRanker
             var zone = info.DnsZones[iZone18];
             if (DomainNames.IsInZone(host, zone))
             {
-                components.Add(new ScoreComponent(SoftFactor.PvdIdentity, PvdZoneMatchPoints, zone));
+                components.Add(new ScoreComponent(SoftFactor.PvdIdentity, PvdZoneMatchPoints, zone) { Source = Learned(PvdInfoSource(f)) });
                 return;
             }
         }
 
         if (info.NoInternet)
         {
-            components.Add(new ScoreComponent(SoftFactor.PvdIdentity, -PvdZoneMatchPoints, "noInternet: " + info.Identifier));
+            components.Add(new ScoreComponent(SoftFactor.PvdIdentity, -PvdZoneMatchPoints, "noInternet: " + info.Identifier) { Source = Learned(PvdInfoSource(f)) });
         }
     }
+
+    /// <summary>A fact's source for the plan's explanation: null for a fact the application gave (nothing to add).</summary>
+    private static FactSource? Learned(FactSource source) => source == FactSource.Configuration ? null : source;
+
+    /// <summary>A PvD learned from Router Advertisements has its Additional Information fetched (RFC 8801 §4); one given has it given.</summary>
+    private static FactSource PvdInfoSource(InterfaceFacts f) =>
+        f.Sources.PvdId == FactSource.RouterAdvertisement ? FactSource.PvdAdditionalInformation : f.Sources.PvdId;
 
     /// <summary>§4.2.2: "A HE-MIF node should take the parameter of RDNSS Selection DHCP Option [RFC6731] to select an interface for a particular namespace."</summary>
     private static void Dns(InterfaceFacts f, string host, ReadOnlySpan<UInt128> destinations, ComponentSink components)
@@ -316,7 +323,7 @@ internal static class SoftSetRanker
         if (points != 0)
         {
             components.Add(new ScoreComponent(SoftFactor.NextHop, points,
-                string.Create(CultureInfo.InvariantCulture, $"{best.Prefix} ({best.Preference})")));
+                string.Create(CultureInfo.InvariantCulture, $"{best.Prefix} ({best.Preference})")) { Source = Learned(best.Source) });
         }
     }
 
@@ -400,7 +407,7 @@ internal static class SoftSetRanker
 
             // IPAddress caches its text, so naming the chosen source costs nothing after the first decision.
             components.Add(new ScoreComponent(SoftFactor.SourceAddressSelection, points,
-                states[i].Facts.Addresses[src.AddressIndex].Address.ToString()));
+                states[i].Facts.Addresses[src.AddressIndex].Address.ToString()) { Source = Learned(states[i].Facts.Sources.Addresses) });
         }
     }
 
