@@ -7,9 +7,10 @@ namespace HeMif.Transports.Discovery;
 /// <summary>
 /// Reads the host's interfaces: addresses and link state from <see cref="NetworkInterface"/>, the kind from Linux sysfs
 /// (<c>/sys/class/net/IF/wireless</c>, <c>uevent</c> DEVTYPE <c>wlan</c>/<c>wwan</c>, <c>type</c>), then the name
-/// (rmnet*, wwan* cellular; tun*, wg*, ppp* VPN; eth*, en* Ethernet). What the OS cannot tell (cost flags, PvD,
-/// per-interface DNS servers — on Linux .NET reports the global resolv.conf for every interface, which says nothing about
-/// one interface) comes from <see cref="HostOverrides"/>; without them an interface's DNS servers are unknown and the
+/// (rmnet*, wwan* cellular; tun*, wg*, ppp* VPN; eth*, en* Ethernet); per-interface DNS servers where the OS keeps
+/// them per interface (Windows: <see cref="DnsServersFromOs"/>). What the OS cannot tell (cost flags, PvD, per-interface
+/// DNS servers on Linux, where .NET reports the global resolv.conf for every interface) comes from the host resolver,
+/// systemd-networkd's state or <see cref="HostOverrides"/>; without them an interface's DNS servers are unknown and the
 /// system resolver is used for it, which the timeline says.
 /// </summary>
 internal sealed class InterfaceDiscovery(string sysfsRoot = "/sys/class/net")
@@ -31,10 +32,40 @@ internal sealed class InterfaceDiscovery(string sysfsRoot = "/sys/class/net")
                 .ToList();
             var up = ni.OperationalStatus == OperationalStatus.Up
                      || (ni.OperationalStatus == OperationalStatus.Unknown && addresses.Count > 0); // tun and lo report Unknown
-            found.Add(new InterfaceFacts(ni.Name, Classify(ni.Name)) { IsUp = up, Addresses = addresses, Sources = InterfaceFactSources.OperatingSystem });
+            found.Add(new InterfaceFacts(ni.Name, Classify(ni.Name))
+            {
+                IsUp = up,
+                Addresses = addresses,
+                DnsServers = DnsServersFromOs(OperatingSystem.IsWindows(), () => properties.DnsAddresses),
+                Sources = InterfaceFactSources.OperatingSystem,
+            });
         }
 
         return overrides is null ? found : overrides.ApplyTo(found);
+    }
+
+    /// <summary>
+    /// An interface's own DNS servers as the OS reports them, where it reports them per interface: Windows keeps them per
+    /// adapter (<see cref="IPInterfaceProperties.DnsAddresses"/>). On Linux and macOS .NET answers with the global
+    /// resolv.conf for every interface, which says nothing about one interface, so nothing is taken there (the host
+    /// resolver over D-Bus, systemd-networkd's state or the override file say it instead). Windows' placeholder
+    /// site-local servers (fec0:0:0:ffff::1-3, RFC 3879 deprecated) are left out.
+    /// </summary>
+    internal static IReadOnlyList<System.Net.IPAddress> DnsServersFromOs(bool perInterface, Func<IEnumerable<System.Net.IPAddress>> reported)
+    {
+        if (!perInterface)
+        {
+            return [];
+        }
+
+        try
+        {
+            return [.. reported().Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6 && !a.IsIPv6SiteLocal).Distinct()];
+        }
+        catch (NetworkInformationException)
+        {
+            return []; // the adapter went away between the listing and the read
+        }
     }
 
     /// <summary>The kind, from sysfs first, then the name.</summary>

@@ -144,4 +144,18 @@ public sealed class DiscoveryTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
     }
+
+    /// <summary>
+    /// Issue 15: "NetworkInterface.GetIPProperties().DnsAddresses where the OS reports them per interface". Windows keeps
+    /// them per adapter; elsewhere .NET reports the global resolv.conf for every interface, which is not taken.
+    /// </summary>
+    [Fact]
+    public void The_OS_s_DNS_servers_are_taken_only_where_it_keeps_them_per_interface_without_Windows_placeholders()
+    {
+        IEnumerable<IPAddress> Reported() => [IPAddress.Parse("192.0.2.53"), IPAddress.Parse("fec0:0:0:ffff::1"), IPAddress.Parse("2001:db8::53"), IPAddress.Parse("192.0.2.53")];
+
+        Assert.Equal([IPAddress.Parse("192.0.2.53"), IPAddress.Parse("2001:db8::53")], InterfaceDiscovery.DnsServersFromOs(perInterface: true, Reported));
+        Assert.Empty(InterfaceDiscovery.DnsServersFromOs(perInterface: false, () => throw new InvalidOperationException("not read where it is global")));
+        Assert.Empty(InterfaceDiscovery.DnsServersFromOs(perInterface: true, () => throw new System.Net.NetworkInformation.NetworkInformationException(2)));
+    }
 }
