@@ -16,6 +16,29 @@ namespace HeMif.Cli;
 internal static class CliInput
 {
     /// <summary>A file option: its value is the path as typed (an empty one is a parse error).</summary>
+    /// <summary>
+    /// The policy of <c>--policy FILE</c>, or the empty policy without it; <paramref name="error"/> is the message a
+    /// command prints (exit 2) when the file is refused.
+    /// </summary>
+    public static HeMifPolicy LoadPolicy(string? file, out string? error)
+    {
+        error = null;
+        if (file is null)
+        {
+            return HeMifPolicy.Empty;
+        }
+
+        try
+        {
+            return HeMif.Configuration.HeMifConfiguration.LoadPolicyFile(file);
+        }
+        catch (HeMif.Configuration.HeMifConfigurationException e)
+        {
+            error = "--policy: " + e.Message;
+            return HeMifPolicy.Empty;
+        }
+    }
+
     public static Option<string> File(string name, string description, bool required = false) => new(name)
     {
         Description = description,

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using HeMif.Configuration;
-using HeMif.Planning;
 
 namespace HeMif.Cli;
 
@@ -57,17 +56,10 @@ public static class ConnectCommand
                 return CliInput.Fail(error, badMultipath);
             }
 
-            var loaded = HeMifPolicy.Empty;
-            if (parse.GetValue(policy) is { } policyFile)
+            var loaded = CliInput.LoadPolicy(parse.GetValue(policy), out var badPolicy);
+            if (badPolicy is not null)
             {
-                try
-                {
-                    loaded = HeMifConfiguration.LoadPolicyFile(policyFile);
-                }
-                catch (HeMifConfigurationException e)
-                {
-                    return CliInput.Fail(error, "--policy: " + e.Message);
-                }
+                return CliInput.Fail(error, badPolicy);
             }
 
             IHeMifConnector connector;

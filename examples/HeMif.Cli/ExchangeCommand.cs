@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using HeMif.Configuration;
-using HeMif.Planning;
 
 namespace HeMif.Cli;
 
@@ -56,17 +55,10 @@ public static class ExchangeCommand
                 return CliInput.Fail(error, badPrefix);
             }
 
-            var loaded = HeMifPolicy.Empty;
-            if (parse.GetValue(policy) is { } policyFile)
+            var loaded = CliInput.LoadPolicy(parse.GetValue(policy), out var badPolicy);
+            if (badPolicy is not null)
             {
-                try
-                {
-                    loaded = HeMifConfiguration.LoadPolicyFile(policyFile);
-                }
-                catch (HeMifConfigurationException e)
-                {
-                    return CliInput.Fail(error, "--policy: " + e.Message);
-                }
+                return CliInput.Fail(error, badPolicy);
             }
 
             IHeMifConnector connector;

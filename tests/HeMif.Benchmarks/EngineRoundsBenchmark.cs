@@ -24,22 +24,7 @@ public static class EngineRoundsBenchmark
         var races = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20000;
         var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 6;
         var network = new EngineThroughputBenchmarks.InstantNetwork();
-        await using var engine = new HeMifEngine(new EngineOptions
-        {
-            Interfaces =
-            [
-                new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64)] },
-                new InterfaceFacts("rmnet0", InterfaceKind.Cellular) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64)] },
-            ],
-            Probe = new EngineThroughputBenchmarks.InstantProbe(),
-            Resolver = new EngineThroughputBenchmarks.InstantResolver(),
-            Transports = new TransportRegistry([network], [TransportName.Tcp]),
-        });
-        while (engine.CurrentStates.Count < 2 || engine.CurrentStates.Values.Any(s => s.State != ValidationState.Validated))
-        {
-            await Task.Delay(1);
-        }
-
+        await using var engine = await InstantEngineAsync(network);
         var request = new ConnectionRequest("www.example.com", 443);
         for (var round = 0; round < rounds; round++)
         {
@@ -72,5 +57,31 @@ public static class EngineRoundsBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// An engine with Wi-Fi and cellular on the instant in-memory network (every part of a race but the sockets), once
+    /// both interfaces are validated. Also the soak's first phase (SoakBenchmark).
+    /// </summary>
+    internal static async Task<HeMifEngine> InstantEngineAsync(EngineThroughputBenchmarks.InstantNetwork? network = null)
+    {
+        network ??= new EngineThroughputBenchmarks.InstantNetwork();
+        var engine = new HeMifEngine(new EngineOptions
+        {
+            Interfaces =
+            [
+                new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64)] },
+                new InterfaceFacts("rmnet0", InterfaceKind.Cellular) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64)] },
+            ],
+            Probe = new EngineThroughputBenchmarks.InstantProbe(),
+            Resolver = new EngineThroughputBenchmarks.InstantResolver(),
+            Transports = new TransportRegistry([network], [TransportName.Tcp]),
+        });
+        while (engine.CurrentStates.Count < 2 || engine.CurrentStates.Values.Any(s => s.State != ValidationState.Validated))
+        {
+            await Task.Delay(1);
+        }
+
+        return engine;
     }
 }

@@ -2,11 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Engine;
 using HeMif.Interfaces;
 using HeMif.Planning;
-using HeMif.Race;
-using HeMif.Validate;
 
 namespace HeMif.Benchmarks;
 
@@ -64,22 +61,7 @@ public static class SoakBenchmark
 
     private static async Task<bool> SimulatedAsync(long races, int inFlight)
     {
-        await using var engine = new HeMifEngine(new EngineOptions
-        {
-            Interfaces =
-            [
-                new InterfaceFacts("wlan0", InterfaceKind.Wifi) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:1::10"), 64)] },
-                new InterfaceFacts("rmnet0", InterfaceKind.Cellular) { Addresses = [new InterfaceAddress(IPAddress.Parse("2001:db8:2::10"), 64)] },
-            ],
-            Probe = new EngineThroughputBenchmarks.InstantProbe(),
-            Resolver = new EngineThroughputBenchmarks.InstantResolver(),
-            Transports = new TransportRegistry([new EngineThroughputBenchmarks.InstantNetwork()], [TransportName.Tcp]),
-        });
-        while (engine.CurrentStates.Count < 2 || engine.CurrentStates.Values.Any(s => s.State != ValidationState.Validated))
-        {
-            await Task.Delay(1);
-        }
-
+        await using var engine = await EngineRoundsBenchmark.InstantEngineAsync();
         var request = new ConnectionRequest("www.example.com", 443);
         return await PhaseAsync($"{races:N0} simulated races (engine, instant network)", races, inFlight, async () =>
         {
