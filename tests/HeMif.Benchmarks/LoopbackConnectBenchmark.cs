@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using HeMif.Interfaces;
 
 namespace HeMif.Benchmarks;
 
@@ -46,18 +45,9 @@ public static class LoopbackConnectBenchmark
             }
         }
 
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(4096);
-        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
-        using var stop = new CancellationTokenSource();
-        var accepting = Task.Run(() => AcceptAsync(listener, stop.Token));
-
-        var loopback = new InterfaceFacts("lo", InterfaceKind.Loopback)
-        {
-            Addresses = [new InterfaceAddress(IPAddress.Loopback, 8), new InterfaceAddress(IPAddress.IPv6Loopback, 128)],
-        };
-        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [loopback] });
+        await using var listener = new LoopbackListener(4096);
+        var endpoint = listener.Endpoint;
+        await using var connector = LoopbackListener.CreateConnector();
         var host = endpoint.Address.ToString();
         Func<Task> raw = () => RawConnectAsync(endpoint);
         Func<Task> hemif = () => HeMifConnectAsync(connector, host, endpoint.Port);
@@ -100,17 +90,6 @@ public static class LoopbackConnectBenchmark
                 + $"allocated per connect: raw {Median(rawBytes):F0} B, HeMif {Median(hemifBytes):F0} B"));
         }
 
-        await stop.CancelAsync();
-        listener.Close();
-        try
-        {
-            await accepting;
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // the listener was closed under its accept
-        }
-
         return 0;
     }
 
@@ -144,15 +123,6 @@ public static class LoopbackConnectBenchmark
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(Worker)));
         watch.Stop();
         return (connects / watch.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)connects);
-    }
-
-    private static async Task AcceptAsync(Socket listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var accepted = await listener.AcceptAsync(cancellationToken);
-            accepted.Dispose();
-        }
     }
 
     private static double Median(List<double> values)

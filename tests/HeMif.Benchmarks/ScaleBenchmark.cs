@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using HeMif.Interfaces;
 
 namespace HeMif.Benchmarks;
 
@@ -55,18 +53,9 @@ public static class ScaleBenchmark
             return 2;
         }
 
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(8192);
-        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
-        using var stop = new CancellationTokenSource();
-        var accepting = Task.Run(() => AcceptAsync(listener, stop.Token));
-
-        var loopback = new InterfaceFacts("lo", InterfaceKind.Loopback)
-        {
-            Addresses = [new InterfaceAddress(IPAddress.Loopback, 8), new InterfaceAddress(IPAddress.IPv6Loopback, 128)],
-        };
-        await using var connector = HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [loopback] });
+        await using var listener = new LoopbackListener(8192);
+        var endpoint = listener.Endpoint;
+        await using var connector = LoopbackListener.CreateConnector();
         var host = endpoint.Address.ToString();
 
         Console.WriteLine($"scale: one connector, loopback listener {endpoint}, {races} races per level per round, {rounds} rounds (+1 warm-up), "
@@ -115,17 +104,6 @@ public static class ScaleBenchmark
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {100.0 * bytes / total,5:F1} %  {type}"));
             }
-        }
-
-        await stop.CancelAsync();
-        listener.Close();
-        try
-        {
-            await accepting;
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // the listener was closed under its accept
         }
 
         return 0;
@@ -187,15 +165,6 @@ public static class ScaleBenchmark
             var amount = eventData.PayloadNames.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(eventData.Payload![a], CultureInfo.InvariantCulture) : 100_000;
             _bytes.AddOrUpdate(type, amount, (_, v) => v + amount);
             Interlocked.Increment(ref _count);
-        }
-    }
-
-    private static async Task AcceptAsync(Socket listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var accepted = await listener.AcceptAsync(cancellationToken);
-            accepted.Dispose();
         }
     }
 

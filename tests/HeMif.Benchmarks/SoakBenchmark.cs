@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using HeMif.Interfaces;
 using HeMif.Planning;
 
 namespace HeMif.Benchmarks;
@@ -77,32 +75,10 @@ public static class SoakBenchmark
 
     private static async Task<bool> LoopbackAsync(long connects, int inFlight)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(4096);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        using var stop = new CancellationTokenSource();
-        var accepting = Task.Run(async () =>
-        {
-            try
-            {
-                while (true)
-                {
-                    (await listener.AcceptAsync(stop.Token)).Dispose();
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                // the soak is over
-            }
-        });
-
-        var lo = new InterfaceFacts("lo", InterfaceKind.Loopback)
-        {
-            Addresses = [new InterfaceAddress(IPAddress.Loopback, 8), new InterfaceAddress(IPAddress.IPv6Loopback, 128)],
-        };
+        await using var listener = new LoopbackListener(4096);
+        var port = listener.Endpoint.Port;
         bool flat;
-        await using (var connector = HeMifConnector.Create(new HeMifConnectorOptions { Interfaces = [lo] }))
+        await using (var connector = LoopbackListener.CreateConnector())
         {
             flat = await PhaseAsync($"{connects:N0} loopback connects (HeMifConnector, real sockets)", connects, inFlight, async () =>
             {
@@ -111,8 +87,6 @@ public static class SoakBenchmark
             });
         }
 
-        await stop.CancelAsync();
-        await accepting;
         return flat;
     }
 
