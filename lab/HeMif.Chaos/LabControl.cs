@@ -57,8 +57,8 @@ internal sealed record LabControl(string LabScript, IReadOnlyDictionary<string, 
             // One command each: the link pulled (as lab.sh's wifi-down), or the Wi-Fi router blackholing the server.
             "wifi-down" => RunAsync("ip", ["-n", this["NS_CLIENT"], "link", "set", "wlan0", "down"], cancellationToken),
             "wifi-broken" => Task.WhenAll(
-                RunAsync("ip", ["-n", this["NS_WIFI_ROUTER"], "route", "add", "blackhole", "198.19.0.0/16", "table", "100"], cancellationToken),
-                RunAsync("ip", ["-n", this["NS_WIFI_ROUTER"], "-6", "route", "add", "blackhole", "2001:db8:100::/48", "table", "100"], cancellationToken)),
+                RunAsync("ip", ["-n", this["NS_WIFI_ROUTER"], "route", "add", "blackhole", this["SERVER_NET4"], "table", "100"], cancellationToken),
+                RunAsync("ip", ["-n", this["NS_WIFI_ROUTER"], "-6", "route", "add", "blackhole", this["SERVER_NET6"], "table", "100"], cancellationToken)),
             { } other => RunAsync("bash", [LabScript, "switch", RunId, other], cancellationToken),
             null => Task.CompletedTask,
         };
@@ -77,12 +77,17 @@ internal sealed record LabControl(string LabScript, IReadOnlyDictionary<string, 
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        // Read to the end, then close our ends of the pipes: Process.Dispose leaves streams read this way open, and the
+        // driver's own descriptors are part of what it reports.
+        using var stdoutReader = process.StandardOutput;
+        using var stderrReader = process.StandardError;
+        var stdout = stdoutReader.ReadToEndAsync(cancellationToken);
+        var stderr = stderrReader.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
+        var (output, errors) = (await stdout, await stderr);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (exit {process.ExitCode}): {await stderr}{await stdout}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (exit {process.ExitCode}): {errors}{output}");
         }
     }
 }

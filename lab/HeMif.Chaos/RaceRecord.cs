@@ -56,7 +56,10 @@ internal sealed record Violation(int Race, string Fault, string Invariant, strin
 /// <summary>The invariants every race is checked against (docs/chaos.md).</summary>
 internal static class Invariants
 {
-    /// <summary>The servers' addresses: a winner anywhere else (the portal) is behind a captive portal.</summary>
+    /// <summary>
+    /// Every invariant this race broke. A winner toward any address but the server's (the portal's) is behind a captive
+    /// portal; the time oracle applies only to faults that do not change during the race.
+    /// </summary>
     public static IReadOnlyList<Violation> Check(RaceRecord race, LabControl lab, IReadOnlyList<string> interfaces, double slackMs)
     {
         var found = new List<Violation>();

@@ -77,8 +77,11 @@ internal sealed class Runner(LabControl lab, IHeMifConnector connector, string h
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(RaceLimit + TimeSpan.FromSeconds(10));
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
-        var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
-        var stderr = process.StandardError.ReadToEndAsync(limit.Token);
+        // Disposed with the method: Process.Dispose leaves streams read this way open (LabControl.RunAsync says why it matters).
+        using var stdoutReader = process.StandardOutput;
+        using var stderrReader = process.StandardError;
+        var stdout = stdoutReader.ReadToEndAsync(limit.Token);
+        var stderr = stderrReader.ReadToEndAsync(limit.Token);
         var started = Stopwatch.GetTimestamp();
         // The race's mid-race change is timed from the process start here (its race starts after the runtime's start-up).
         var change = MidRace(draw, limit.Token);
